@@ -1,0 +1,62 @@
+# alicloud-image-tools: image-as-code for Alibaba Cloud, as small tools and a recipe.
+.POSIX:
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+LIBEXECDIR ?= $(PREFIX)/libexec/alicloud-image-tools
+DESTDIR ?=
+
+SWIFT ?= swift
+# Identical flags on every call, or SwiftPM rebuilds; skipping system-module indexing
+# halves clean builds (../shared/ref/swift-linux.md §1).
+SWIFTFLAGS = -Xswiftc -index-ignore-system-modules
+TOOLS = ecs-call tmpl-render ssh-run winrm-run snap-wait img-import ecs-sim
+MANPAGES = man/ecs-call.1 man/tmpl-render.1 man/ssh-run.1 man/winrm-run.1 man/snap-wait.1 man/img-import.1 man/ecs-sim.1 man/alicloud-build.1
+
+RELEASE_BIN = .build/release
+DEBUG_BIN = .build/debug
+
+.PHONY: all build deps test unit e2e bench lint install uninstall clean demo image import cleanup
+
+all: deps
+	$(SWIFT) build -c release $(SWIFTFLAGS)
+
+build: deps
+	$(SWIFT) build $(SWIFTFLAGS)
+
+# System packages the build and the tests need; installed when root, named otherwise.
+deps:
+	@sh scripts/install-deps
+
+test: deps
+	$(SWIFT) build --build-tests $(SWIFTFLAGS)
+	$(SWIFT) test --skip-build $(SWIFTFLAGS)
+	@sh Tests/e2e/run $(DEBUG_BIN)
+
+unit: deps
+	$(SWIFT) test $(SWIFTFLAGS)
+
+e2e: build
+	@sh Tests/e2e/run $(DEBUG_BIN)
+
+bench: all
+	@for b in bench/*.sh; do sh "$$b" $(RELEASE_BIN) || exit 1; done
+
+lint:
+	@if command -v shellcheck >/dev/null 2>&1; then shellcheck -s sh scripts/* Tests/e2e/*.sh Tests/e2e/run bench/*.sh; else echo "lint: shellcheck absent, skipped"; fi
+	@if command -v mandoc >/dev/null 2>&1; then mandoc -Tlint -Wwarning $(MANPAGES); else echo "lint: mandoc absent, skipped"; fi
+	@if $(SWIFT) format --version >/dev/null 2>&1; then $(SWIFT) format lint -r Sources Tests; else echo "lint: swift format absent, skipped"; fi
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(LIBEXECDIR)
+	for t in $(TOOLS); do cp -f $(RELEASE_BIN)/$$t $(DESTDIR)$(BINDIR)/$$t; chmod 755 $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(MANPAGES); do if [ -f $$m ]; then cp -f $$m $(DESTDIR)$(MANDIR)/man1/; chmod 644 $(DESTDIR)$(MANDIR)/man1/$${m#man/}; fi; done
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(MANPAGES); do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
+clean:
+	rm -rf .build

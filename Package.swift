@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+// The toolkit depends on nothing but the Swift toolchain and system C libraries.
+import PackageDescription
+
+let tools = ["ecs-call", "tmpl-render", "ssh-run", "winrm-run", "snap-wait", "img-import"]
+
+let package = Package(
+    name: "alicloud-image-tools",
+    products: tools.map { .executable(name: $0, targets: [$0]) } + [
+        .executable(name: "ecs-sim", targets: ["ecs-sim"]),
+        .library(name: "AlicloudKit", targets: ["AlicloudKit"]),
+    ],
+    targets: [
+        // libcurl, bound through a tiny C shim (curl_easy_setopt is variadic).
+        .target(
+            name: "CCurl",
+            path: "Sources/CCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        .target(name: "AlicloudKit", dependencies: ["CCurl"], path: "Sources/AlicloudKit"),
+        .target(name: "EcsSimKit", dependencies: ["AlicloudKit"], path: "Sources/EcsSimKit"),
+        .executableTarget(name: "ecs-sim", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Sources/ecs-sim"),
+        .testTarget(name: "AlicloudKitTests", dependencies: ["AlicloudKit"], path: "Tests/AlicloudKitTests"),
+        .testTarget(name: "EcsSimKitTests", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Tests/EcsSimKitTests"),
+    ] + tools.map { .executableTarget(name: $0, dependencies: ["AlicloudKit"], path: "Sources/\($0)") },
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Foundation
+
+/// Unbuffered writes to the standard streams, safe from any thread.
+public enum StandardStream {
+    /// Writes all bytes to a file descriptor, retrying short writes and EINTR.
+    public static func write(_ bytes: [UInt8], to fd: Int32) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+
+    /// Writes raw data to standard output.
+    public static func out(_ data: Data) { write([UInt8](data), to: 1) }
+    /// Writes text to standard output.
+    public static func out(_ text: String) { write(Array(text.utf8), to: 1) }
+    /// Writes text to standard error, with secrets redacted.
+    public static func err(_ text: String) { write(Array(Secrets.redact(text).utf8), to: 2) }
+}
+
+/// A registry of secret values that no output may show; every stderr line passes
+/// through `redact`.
+public enum Secrets {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var values: [String] = []
+
+    /// Registers a value that must never be printed (ignores values under 4 characters,
+    /// which would redact ordinary text).
+    public static func register(_ value: String?) {
+        guard let value, value.count >= 4 else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if !values.contains(value) {
+            values.append(value)
+            values.sort { $0.count > $1.count }
+        }
+    }
+
+    /// Replaces every registered secret in `text` with `<redacted>`.
+    public static func redact(_ text: String) -> String {
+        lock.lock()
+        let current = values
+        lock.unlock()
+        var result = text
+        for value in current where result.contains(value) {
+            result = result.replacingOccurrences(of: value, with: "<redacted>")
+        }
+        return result
+    }
+}

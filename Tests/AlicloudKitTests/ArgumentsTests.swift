@@ -1,0 +1,59 @@
+import Testing
+@testable import AlicloudKit
+
+@Suite struct ArgumentsTests {
+    let spec = CommandSpec(
+        tool: "t", usage: "t [options] host [command...]", help: "help",
+        options: [.value("--region", "-r"), .flag("--debug"), .value("-var"), .flag("--wait")],
+        optionsEndAfterPositionals: 1)
+
+    @Test func parsesValuesFlagsAndPositionals() throws {
+        let p = try spec.parse(["--region", "cn-beijing", "--debug", "-var", "a=b", "-var=c=d", "host", "--wait"])
+        #expect(p.value("--region") == "cn-beijing")
+        #expect(p.all("-var") == ["a=b", "c=d"])
+        #expect(p.has("--debug"))
+        #expect(p.has("--wait"))
+        #expect(p.positionals == ["host"])
+    }
+
+    @Test func inlineValueAndAlias() throws {
+        let p = try spec.parse(["--region=cn-hangzhou", "-r", "x"])
+        #expect(p.all("--region") == ["cn-hangzhou", "x"])
+    }
+
+    @Test func commandKeepsItsDashes() throws {
+        let p = try spec.parse(["host", "ls", "-l", "--debug"])
+        #expect(p.positionals == ["host", "ls", "-l", "--debug"])
+        #expect(!p.has("--debug"))
+    }
+
+    @Test func doubleDashEndsOptions() throws {
+        let p = try spec.parse(["--", "--debug"])
+        #expect(p.positionals == ["--debug"])
+    }
+
+    @Test func helpAndMisuse() {
+        #expect(throws: ArgumentOutcome.self) { try spec.parse(["-h"]) }
+        #expect(throws: ArgumentOutcome.self) { try spec.parse(["x", "--help"]) }
+        for (args, message) in [
+            (["--nope"], "unknown option --nope"),
+            (["--region"], "option --region needs a value"),
+            (["--debug=1"], "option --debug takes no value"),
+        ] {
+            do {
+                _ = try spec.parse(args)
+                Issue.record("accepted \(args)")
+            } catch let error as ToolError {
+                #expect(error.status == .usage)
+                #expect(error.message == message)
+            } catch {
+                Issue.record("wrong error \(error)")
+            }
+        }
+    }
+
+    @Test func secretsAreRedacted() {
+        Secrets.register("s3cr3t-value")
+        #expect(Secrets.redact("key=s3cr3t-value;") == "key=<redacted>;")
+    }
+}
