@@ -101,3 +101,23 @@ import Testing
         }
     }
 }
+
+@Suite struct JSONShellFormatTests {
+    @Test func rendersAssignments() throws {
+        let v: JSONValue = ["config": ["image-name": "it's", "regions": ["a", "b"], "tags": ["k": "v"], "n": 3, "on": true]]
+        let sh = try JSONQuery("config").renderShell(v, prefix: "cfg_")
+        #expect(sh == """
+            cfg_image_name='it'\\''s'
+            cfg_n='3'
+            cfg_on='true'
+            cfg_regions='a
+            b'
+            cfg_tags='{"k":"v"}'
+
+            """)
+    }
+
+    @Test func nonObjectIsDataError() {
+        #expect(throws: ToolError.self) { try JSONQuery("a").renderShell(["a": 1]) }
+    }
+}

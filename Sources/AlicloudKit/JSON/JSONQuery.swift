@@ -1,3 +1,5 @@
+import Foundation
+
 /// The `--query PATH` language shared by every JSON-printing tool:
 /// `Images.Image[0].ImageId`, `Vpcs.Vpc[*].VpcId`, `TotalCount`, `builds[-1].name`,
 /// `Tags["a.b"]`. An empty path or `.` selects the whole document.
@@ -93,5 +95,51 @@ public struct JSONQuery: Sendable, CustomStringConvertible {
     /// The selected values as `--query` prints them: one raw value per line.
     public func render(_ value: JSONValue) throws -> String {
         try select(in: value).map { $0.rawText + "\n" }.joined()
+    }
+}
+
+extension JSONQuery {
+    /// The selected object as POSIX shell assignments, one `PREFIXkey='value'` line per
+    /// member (keys sorted; characters outside [A-Za-z0-9_] become `_`). Scalars print as
+    /// `--query` prints them, arrays of scalars one item per line, other values as compact
+    /// JSON; single quotes are escaped, so `eval` is safe. A non-object is a data error.
+    public func renderShell(_ value: JSONValue, prefix: String = "") throws -> String {
+        let selected = try select(in: value)
+        var out = ""
+        for item in selected {
+            guard case .object(let members) = item else {
+                throw ToolError.data("--query \(description): --format sh needs an object (found \(item.typeName))")
+            }
+            for key in members.keys.sorted() {
+                let name = prefix + String(key.unicodeScalars.map { scalar -> Character in
+                    let c = Character(scalar)
+                    return (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" ? c : "_"
+                })
+                out += "\(name)=\(JSONQuery.shellQuote(JSONQuery.shellText(members[key]!)))\n"
+            }
+        }
+        return out
+    }
+
+    static func shellText(_ value: JSONValue) -> String {
+        if case .array(let items) = value, items.allSatisfy({ $0.isScalar }) {
+            return items.map(\.rawText).joined(separator: "\n")
+        }
+        return value.rawText
+    }
+
+    /// Quotes a string for POSIX sh: `'…'` with each `'` written as `'\''`.
+    public static func shellQuote(_ s: String) -> String {
+        "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+extension JSONValue {
+    /// Whether this is a string, number, boolean or null.
+    public var isScalar: Bool {
+        switch self {
+        case .array, .object: return false
+        default: return true
+        }
     }
 }
