@@ -121,3 +121,24 @@ import Testing
         #expect(throws: ToolError.self) { try JSONQuery("a").renderShell(["a": 1]) }
     }
 }
+
+@Suite struct QueryOutputTests {
+    let spec = CommandSpec(tool: "t", usage: "t", help: "", options: QueryOutput.options)
+    let doc: JSONValue = ["Zones": ["Zone": [["ZoneId": "a"], ["ZoneId": "b"]]], "tags": ["b": "2", "a": "1"]]
+
+    func render(_ args: [String]) throws -> String { try QueryOutput(try spec.parse(args)).render(doc) }
+
+    @Test func formats() throws {
+        #expect(try render(["--query", "Zones.Zone", "--format", "count"]) == "2\n")
+        #expect(try render(["--query", "tags", "--format", "pairs"]) == "a\t1\nb\t2\n")
+        #expect(try render(["--query", "tags", "--format", "sh", "--sh-prefix", "t_"]) == "t_a='1'\nt_b='2'\n")
+        #expect(try render(["--query", "Zones.Zone[1]", "--format", "json"]) == "{\n  \"ZoneId\": \"b\"\n}\n")
+        #expect(try render(["--query", "Zones.Zone[*].ZoneId"]) == "a\nb\n")
+        #expect(try render([]) == doc.document)
+    }
+
+    @Test func badFormatIsUsage() {
+        #expect(throws: ToolError.self) { try render(["--format", "xml"]) }
+        #expect(throws: ToolError.self) { try render(["--format", "sh", "--sh-prefix", "a-b"]) }
+    }
+}

@@ -1,0 +1,78 @@
+# Shared helpers for the alicloud-build orchestrator (sourced; POSIX sh).
+# Callers set: prog, and for a build: name (the log target), ledger, work (a private dir).
+
+die () { printf '%s: %s\n' "$prog" "$1" >&2; exit "${2:-1}"; }
+
+# Packer's UI: Say/Error lines "==> target: text", Message lines "    target: text",
+# one prefix per line, on stderr (stdout carries only the artifact block).
+say () { printf '%s\n' "$*" | sed "s/^/==> $name: /" >&2; }
+msg () { printf '%s\n' "$*" | sed "s/^/    $name: /" >&2; }
+
+now_ms () {
+	_t=$(date +%s%3N 2>/dev/null) || _t=
+	case $_t in *N|'') _t=$(( $(date +%s) * 1000 )) ;; esac
+	printf '%s\n' "$_t"
+}
+
+# Packer's durafmt with the two largest units: "7 seconds 404 milliseconds".
+duration () {
+	_ms=$1
+	_h=$((_ms / 3600000)); _m=$((_ms / 60000 % 60)); _s=$((_ms / 1000 % 60)); _r=$((_ms % 1000))
+	_out=
+	_n=0
+	for _pair in "$_h hour" "$_m minute" "$_s second" "$_r millisecond"; do
+		set -- $_pair
+		[ "$1" -gt 0 ] || continue
+		[ "$1" -eq 1 ] && _unit=$2 || _unit="${2}s"
+		_out="${_out:+$_out }$1 $_unit"
+		_n=$((_n + 1))
+		[ "$_n" -lt 2 ] || break
+	done
+	printf '%s\n' "${_out:-0 milliseconds}"
+}
+
+# --- the ledger --------------------------------------------------------------------
+# One append-only file per build: "time<TAB>event<TAB>kind<TAB>id<TAB>region<TAB>detail".
+# Events: start, intent (before a create call: detail names its ClientToken or name),
+# created, released, kept (a product the build delivered), closed.
+ledger_add () {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" "$2" "${3:--}" "${4:-${region:--}}" "${5:-}" >>"$ledger"
+}
+
+# A ClientToken for one logical create: unique, <= 64 ASCII characters.
+client_token () {
+	printf 'ait-%s-%s\n' "$(date +%s)" "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+}
+
+random_hex () { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; printf '\n'; }
+
+# --- running tools -------------------------------------------------------------------
+# Each tool runs in the background and is waited for, so a TERM reaches the build's trap
+# at once (a shell runs traps only between foreground commands); the trap kills $child.
+child=
+run () {
+	"$@" &
+	child=$!
+	_rc=0
+	wait "$child" || _rc=$?
+	child=
+	return "$_rc"
+}
+
+# api [ecs-call options] Action Name=Value... — one signed call; the JSON response goes
+# to "$work/out", the error (if any) to "$work/err". Returns ecs-call's status.
+api () {
+	_rc=0
+	run ecs-call "$@" >"$work/out" 2>"$work/err" || _rc=$?
+	return "$_rc"
+}
+
+# The error text of the last failed api call, without the tool prefix.
+api_error () { sed 's/^ecs-call: //' "$work/err" | tr '\n' ' ' | sed 's/ *$//'; }
+
+# api_query PATH [ecs-call options] Action ... — prints the queried value.
+api_query () {
+	_path=$1
+	shift
+	api --query "$_path" "$@" && cat "$work/out"
+}

@@ -1,0 +1,482 @@
+#!/bin/sh
+# ecs-build.sh PLAN INDEX OUTDIR — runs one alicloud-ecs build of a rendered plan, with
+# Packer's steps and log lines. Every resource is written to the build's ledger before the
+# call that creates it, tagged with the build id, and released by lib/reclaim.sh on
+# success, failure or TERM. Writes OUTDIR/artifact ("region: image-id" lines) on success.
+set -u
+umask 077
+prog=alicloud-build
+here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+# shellcheck source=scripts/lib/common.sh
+. "$here/common.sh"
+
+plan=$1
+index=$2
+out=$3
+state=${ALICLOUD_BUILD_STATE:?}
+on_error=${ON_ERROR:-cleanup}
+mkdir -p "$out" "$state/ledgers" || exit 73
+work=$(mktemp -d) || exit 73
+
+name=$(tmpl-render --plan "$plan" --query "builds[$index].name") || exit 65
+# Every config key as c_<key> (booleans "true"/"false", lists one item per line).
+eval "$(tmpl-render --plan "$plan" --query "builds[$index].config" --format sh --sh-prefix c_)" || exit 65
+nprov=$(tmpl-render --plan "$plan" --query "builds[$index].provisioners" --format count) || exit 65
+
+cfg () { eval "printf '%s' \"\${c_$1-}\""; }
+on () { [ "$(cfg "$1")" = true ]; }
+has () { [ -n "$(cfg "$1")" ]; }
+
+region=$c_region
+export ALICLOUD_REGION="$region"
+[ -n "${c_access_key-}" ] && export ALICLOUD_ACCESS_KEY="$c_access_key"
+[ -n "${c_secret_key-}" ] && export ALICLOUD_SECRET_KEY="$c_secret_key"
+[ -n "${c_security_token-}" ] && export ALICLOUD_SECURITY_TOKEN="$c_security_token"
+unset c_access_key c_secret_key c_security_token
+
+tag_key=image-tools-build-id
+build_id="ait-$(date -u +%Y%m%dT%H%M%S)-$(random_hex 4)"
+ledger="$state/ledgers/$build_id.ledger"
+ledger_add start build "$build_id" "$region" "name=$name tag=$tag_key endpoint=${ALICLOUD_ENDPOINT:-} pid=$$"
+tags="Tag.1.Key=$tag_key Tag.1.Value=$build_id"
+
+cleanup_done=0
+status=1
+cleanup () {
+	[ "$cleanup_done" = 0 ] || return 0
+	cleanup_done=1
+	trap '' INT TERM
+	if [ "$status" -ne 0 ] && [ "$on_error" = abort ]; then
+		say "Step failed, aborting: resources are kept; release them later with: make clean"
+		msg "ledger: $ledger"
+		return 0
+	fi
+	_mode=success
+	[ "$status" -eq 0 ] || _mode=failure
+	if [ -n "${ssh_control:-}" ]; then ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || true; fi
+	if ! sh "$here/reclaim.sh" "$ledger" "$_mode"; then
+		[ "$status" -ne 0 ] || status=1
+		printf '%s\n' "some temporary resources could not be released (see above)" >"$out/error"
+	fi
+	rm -rf "$work"
+}
+on_signal () {
+	trap '' INT TERM
+	[ -z "$child" ] || kill -TERM "$child" 2>/dev/null
+	say "Cancelling build after receiving interrupt"
+	status=$1
+	printf '%s\n' "build cancelled" >"$out/error"
+	cleanup
+	exit "$1"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'cleanup' EXIT
+
+fail () {
+	say "$1"
+	printf '%s\n' "$1" >"$out/error"
+	status=1
+	exit 1
+}
+
+# wait_for WHAT snap-wait-args... — polls with snap-wait; on failure ends the build.
+wait_for () {
+	_what=$1
+	shift
+	run snap-wait --region "$region" "$@" >"$work/wait" 2>"$work/err" || fail "$_what: $(sed 's/^snap-wait: //' "$work/err" | tr '\n' ' ')"
+}
+
+# --- 1. prevalidate ----------------------------------------------------------------
+if on skip_region_validation; then
+	say "Skip region validation flag found, skipping prevalidating source region and copied regions."
+else
+	say "Prevalidating source region and copied regions..."
+	api_query 'Regions.Region[*].RegionId' DescribeRegions >"$work/regions" || fail "Error: $(api_error)"
+	for r in $region $(cfg image_copy_regions); do
+		grep -qx "$r" "$work/regions" || fail "Error: invalid region: $r"
+	done
+fi
+if on image_force_delete; then
+	say "Force delete flag found, skipping prevalidating image name."
+else
+	say "Prevalidating image name..."
+	existing=$(api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$region" ImageName="$c_image_name" \
+		ImageOwnerAlias=self Status=Waiting,Creating,CreateFailed,Available) || fail "Error: $(api_error)"
+	[ -z "$existing" ] || fail "Error: Image Name: '$c_image_name' is used by an existing alicloud image: $(printf '%s' "$existing" | head -n 1)"
+fi
+
+# --- 2. source image ---------------------------------------------------------------
+_show=
+on skip_image_validation && _show=ShowExpired=true
+found=$(api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$region" ImageId="$c_source_image" $_show) || fail "Error: $(api_error)"
+[ -n "$found" ] || found=$(api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$region" ImageId="$c_source_image" ImageOwnerAlias=marketplace) || fail "Error: $(api_error)"
+[ -n "$found" ] || fail "No alicloud image was found matching filters: $c_source_image"
+msg "Found image ID: $(printf '%s' "$found" | head -n 1)"
+
+# --- 3. key pair -------------------------------------------------------------------
+communicator=${c_communicator:-ssh}
+keyfile=
+keypair=
+if [ "$communicator" = ssh ] && has ssh_private_key_file; then
+	say "Using existing SSH private key"
+	keyfile=$c_ssh_private_key_file
+	keypair=$(cfg ssh_keypair_name)
+elif [ "$communicator" = ssh ] && has ssh_password; then
+	say "Not using temporary keypair"
+elif [ "$communicator" = winrm ] && has winrm_password; then
+	say "Not using temporary keypair"
+elif [ "$communicator" = none ]; then
+	:
+else
+	keypair=$(cfg temporary_key_pair_name)
+	[ -n "$keypair" ] || keypair="packer_$(random_hex 4)-$(random_hex 2)-$(random_hex 2)-$(random_hex 2)-$(random_hex 6)"
+	say "Creating temporary keypair: $keypair"
+	ledger_add intent keypair "$keypair"
+	# shellcheck disable=SC2086
+	api CreateKeyPair RegionId="$region" KeyPairName="$keypair" $tags || fail "Error creating temporary keypair: $(api_error)"
+	ledger_add created keypair "$keypair"
+	keyfile="$work/ssh_key"
+	ecs-call --query PrivateKeyBody --from-response "$work/out" >"$keyfile" 2>"$work/err" || fail "Error reading temporary keypair: $(api_error)"
+	chmod 600 "$keyfile"
+	: >"$work/out"
+fi
+
+# --- 4. VPC, 5. VSwitch ------------------------------------------------------------
+if has vpc_id; then
+	vpc=$c_vpc_id
+	api_query 'Vpcs.Vpc[*].VpcId' --product vpc DescribeVpcs RegionId="$region" VpcId="$vpc" >"$work/q" || fail "Failed querying vpcs: $(api_error)"
+	grep -qx "$vpc" "$work/q" || fail "The specified vpc {$vpc} doesn't exist."
+else
+	say "Creating vpc..."
+	token=$(client_token)
+	ledger_add intent vpc - "$region" "token=$token"
+	set -- RegionId="$region" ClientToken="$token" $tags
+	has vpc_cidr_block && set -- "$@" CidrBlock="$c_vpc_cidr_block"
+	has vpc_name && set -- "$@" VpcName="$c_vpc_name"
+	vpc=$(api_query VpcId --product vpc CreateVpc "$@") || fail "Failed creating vpc: $(api_error)"
+	ledger_add created vpc "$vpc"
+	wait_for "Timeout waiting for vpc to become available" --vpc "$vpc" --status Available --timeout 180
+	msg "Created vpc: $vpc"
+fi
+
+if has vswitch_id; then
+	vswitch=$c_vswitch_id
+	api_query 'VSwitches.VSwitch[*].VSwitchId' --product vpc DescribeVSwitches RegionId="$region" VpcId="$vpc" VSwitchId="$vswitch" >"$work/q" || fail "Failed querying vswitch: $(api_error)"
+	grep -qx "$vswitch" "$work/q" || fail "The specified vswitch {$vswitch} doesn't exist."
+else
+	zone=$(cfg zone_id)
+	if [ -z "$zone" ]; then
+		# Packer picks the last zone offering VSwitches and the instance type.
+		api DescribeZones RegionId="$region" || fail "Query for available zones failed: $(api_error)"
+		zone=$(ecs-call --from-response "$work/out" --query 'Zones.Zone[*]' --format sh-lines \
+			--select "AvailableResourceCreation.ResourceTypes[*]=VSwitch" \
+			--select "AvailableInstanceTypes.InstanceTypes[*]=$c_instance_type" --field ZoneId 2>"$work/err" | tail -n 1) || zone=
+		[ -n "$zone" ] || fail "The instance type $c_instance_type isn't available in this region."
+	fi
+	say "Creating vswitch..."
+	token=$(client_token)
+	ledger_add intent vswitch - "$region" "token=$token"
+	cidr=$(cfg vpc_cidr_block)
+	set -- RegionId="$region" ClientToken="$token" VpcId="$vpc" ZoneId="$zone" CidrBlock="${cidr:-172.16.0.0/24}" $tags
+	has vswitch_name && set -- "$@" VSwitchName="$c_vswitch_name"
+	vswitch=$(api_query VSwitchId --product vpc CreateVSwitch "$@") || fail "Create vswitch failed: $(api_error)"
+	ledger_add created vswitch "$vswitch"
+	wait_for "Timeout waiting for vswitch to become available" --vswitch "$vswitch" --status Available --timeout 180
+	msg "Created vswitch: $vswitch"
+fi
+
+# --- 6. security group: only the communicator's port, from a configurable CIDR -------
+case $communicator in
+winrm) port=$(cfg winrm_port); port=${port:-5985} ;;
+*) port=$(cfg ssh_port); port=${port:-22} ;;
+esac
+if has security_group_id; then
+	sg=$c_security_group_id
+	api_query 'SecurityGroups.SecurityGroup[*].SecurityGroupId' DescribeSecurityGroups RegionId="$region" VpcId="$vpc" SecurityGroupId="$sg" >"$work/q" || fail "Failed querying security group: $(api_error)"
+	grep -qx "$sg" "$work/q" || fail "The specified security group {$sg} doesn't exist."
+else
+	say "Creating security group..."
+	token=$(client_token)
+	ledger_add intent securitygroup - "$region" "token=$token"
+	set -- RegionId="$region" ClientToken="$token" VpcId="$vpc" $tags
+	has security_group_name && set -- "$@" SecurityGroupName="$c_security_group_name"
+	sg=$(api_query SecurityGroupId CreateSecurityGroup "$@") || fail "Failed creating security group: $(api_error)"
+	ledger_add created securitygroup "$sg"
+	if [ "$communicator" != none ]; then
+		api AuthorizeSecurityGroup RegionId="$region" SecurityGroupId="$sg" ClientToken="$(client_token)" \
+			Permissions.1.IpProtocol=tcp Permissions.1.PortRange="$port/$port" \
+			Permissions.1.SourceCidrIp="${SG_SOURCE_CIDR:-0.0.0.0/0}" Permissions.1.Policy=accept \
+			Permissions.1.Description="image build $build_id" || fail "authorizing security group failed: $(api_error)"
+	fi
+	msg "Created security group: $sg"
+fi
+
+# --- 7. instance ---------------------------------------------------------------------
+say "Creating instance..."
+token=$(client_token)
+ledger_add intent instance - "$region" "token=$token"
+set -- RegionId="$region" ClientToken="$token" InstanceType="$c_instance_type" ImageId="$c_source_image" \
+	SecurityGroupId="$sg" VSwitchId="$vswitch" InstanceChargeType=PostPaid $tags
+has instance_name && set -- "$@" InstanceName="$c_instance_name"
+has zone_id && set -- "$@" ZoneId="$c_zone_id"
+has internet_charge_type && set -- "$@" InternetChargeType="$c_internet_charge_type"
+has internet_max_bandwidth_out && set -- "$@" InternetMaxBandwidthOut="$c_internet_max_bandwidth_out"
+if has io_optimized; then on io_optimized && set -- "$@" IoOptimized=optimized || set -- "$@" IoOptimized=none; fi
+# The instance password travels to ecs-call in its environment, never in argv.
+if has ssh_password; then ALICLOUD_PARAM_Password=$c_ssh_password; export ALICLOUD_PARAM_Password; fi
+if has winrm_password; then ALICLOUD_PARAM_Password=$c_winrm_password; export ALICLOUD_PARAM_Password; fi
+if has user_data_file; then
+	set -- "$@" UserData="$(base64 -w0 <"$c_user_data_file")"
+elif has user_data; then
+	set -- "$@" UserData="$(printf '%s' "$c_user_data" | base64 -w0)"
+fi
+# system_disk_mapping and image_disk_mappings arrive as compact JSON; ecs-call flattens them.
+if has system_disk_mapping; then
+	set -- "$@" $(ecs-call --flatten SystemDisk --from-json "$c_system_disk_mapping" \
+		--rename disk_category=Category,disk_size=Size,disk_name=DiskName,disk_description=Description) || fail "bad system_disk_mapping"
+fi
+if has image_disk_mappings; then
+	# Data disks always go with the instance: a build must not leave disks behind.
+	set -- "$@" $(ecs-call --flatten DataDisk --from-json "$c_image_disk_mappings" --indexed \
+		--rename disk_category=Category,disk_size=Size,disk_name=DiskName,disk_description=Description,disk_snapshot_id=SnapshotId,disk_device=Device,disk_encrypted=Encrypted \
+		--drop disk_delete_with_instance --set DeleteWithInstance=true) || fail "bad image_disk_mappings"
+fi
+has ecs_ram_role_name && set -- "$@" RamRoleName="$c_ecs_ram_role_name"
+instance=$(api_query InstanceId CreateInstance "$@") || fail "Error creating instance: $(api_error)"
+unset ALICLOUD_PARAM_Password
+ledger_add created instance "$instance"
+if has run_tags; then
+	set -- RegionId="$region" ResourceType=instance ResourceId.1="$instance"
+	set -- "$@" $(ecs-call --flatten Tag --from-json "$c_run_tags" --pairs Key,Value)
+	api TagResources "$@" || fail "Error tagging instance: $(api_error)"
+fi
+wait_for "Error waiting create instance" --instance "$instance" --status Stopped --timeout 1800
+msg "Created instance: $instance"
+
+# --- 8. public address -------------------------------------------------------------
+if on ssh_private_ip; then
+	address=$(api_query 'Instances.Instance[0].VpcAttributes.PrivateIpAddress.IpAddress[0]' DescribeInstances RegionId="$region" InstanceIds="[\"$instance\"]") \
+		|| fail "Failed to get private ip of instance"
+	[ -n "$address" ] || fail "Failed to get private ip of instance"
+	msg "Private IP: $address"
+else
+	say "Allocating eip..."
+	token=$(client_token)
+	ledger_add intent eip - "$region" "token=$token"
+	set -- RegionId="$region" ClientToken="$token" $tags
+	has internet_charge_type && set -- "$@" InternetChargeType="$c_internet_charge_type"
+	has internet_max_bandwidth_out && set -- "$@" Bandwidth="$c_internet_max_bandwidth_out"
+	api --product vpc AllocateEipAddress "$@" || fail "Error allocating eip: $(api_error)"
+	eip=$(ecs-call --from-response "$work/out" --query AllocationId)
+	address=$(ecs-call --from-response "$work/out" --query EipAddress)
+	ledger_add created eip "$eip"
+	wait_for "Error waiting eip available" --eip "$eip" --status Available --timeout 180
+	api --product vpc AssociateEipAddress RegionId="$region" AllocationId="$eip" InstanceId="$instance" ClientToken="$(client_token)" \
+		--retry-codes 'TaskConflict,IncorrectInstanceStatus*' --retry-for 180 || fail "Error binding eip: $(api_error)"
+	wait_for "Error waiting eip associated" --eip "$eip" --status InUse --timeout 180
+	msg "Allocated eip: $address"
+fi
+
+# --- 9. key pair, 10. start --------------------------------------------------------
+if [ -n "$keypair" ]; then
+	msg "Attach keypair $keypair to instance: $instance"
+	api AttachKeyPair RegionId="$region" KeyPairName="$keypair" InstanceIds="[\"$instance\"]" \
+		--retry-codes 'IncorrectInstanceStatus*,OperationConflict' --retry-for 60 || fail "Error attaching keypair $keypair to instance $instance : $(api_error)"
+fi
+say "Starting instance: $instance"
+api StartInstance InstanceId="$instance" --retry-codes 'IncorrectInstanceStatus*' --retry-for 120 || fail "Error starting instance: $(api_error)"
+wait_for "Timeout waiting for instance to start" --instance "$instance" --status Running --timeout 1800
+
+# --- 11. connect, 12. provision ----------------------------------------------------
+ssh_target=
+if [ "$communicator" = ssh ]; then
+	user=$c_ssh_username
+	ssh_target="$user@$address"
+	ssh_control="$work/ctl"
+	mkdir -p "$ssh_control"
+	set -- -p "$port" --known-hosts "$work/known_hosts" --control "$ssh_control"
+	[ -n "$keyfile" ] && set -- "$@" -i "$keyfile"
+	if has ssh_password; then
+		IMAGE_TOOLS_SSH_PASSWORD=$c_ssh_password
+		export IMAGE_TOOLS_SSH_PASSWORD
+		set -- "$@" --password-env IMAGE_TOOLS_SSH_PASSWORD
+	fi
+	has ssh_bastion_host && set -- "$@" --bastion "$(cfg ssh_bastion_username)@$c_ssh_bastion_host:$(cfg ssh_bastion_port)"
+	ssh_opts=$*
+	say "Using ssh communicator to connect: $address"
+	say "Waiting for SSH to become available..."
+	timeout=$(cfg ssh_timeout)
+	# shellcheck disable=SC2086
+	run ssh-run "$@" --timeout "${timeout:-300}" "$ssh_target" --wait 2>"$work/err" || {
+		_rc=$?
+		[ "$_rc" -eq 75 ] && fail "Timeout waiting for SSH."
+		fail "Error waiting for SSH: $(sed 's/^ssh-run: //' "$work/err" | tr '\n' ' ')"
+	}
+	say "Connected to SSH!"
+elif [ "$communicator" = winrm ]; then
+	say "Using winrm communicator to connect: $address"
+	say "Waiting for WinRM to become available..."
+	WINRM_PASSWORD=$(cfg winrm_password)
+	export WINRM_PASSWORD
+	timeout=$(cfg winrm_timeout)
+	set -- -u "$(cfg winrm_username)" --password-env WINRM_PASSWORD --port "$port"
+	on winrm_use_ssl && set -- "$@" --https
+	on winrm_insecure && set -- "$@" --insecure
+	winrm_opts=$*
+	run winrm-run "$@" --timeout "${timeout:-1800}" "$address" --wait 2>"$work/err" || {
+		_rc=$?
+		[ "$_rc" -eq 75 ] && fail "Timeout waiting for WinRM."
+		fail "Error waiting for WinRM: $(sed 's/^winrm-run: //' "$work/err" | tr '\n' ' ')"
+	}
+	say "Connected to WinRM!"
+fi
+
+i=0
+while [ "$i" -lt "$nprov" ]; do
+	ptype=$(tmpl-render --plan "$plan" --query "builds[$index].provisioners[$i].type")
+	tmpl-render --plan "$plan" --query "builds[$index].provisioners[$i]" --format json >"$work/prov.json"
+	case $ptype in
+	shell) say "Provisioning with shell script: $(tmpl-render --plan "$plan" --query "builds[$index].provisioners[$i].config.script" 2>/dev/null || printf '%s' "$work/inline")" ;;
+	file) say "Uploading file..." ;;
+	powershell) say "Provisioning with Powershell..." ;;
+	*) say "Provisioning with $ptype..." ;;
+	esac
+	case $communicator in
+	winrm)
+		# shellcheck disable=SC2086
+		run winrm-run $winrm_opts --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$address" --provision "$work/prov.json" \
+			|| fail "Error running provisioner $ptype (exit $?)" ;;
+	*)
+		# shellcheck disable=SC2086
+		run ssh-run $ssh_opts --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$ssh_target" --provision "$work/prov.json" \
+			|| fail "Script exited with non-zero exit status: $?" ;;
+	esac
+	i=$((i + 1))
+done
+[ -z "$ssh_target" ] || { ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || true; ssh_control=; }
+
+# --- 14. stop --------------------------------------------------------------------------
+if on disable_stop_instance; then
+	say "Automatic instance stop disabled. Waiting for instance to stop: $instance"
+else
+	say "Stopping instance: $instance"
+	force=false
+	on force_stop_instance && force=true
+	api StopInstance InstanceId="$instance" ForceStop="$force" --retry-codes 'IncorrectInstanceStatus*' --retry-for 120 \
+		|| fail "Error stopping alicloud instance: $(api_error)"
+fi
+say "Waiting instance stopped: $instance"
+wait_for "Error waiting for alicloud instance to stop" --instance "$instance" --status Stopped --timeout 1800
+
+[ "$(cfg skip_create_image)" != true ] || { msg "skip_create_image is set: no image created"; status=0; : >"$out/artifact"; exit 0; }
+
+# --- 15-17. image ------------------------------------------------------------------
+# With image_force_delete the old image is deleted only once the new one exists: the new
+# image is made under a temporary name, then the old one goes, then the new one is renamed.
+image_name=$c_image_name
+old_images=
+if on image_force_delete; then
+	old_images=$(api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$region" ImageName="$image_name" \
+		ImageOwnerAlias=self Status=Waiting,Creating,CreateFailed,Available) || fail "Error: $(api_error)"
+	[ -z "$old_images" ] || image_name="$c_image_name-$build_id"
+fi
+snapshot_timeout=$(cfg wait_snapshot_ready_timeout)
+[ -n "$snapshot_timeout" ] && [ "$snapshot_timeout" != 0 ] || snapshot_timeout=3600
+token=$(client_token)
+set -- RegionId="$region" ClientToken="$token" ImageName="$image_name" $tags
+has image_version && set -- "$@" ImageVersion="$c_image_version"
+has image_description && set -- "$@" Description="$c_image_description"
+if on image_ignore_data_disks; then
+	disk=$(api_query 'Disks.Disk[0].DiskId' DescribeDisks RegionId="$region" InstanceId="$instance" DiskType=system) || fail "Error describe disks: $(api_error)"
+	stoken=$(client_token)
+	ledger_add intent snapshot - "$region" "token=$stoken"
+	snap=$(api_query SnapshotId CreateSnapshot RegionId="$region" DiskId="$disk" ClientToken="$stoken" $tags) || fail "Error creating snapshot: $(api_error)"
+	ledger_add created snapshot "$snap"
+	say "Creating snapshot from system disk $disk: $snap"
+	wait_for "Timeout waiting for snapshot to be created" --snapshot "$snap" --timeout "$snapshot_timeout"
+	set -- "$@" SnapshotId="$snap"
+else
+	set -- "$@" InstanceId="$instance"
+fi
+say "Creating image: $c_image_name"
+ledger_add intent image - "$region" "token=$token"
+image=$(api_query ImageId CreateImage "$@") || fail "Error creating image: $(api_error)"
+ledger_add created image "$image"
+wait_for "Timeout waiting for image to be created" --image "$image" --timeout "$snapshot_timeout"
+image_snaps=$(ecs-call --from-response "$work/wait" --query 'DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' 2>/dev/null) || image_snaps=
+if [ -n "$old_images" ]; then
+	for old in $old_images; do
+		say "Deleting duplicated image and snapshot in $region: $c_image_name"
+		old_snaps=$(api_query 'Images.Image[*].DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' DescribeImages RegionId="$region" ImageId="$old" ImageOwnerAlias=self Status=Waiting,Creating,CreateFailed,Available) || old_snaps=
+		api DeleteImage RegionId="$region" ImageId="$old" Force=true --accept '*.NotFound' || fail "Failed to delete image: $(api_error)"
+		if on image_force_delete_snapshots; then
+			for s in $old_snaps; do api DeleteSnapshot RegionId="$region" SnapshotId="$s" Force=true --accept '*.NotFound' || fail "Failed to delete snapshot: $(api_error)"; done
+		fi
+	done
+	api ModifyImageAttribute RegionId="$region" ImageId="$image" ImageName="$c_image_name" || fail "Failed to rename image: $(api_error)"
+fi
+
+# --- 18. tags: the image and every snapshot ----------------------------------------
+if has tags; then
+	pairs=$(ecs-call --flatten Tag --from-json "$c_tags" --pairs Key,Value) || fail "bad tags"
+	say "Adding tags($(ecs-call --from-json "$c_tags" --format go-map)) to image: $image"
+	# shellcheck disable=SC2086
+	api TagResources RegionId="$region" ResourceType=image ResourceId.1="$image" $pairs || fail "Error adding tags to image: $(api_error)"
+	for s in $image_snaps; do
+		say "Adding tags($(ecs-call --from-json "$c_tags" --format go-map)) to snapshot: $s"
+		# shellcheck disable=SC2086
+		api TagResources RegionId="$region" ResourceType=snapshot ResourceId.1="$s" $pairs || fail "Error adding tags to snapshot: $(api_error)"
+	done
+fi
+
+# --- 19. copies (waited for and tagged), 20. sharing --------------------------------
+printf '%s: %s\n' "$region" "$image" >"$work/artifact"
+if has image_copy_regions; then
+	say "Coping image $image from $region..."
+	n=0
+	for r in $c_image_copy_regions; do
+		n=$((n + 1))
+		cname=$(printf '%s\n' "$(cfg image_copy_names)" | sed -n "${n}p")
+		ctoken=$(client_token)
+		ledger_add intent copy - "$r" "token=$ctoken"
+		set -- RegionId="$region" ImageId="$image" DestinationRegionId="$r" ClientToken="$ctoken" $tags
+		[ -z "$cname" ] || set -- "$@" DestinationImageName="$cname"
+		copy=$(api_query ImageId CopyImage "$@") || fail "Error copying images: $(api_error)"
+		ledger_add created copy "$copy" "$r"
+		msg "Copy image from $region($image) to $r($copy)"
+		run snap-wait --region "$r" --image "$copy" --timeout "$snapshot_timeout" >"$work/wait" 2>"$work/err" || fail "Timeout waiting for image copy: $(sed 's/^snap-wait: //' "$work/err")"
+		if has tags; then
+			# shellcheck disable=SC2086
+			api TagResources RegionId="$r" ResourceType=image ResourceId.1="$copy" $pairs || fail "Error adding tags to image copy: $(api_error)"
+			for s in $(ecs-call --from-response "$work/wait" --query 'DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' 2>/dev/null); do
+				# shellcheck disable=SC2086
+				api TagResources RegionId="$r" ResourceType=snapshot ResourceId.1="$s" $pairs || fail "Error adding tags to snapshot: $(api_error)"
+			done
+		fi
+		printf '%s: %s\n' "$r" "$copy" >>"$work/artifact"
+	done
+fi
+if has image_share_account || has image_unshare_account; then
+	while read -r line; do
+		r=${line%%: *}
+		id=${line#*: }
+		set -- RegionId="$r" ImageId="$id"
+		n=0
+		for a in $(cfg image_share_account); do n=$((n + 1)); set -- "$@" AddAccount.$n="$a"; done
+		n=0
+		for a in $(cfg image_unshare_account); do n=$((n + 1)); set -- "$@" RemoveAccount.$n="$a"; done
+		api ModifyImageSharePermission "$@" || fail "Failed modifying image share permissions: $(api_error)"
+	done <"$work/artifact"
+fi
+
+# Delivered: the images (and their snapshots) are kept; everything else is released.
+while read -r line; do
+	r=${line%%: *}
+	id=${line#*: }
+	[ "$r" = "$region" ] && ledger_add kept image "$id" "$r" || ledger_add kept copy "$id" "$r"
+done <"$work/artifact"
+[ -z "${snap:-}" ] || ledger_add kept snapshot "$snap"
+sort "$work/artifact" >"$out/artifact"
+status=0
+exit 0

@@ -1,0 +1,170 @@
+#!/bin/sh
+# reclaim.sh LEDGER [success|failure|reclaim]
+# Releases every resource a build's ledger records as created and not yet released or
+# kept, plus any resource carrying the build's id tag of a kind the ledger meant to create
+# (a create whose response was lost). Idempotent: safe to run twice, and after a crash.
+# Exit 0 when nothing is left, 1 when something could not be released (each is named).
+set -u
+umask 077
+prog=alicloud-build
+here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+# shellcheck source=scripts/lib/common.sh
+. "$here/common.sh"
+
+ledger=$1
+mode=${2:-reclaim}
+[ -f "$ledger" ] || die "$ledger: no such ledger" 66
+work=$(mktemp -d) || die "cannot create a work directory" 73
+trap 'rm -rf "$work"' EXIT
+
+# The start line: "start <tab> build <tab> BUILD_ID <tab> REGION <tab> name=N endpoint=URL tag=KEY"
+start=$(awk -F '\t' '$2 == "start" { print; exit }' "$ledger")
+[ -n "$start" ] || die "$ledger: no start record" 65
+build_id=$(printf '%s\n' "$start" | cut -f4)
+region=$(printf '%s\n' "$start" | cut -f5)
+detail=$(printf '%s\n' "$start" | cut -f6)
+field () { printf '%s\n' "$detail" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+name=$(field name)
+tag_key=$(field tag)
+[ -n "$name" ] || name=$build_id
+_ep=$(field endpoint)
+if [ -n "$_ep" ] && [ -z "${ALICLOUD_ENDPOINT:-}" ]; then ALICLOUD_ENDPOINT=$_ep; export ALICLOUD_ENDPOINT; fi
+
+# live KIND: "id region" of each resource created and neither released nor kept, newest first.
+live () {
+	awk -F '\t' -v kind="$1" '
+		$3 != kind { next }
+		$2 == "created" { if (!($4 in seen)) { order[++n] = $4; seen[$4] = 1 }; reg[$4] = $5; gone[$4] = 0 }
+		$2 == "released" || $2 == "kept" { gone[$4] = 1 }
+		END { for (i = n; i >= 1; i--) if (!gone[order[i]]) print order[i], reg[order[i]] }
+	' "$ledger"
+}
+intended () { awk -F '\t' -v kind="$1" '$2 == "intent" && $3 == kind { found = 1 } END { exit !found }' "$ledger"; }
+kept () { awk -F '\t' -v id="$1" '$2 == "kept" && $4 == id { found = 1 } END { exit !found }' "$ledger"; }
+
+# Resources of KIND found by the build's tag (only for kinds the ledger meant to create).
+tagged () {
+	intended "$1" || return 0
+	[ -n "$tag_key" ] || return 0
+	_tags="Tag.1.Key=$tag_key Tag.1.Value=$build_id"
+	# shellcheck disable=SC2086
+	case $1 in
+	vpc) api_query 'Vpcs.Vpc[*].VpcId' --product vpc DescribeVpcs RegionId="$region" $_tags PageSize=50 ;;
+	vswitch) api_query 'VSwitches.VSwitch[*].VSwitchId' --product vpc DescribeVSwitches RegionId="$region" $_tags PageSize=50 ;;
+	securitygroup) api_query 'SecurityGroups.SecurityGroup[*].SecurityGroupId' DescribeSecurityGroups RegionId="$region" $_tags PageSize=50 ;;
+	instance) api_query 'Instances.Instance[*].InstanceId' DescribeInstances RegionId="$region" $_tags PageSize=100 ;;
+	eip) api_query 'EipAddresses.EipAddress[*].AllocationId' --product vpc DescribeEipAddresses RegionId="$region" $_tags PageSize=100 ;;
+	snapshot) api_query 'Snapshots.Snapshot[*].SnapshotId' DescribeSnapshots RegionId="$region" $_tags PageSize=100 ;;
+	image) api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$region" $_tags ImageOwnerAlias=self \
+		Status=Creating,Waiting,Available,UnAvailable,CreateFailed PageSize=100 ;;
+	keypair) api_query 'KeyPairs.KeyPair[*].KeyPairName' DescribeKeyPairs RegionId="$region" $_tags PageSize=50 ;;
+	esac | while read -r _id; do [ -n "$_id" ] && printf '%s %s\n' "$_id" "$region"; done
+	return 0
+}
+
+# Everything of KIND to release: ledger and tag, de-duplicated, kept products excluded.
+targets () {
+	{ live "$1"; tagged "$1"; } | awk '!seen[$1]++' | while read -r _id _r; do
+		kept "$_id" || printf '%s %s\n' "$_id" "$_r"
+	done
+}
+
+label () {
+	case $1 in
+	eip) printf 'EIP' ;; instance) printf 'instance' ;; securitygroup) printf 'security group' ;;
+	vswitch) printf 'vSwitch' ;; vpc) printf 'VPC' ;; keypair) printf 'temporary keypair' ;;
+	image) printf 'image' ;; snapshot) printf 'snapshot' ;; copy) printf 'image copy' ;;
+	esac
+}
+
+announce () {
+	case $mode in
+	success) case $1 in keypair) say "Deleting temporary keypair..." ;; *) say "Cleaning up '$(label "$1")'" ;; esac ;;
+	failure) case $1 in
+		image) say "Deleting the image and related snapshots because of cancellation or error..." ;;
+		snapshot) say "Deleting the snapshot because of cancellation or error..." ;;
+		copy) say "Stopping copy image because cancellation or error..." ;;
+		keypair) say "Deleting temporary keypair..." ;;
+		*) say "Deleting $(label "$1") because of cancellation or error..." ;;
+		esac ;;
+	*) say "Releasing $(label "$1") $2" ;;
+	esac
+}
+
+failed=0
+leftover=
+fail () {
+	failed=1
+	leftover="$leftover $1:$2"
+	say "Error: could not release $(label "$1") $2: $(api_error)"
+}
+
+# Each release treats "already gone" as done and retries dependency and busy errors for a
+# bounded time, so the order below converges even while the cloud catches up.
+busy='DependencyViolation*,IncorrectInstanceStatus*,IncorrectStatus*,IncorrectVSwitchStatus,IncorrectEipStatus,TaskConflict,OperationConflict,LastTokenProcessing,SystemBusy,Forbbiden,IncorrectDiskStatus'
+gone='*.NotFound,InvalidVpcId.NotFound,InvalidVSwitchId.NotFound,InvalidSecurityGroupId.NotFound,InvalidInstanceId.NotFound,InvalidAllocationId.NotFound,InvalidImageId.NotFound,InvalidSnapshotId.NotFound,InvalidKeyPairName.NotFound'
+release_call () { api --accept "$gone" --retry-codes "$busy" --retry-for "${RECLAIM_RETRY_FOR:-600}" "$@"; }
+
+image_snapshots () {
+	api_query 'Images.Image[*].DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' DescribeImages RegionId="$2" \
+		ImageId="$1" ImageOwnerAlias=self Status=Creating,Waiting,Available,UnAvailable,CreateFailed 2>/dev/null || true
+}
+
+release () {
+	_kind=$1 _id=$2 _r=$3
+	case $_kind in
+	copy)
+		api --accept "$gone,IncorrectImageStatus*" CancelCopyImage RegionId="$_r" ImageId="$_id" || true
+		_snaps=$(image_snapshots "$_id" "$_r")
+		release_call DeleteImage RegionId="$_r" ImageId="$_id" Force=true || return 1
+		for _s in $_snaps; do release_call DeleteSnapshot RegionId="$_r" SnapshotId="$_s" Force=true || return 1; done ;;
+	image)
+		_snaps=$(image_snapshots "$_id" "$_r")
+		release_call DeleteImage RegionId="$_r" ImageId="$_id" Force=true || return 1
+		for _s in $_snaps; do release_call DeleteSnapshot RegionId="$_r" SnapshotId="$_s" Force=true || return 1; done ;;
+	eip)
+		_st=$(api_query 'EipAddresses.EipAddress[0].Status' --product vpc DescribeEipAddresses RegionId="$_r" AllocationId="$_id" 2>/dev/null) || _st=
+		if [ "$_st" = InUse ] || [ "$_st" = Associating ]; then
+			_inst=$(api_query 'EipAddresses.EipAddress[0].InstanceId' --product vpc DescribeEipAddresses RegionId="$_r" AllocationId="$_id") || _inst=
+			release_call --product vpc UnassociateEipAddress RegionId="$_r" AllocationId="$_id" InstanceId="$_inst" || return 1
+		fi
+		if [ -n "$_st" ]; then run snap-wait --region "$_r" --eip "$_id" --status Available --timeout 600 >/dev/null 2>"$work/err" || true; fi
+		release_call --product vpc ReleaseEipAddress RegionId="$_r" AllocationId="$_id" || return 1 ;;
+	instance)
+		release_call DeleteInstance InstanceId="$_id" Force=true || return 1
+		run snap-wait --region "$_r" --instance "$_id" --status Deleted --timeout 600 >/dev/null 2>"$work/err" || return 1 ;;
+	snapshot) release_call DeleteSnapshot RegionId="$_r" SnapshotId="$_id" Force=true || return 1 ;;
+	securitygroup) release_call DeleteSecurityGroup RegionId="$_r" SecurityGroupId="$_id" || return 1 ;;
+	vswitch) release_call --product vpc DeleteVSwitch RegionId="$_r" VSwitchId="$_id" || return 1 ;;
+	vpc) release_call --product vpc DeleteVpc RegionId="$_r" VpcId="$_id" || return 1 ;;
+	keypair) release_call DeleteKeyPairs RegionId="$_r" KeyPairNames="[\"$_id\"]" || return 1 ;;
+	esac
+	return 0
+}
+
+# Reverse dependency order: copies and images (failure only; the ledger marks delivered
+# ones kept), the EIP before its instance, the instance before its network and key.
+for kind in copy image eip instance snapshot securitygroup vswitch vpc keypair; do
+	list=$(targets "$kind")
+	[ -n "$list" ] || continue
+	announce "$kind" "$(printf '%s' "$list" | cut -d ' ' -f1 | tr '\n' ' ')"
+	printf '%s\n' "$list" | {
+		while read -r id r; do
+			[ -n "$id" ] || continue
+			if release "$kind" "$id" "$r"; then
+				ledger_add released "$kind" "$id" "$r"
+			else
+				fail "$kind" "$id"
+				printf '%s:%s\n' "$kind" "$id" >>"$work/leftover"
+			fi
+		done
+	}
+done
+
+if [ -s "$work/leftover" ]; then
+	say "Some resources could not be released; run 'make clean' (or '$prog reclaim $ledger') to try again:"
+	while read -r l; do msg "$l"; done <"$work/leftover"
+	exit 1
+fi
+ledger_add closed build "$build_id" "$region"
+exit 0
