@@ -1,6 +1,4 @@
 # alicloud-image-tools: image-as-code for Alibaba Cloud, as small tools and a recipe.
-.POSIX:
-
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
@@ -17,7 +15,7 @@ MANPAGES = man/ecs-call.1 man/tmpl-render.1 man/ssh-run.1 man/winrm-run.1 man/sn
 RELEASE_BIN = .build/release
 DEBUG_BIN = .build/debug
 
-.PHONY: all build deps test unit e2e bench lint install uninstall clean demo image import cleanup
+.PHONY: all build deps test unit e2e bench lint install uninstall clean demo image import cleanup reclaim
 
 all: deps
 	$(SWIFT) build -c release $(SWIFTFLAGS)
@@ -58,5 +56,28 @@ uninstall:
 	for m in $(MANPAGES); do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
+# --- the recipe ---------------------------------------------------------------------
+TEMPLATE ?= examples/alicloud.json
+ON_ERROR ?= cleanup
+VAR_FILE ?=
+VARS ?=
+ONLY ?=
+EXCEPT ?=
+RUN = PATH="$(CURDIR)/$(RELEASE_BIN):$$PATH" sh scripts/alicloud-build
+
+# Build the images a Packer template describes: make image TEMPLATE=alicloud.json
+image: all
+	$(RUN) $(foreach f,$(VAR_FILE),-var-file $(f)) $(VARS) $(if $(ONLY),-only $(ONLY)) $(if $(EXCEPT),-except $(EXCEPT)) -on-error=$(ON_ERROR) $(TEMPLATE)
+
+# Release everything that interrupted or crashed builds left behind (from their ledgers).
+reclaim cleanup: all
+	$(RUN) reclaim
+
+# The README's first command: the seed's template built on the local emulator.
+demo: all
+	PATH="$(CURDIR)/$(RELEASE_BIN):$$PATH" sh scripts/demo $(TEMPLATE)
+
+# Reclaims leftovers of crashed builds first (it needs the tools), then removes the build.
 clean:
+	@if [ -n "$$(sh scripts/alicloud-build ledgers 2>/dev/null)" ]; then $(MAKE) reclaim; fi
 	rm -rf .build

@@ -21,9 +21,10 @@ duration () {
 	_out=
 	_n=0
 	for _pair in "$_h hour" "$_m minute" "$_s second" "$_r millisecond"; do
+		# shellcheck disable=SC2086
 		set -- $_pair
 		[ "$1" -gt 0 ] || continue
-		[ "$1" -eq 1 ] && _unit=$2 || _unit="${2}s"
+		if [ "$1" -eq 1 ]; then _unit=$2; else _unit="${2}s"; fi
 		_out="${_out:+$_out }$1 $_unit"
 		_n=$((_n + 1))
 		[ "$_n" -lt 2 ] || break

@@ -18,27 +18,56 @@ on_error=${ON_ERROR:-cleanup}
 mkdir -p "$out" "$state/ledgers" || exit 73
 work=$(mktemp -d) || exit 73
 
-name=$(tmpl-render --plan "$plan" --query "builds[$index].name") || exit 65
+# plan PATH [--format F ...] — one value of this build from the rendered plan.
+plan () {
+	_p=$1
+	shift
+	tmpl-render --plan "$plan" --query "builds[$index].$_p" "$@"
+}
+name=$(plan name) || exit 65
 # Every config key as c_<key> (booleans "true"/"false", lists one item per line).
-eval "$(tmpl-render --plan "$plan" --query "builds[$index].config" --format sh --sh-prefix c_)" || exit 65
-nprov=$(tmpl-render --plan "$plan" --query "builds[$index].provisioners" --format count) || exit 65
+_cfg=$(plan config --format sh --sh-prefix c_) || exit 65
+eval "$_cfg"
+unset _cfg
+nprov=$(plan provisioners --format count) || exit 65
+
+# params_from PATH PREFIX key=Param... — appends "PREFIX.Param=value" for each listed key
+# present in the plan object at PATH to the positional parameters' file $work/params.
+pairs_to_tags () {
+	# $1: plan path of a string map -> Tag.N.Key/Value lines in $work/params
+	: >"$work/params"
+	plan "$1" --format pairs >"$work/pairs" || return 1
+	_n=0
+	while IFS="$(printf '\t')" read -r _k _v; do
+		_n=$((_n + 1))
+		printf 'Tag.%s.Key=%s\nTag.%s.Value=%s\n' "$_n" "$_k" "$_n" "$_v" >>"$work/params"
+	done <"$work/pairs"
+}
+# Go's fmt of a map, as Packer logs tags: map[k1:v1 k2:v2].
+go_map () {
+	printf 'map[%s]' "$(awk -F '\t' '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $1, $2 }' "$work/pairs")"
+}
 
 cfg () { eval "printf '%s' \"\${c_$1-}\""; }
 on () { [ "$(cfg "$1")" = true ]; }
 has () { [ -n "$(cfg "$1")" ]; }
 
 region=$c_region
+# -force on the command line: replace an existing image of the same name.
+# shellcheck disable=SC2034
+[ -z "${IMAGE_FORCE_DELETE:-}" ] || { c_image_force_delete=true; c_image_force_delete_snapshots=true; }
 export ALICLOUD_REGION="$region"
 [ -n "${c_access_key-}" ] && export ALICLOUD_ACCESS_KEY="$c_access_key"
 [ -n "${c_secret_key-}" ] && export ALICLOUD_SECRET_KEY="$c_secret_key"
 [ -n "${c_security_token-}" ] && export ALICLOUD_SECURITY_TOKEN="$c_security_token"
 unset c_access_key c_secret_key c_security_token
 
-tag_key=image-tools-build-id
+tag_key="image-tools-build-id"
 build_id="ait-$(date -u +%Y%m%dT%H%M%S)-$(random_hex 4)"
 ledger="$state/ledgers/$build_id.ledger"
 ledger_add start build "$build_id" "$region" "name=$name tag=$tag_key endpoint=${ALICLOUD_ENDPOINT:-} pid=$$"
-tags="Tag.1.Key=$tag_key Tag.1.Value=$build_id"
+tag1="Tag.1.Key=$tag_key"
+tag2="Tag.1.Value=$build_id"
 
 cleanup_done=0
 status=1
@@ -134,10 +163,10 @@ else
 	say "Creating temporary keypair: $keypair"
 	ledger_add intent keypair "$keypair"
 	# shellcheck disable=SC2086
-	api CreateKeyPair RegionId="$region" KeyPairName="$keypair" $tags || fail "Error creating temporary keypair: $(api_error)"
+	api CreateKeyPair RegionId="$region" KeyPairName="$keypair" "$tag1" "$tag2" || fail "Error creating temporary keypair: $(api_error)"
 	ledger_add created keypair "$keypair"
 	keyfile="$work/ssh_key"
-	ecs-call --query PrivateKeyBody --from-response "$work/out" >"$keyfile" 2>"$work/err" || fail "Error reading temporary keypair: $(api_error)"
+	ecs-call --from-response "$work/out" --query PrivateKeyBody >"$keyfile" 2>"$work/err" || fail "Error reading temporary keypair: $(api_error)"
 	chmod 600 "$keyfile"
 	: >"$work/out"
 fi
@@ -151,7 +180,7 @@ else
 	say "Creating vpc..."
 	token=$(client_token)
 	ledger_add intent vpc - "$region" "token=$token"
-	set -- RegionId="$region" ClientToken="$token" $tags
+	set -- RegionId="$region" ClientToken="$token" "$tag1" "$tag2"
 	has vpc_cidr_block && set -- "$@" CidrBlock="$c_vpc_cidr_block"
 	has vpc_name && set -- "$@" VpcName="$c_vpc_name"
 	vpc=$(api_query VpcId --product vpc CreateVpc "$@") || fail "Failed creating vpc: $(api_error)"
@@ -169,16 +198,24 @@ else
 	if [ -z "$zone" ]; then
 		# Packer picks the last zone offering VSwitches and the instance type.
 		api DescribeZones RegionId="$region" || fail "Query for available zones failed: $(api_error)"
-		zone=$(ecs-call --from-response "$work/out" --query 'Zones.Zone[*]' --format sh-lines \
-			--select "AvailableResourceCreation.ResourceTypes[*]=VSwitch" \
-			--select "AvailableInstanceTypes.InstanceTypes[*]=$c_instance_type" --field ZoneId 2>"$work/err" | tail -n 1) || zone=
+		cp "$work/out" "$work/zones"
+		nz=$(ecs-call --from-response "$work/zones" --query Zones.Zone --format count) || nz=0
+		k=0
+		while [ "$k" -lt "$nz" ]; do
+			z() { ecs-call --from-response "$work/zones" --query "Zones.Zone[$k].$1" 2>/dev/null; }
+			if z 'AvailableResourceCreation.ResourceTypes[*]' | grep -qx VSwitch &&
+				z 'AvailableInstanceTypes.InstanceTypes[*]' | grep -qx "$c_instance_type"; then
+				zone=$(z ZoneId)
+			fi
+			k=$((k + 1))
+		done
 		[ -n "$zone" ] || fail "The instance type $c_instance_type isn't available in this region."
 	fi
 	say "Creating vswitch..."
 	token=$(client_token)
 	ledger_add intent vswitch - "$region" "token=$token"
 	cidr=$(cfg vpc_cidr_block)
-	set -- RegionId="$region" ClientToken="$token" VpcId="$vpc" ZoneId="$zone" CidrBlock="${cidr:-172.16.0.0/24}" $tags
+	set -- RegionId="$region" ClientToken="$token" VpcId="$vpc" ZoneId="$zone" CidrBlock="${cidr:-172.16.0.0/24}" "$tag1" "$tag2"
 	has vswitch_name && set -- "$@" VSwitchName="$c_vswitch_name"
 	vswitch=$(api_query VSwitchId --product vpc CreateVSwitch "$@") || fail "Create vswitch failed: $(api_error)"
 	ledger_add created vswitch "$vswitch"
@@ -199,7 +236,7 @@ else
 	say "Creating security group..."
 	token=$(client_token)
 	ledger_add intent securitygroup - "$region" "token=$token"
-	set -- RegionId="$region" ClientToken="$token" VpcId="$vpc" $tags
+	set -- RegionId="$region" ClientToken="$token" VpcId="$vpc" "$tag1" "$tag2"
 	has security_group_name && set -- "$@" SecurityGroupName="$c_security_group_name"
 	sg=$(api_query SecurityGroupId CreateSecurityGroup "$@") || fail "Failed creating security group: $(api_error)"
 	ledger_add created securitygroup "$sg"
@@ -217,12 +254,14 @@ say "Creating instance..."
 token=$(client_token)
 ledger_add intent instance - "$region" "token=$token"
 set -- RegionId="$region" ClientToken="$token" InstanceType="$c_instance_type" ImageId="$c_source_image" \
-	SecurityGroupId="$sg" VSwitchId="$vswitch" InstanceChargeType=PostPaid $tags
+	SecurityGroupId="$sg" VSwitchId="$vswitch" InstanceChargeType=PostPaid "$tag1" "$tag2"
 has instance_name && set -- "$@" InstanceName="$c_instance_name"
 has zone_id && set -- "$@" ZoneId="$c_zone_id"
 has internet_charge_type && set -- "$@" InternetChargeType="$c_internet_charge_type"
 has internet_max_bandwidth_out && set -- "$@" InternetMaxBandwidthOut="$c_internet_max_bandwidth_out"
-if has io_optimized; then on io_optimized && set -- "$@" IoOptimized=optimized || set -- "$@" IoOptimized=none; fi
+if has io_optimized; then
+	if on io_optimized; then set -- "$@" IoOptimized=optimized; else set -- "$@" IoOptimized=none; fi
+fi
 # The instance password travels to ecs-call in its environment, never in argv.
 if has ssh_password; then ALICLOUD_PARAM_Password=$c_ssh_password; export ALICLOUD_PARAM_Password; fi
 if has winrm_password; then ALICLOUD_PARAM_Password=$c_winrm_password; export ALICLOUD_PARAM_Password; fi
@@ -231,24 +270,38 @@ if has user_data_file; then
 elif has user_data; then
 	set -- "$@" UserData="$(printf '%s' "$c_user_data" | base64 -w0)"
 fi
-# system_disk_mapping and image_disk_mappings arrive as compact JSON; ecs-call flattens them.
-if has system_disk_mapping; then
-	set -- "$@" $(ecs-call --flatten SystemDisk --from-json "$c_system_disk_mapping" \
-		--rename disk_category=Category,disk_size=Size,disk_name=DiskName,disk_description=Description) || fail "bad system_disk_mapping"
-fi
-if has image_disk_mappings; then
+# Disk mappings: Packer's disk_* keys become SystemDisk.* and DataDisk.N.* parameters.
+disk_params () {
+	# $1: plan path of one mapping, $2: parameter prefix
+	eval "$(plan "$1" --format sh --sh-prefix d_)" || return 1
+	[ -z "${d_disk_category-}" ] || printf '%s.Category=%s\n' "$2" "$d_disk_category"
+	[ -z "${d_disk_size-}" ] || [ "${d_disk_size-}" = 0 ] || printf '%s.Size=%s\n' "$2" "$d_disk_size"
+	[ -z "${d_disk_name-}" ] || printf '%s.DiskName=%s\n' "$2" "$d_disk_name"
+	[ -z "${d_disk_description-}" ] || printf '%s.Description=%s\n' "$2" "$d_disk_description"
+	[ -z "${d_disk_snapshot_id-}" ] || printf '%s.SnapshotId=%s\n' "$2" "$d_disk_snapshot_id"
+	[ -z "${d_disk_device-}" ] || printf '%s.Device=%s\n' "$2" "$d_disk_device"
+	[ "${d_disk_encrypted-}" != true ] || printf '%s.Encrypted=true\n' "$2"
+	unset d_disk_category d_disk_size d_disk_name d_disk_description d_disk_snapshot_id d_disk_device d_disk_encrypted
+}
+: >"$work/disks"
+if has system_disk_mapping; then disk_params config.system_disk_mapping SystemDisk >>"$work/disks" || fail "bad system_disk_mapping"; fi
+nd=$(plan config.image_disk_mappings --format count 2>/dev/null) || nd=0
+k=0
+while [ "$k" -lt "$nd" ]; do
+	disk_params "config.image_disk_mappings[$k]" "DataDisk.$((k + 1))" >>"$work/disks" || fail "bad image_disk_mappings"
 	# Data disks always go with the instance: a build must not leave disks behind.
-	set -- "$@" $(ecs-call --flatten DataDisk --from-json "$c_image_disk_mappings" --indexed \
-		--rename disk_category=Category,disk_size=Size,disk_name=DiskName,disk_description=Description,disk_snapshot_id=SnapshotId,disk_device=Device,disk_encrypted=Encrypted \
-		--drop disk_delete_with_instance --set DeleteWithInstance=true) || fail "bad image_disk_mappings"
-fi
+	printf 'DataDisk.%s.DeleteWithInstance=true\n' "$((k + 1))" >>"$work/disks"
+	k=$((k + 1))
+done
+while IFS= read -r p; do set -- "$@" "$p"; done <"$work/disks"
 has ecs_ram_role_name && set -- "$@" RamRoleName="$c_ecs_ram_role_name"
 instance=$(api_query InstanceId CreateInstance "$@") || fail "Error creating instance: $(api_error)"
 unset ALICLOUD_PARAM_Password
 ledger_add created instance "$instance"
 if has run_tags; then
+	pairs_to_tags config.run_tags || fail "bad run_tags"
 	set -- RegionId="$region" ResourceType=instance ResourceId.1="$instance"
-	set -- "$@" $(ecs-call --flatten Tag --from-json "$c_run_tags" --pairs Key,Value)
+	while IFS= read -r p; do set -- "$@" "$p"; done <"$work/params"
 	api TagResources "$@" || fail "Error tagging instance: $(api_error)"
 fi
 wait_for "Error waiting create instance" --instance "$instance" --status Stopped --timeout 1800
@@ -264,12 +317,13 @@ else
 	say "Allocating eip..."
 	token=$(client_token)
 	ledger_add intent eip - "$region" "token=$token"
-	set -- RegionId="$region" ClientToken="$token" $tags
+	set -- RegionId="$region" ClientToken="$token" "$tag1" "$tag2"
 	has internet_charge_type && set -- "$@" InternetChargeType="$c_internet_charge_type"
 	has internet_max_bandwidth_out && set -- "$@" Bandwidth="$c_internet_max_bandwidth_out"
 	api --product vpc AllocateEipAddress "$@" || fail "Error allocating eip: $(api_error)"
-	eip=$(ecs-call --from-response "$work/out" --query AllocationId)
-	address=$(ecs-call --from-response "$work/out" --query EipAddress)
+	cp "$work/out" "$work/eip"
+	eip=$(ecs-call --from-response "$work/eip" --query AllocationId) || fail "Error allocating eip: no AllocationId"
+	address=$(ecs-call --from-response "$work/eip" --query EipAddress) || fail "Error allocating eip: no EipAddress"
 	ledger_add created eip "$eip"
 	wait_for "Error waiting eip available" --eip "$eip" --status Available --timeout 180
 	api --product vpc AssociateEipAddress RegionId="$region" AllocationId="$eip" InstanceId="$instance" ClientToken="$(client_token)" \
@@ -334,10 +388,12 @@ fi
 
 i=0
 while [ "$i" -lt "$nprov" ]; do
-	ptype=$(tmpl-render --plan "$plan" --query "builds[$index].provisioners[$i].type")
-	tmpl-render --plan "$plan" --query "builds[$index].provisioners[$i]" --format json >"$work/prov.json"
+	ptype=$(plan "provisioners[$i].type")
+	plan "provisioners[$i]" --format json >"$work/prov.json"
 	case $ptype in
-	shell) say "Provisioning with shell script: $(tmpl-render --plan "$plan" --query "builds[$index].provisioners[$i].config.script" 2>/dev/null || printf '%s' "$work/inline")" ;;
+	shell)
+		_script=$(plan "provisioners[$i].config.script" 2>/dev/null) || _script=
+		say "Provisioning with shell script: ${_script:-$work/inline-script}" ;;
 	file) say "Uploading file..." ;;
 	powershell) say "Provisioning with Powershell..." ;;
 	*) say "Provisioning with $ptype..." ;;
@@ -384,14 +440,14 @@ fi
 snapshot_timeout=$(cfg wait_snapshot_ready_timeout)
 [ -n "$snapshot_timeout" ] && [ "$snapshot_timeout" != 0 ] || snapshot_timeout=3600
 token=$(client_token)
-set -- RegionId="$region" ClientToken="$token" ImageName="$image_name" $tags
+set -- RegionId="$region" ClientToken="$token" ImageName="$image_name" "$tag1" "$tag2"
 has image_version && set -- "$@" ImageVersion="$c_image_version"
 has image_description && set -- "$@" Description="$c_image_description"
 if on image_ignore_data_disks; then
 	disk=$(api_query 'Disks.Disk[0].DiskId' DescribeDisks RegionId="$region" InstanceId="$instance" DiskType=system) || fail "Error describe disks: $(api_error)"
 	stoken=$(client_token)
 	ledger_add intent snapshot - "$region" "token=$stoken"
-	snap=$(api_query SnapshotId CreateSnapshot RegionId="$region" DiskId="$disk" ClientToken="$stoken" $tags) || fail "Error creating snapshot: $(api_error)"
+	snap=$(api_query SnapshotId CreateSnapshot RegionId="$region" DiskId="$disk" ClientToken="$stoken" "$tag1" "$tag2") || fail "Error creating snapshot: $(api_error)"
 	ledger_add created snapshot "$snap"
 	say "Creating snapshot from system disk $disk: $snap"
 	wait_for "Timeout waiting for snapshot to be created" --snapshot "$snap" --timeout "$snapshot_timeout"
@@ -418,15 +474,19 @@ if [ -n "$old_images" ]; then
 fi
 
 # --- 18. tags: the image and every snapshot ----------------------------------------
+# tag_resource REGION TYPE ID — the template's tags on one resource.
+tag_resource () {
+	set -- RegionId="$1" ResourceType="$2" ResourceId.1="$3"
+	while IFS= read -r p; do set -- "$@" "$p"; done <"$work/params"
+	api TagResources "$@"
+}
 if has tags; then
-	pairs=$(ecs-call --flatten Tag --from-json "$c_tags" --pairs Key,Value) || fail "bad tags"
-	say "Adding tags($(ecs-call --from-json "$c_tags" --format go-map)) to image: $image"
-	# shellcheck disable=SC2086
-	api TagResources RegionId="$region" ResourceType=image ResourceId.1="$image" $pairs || fail "Error adding tags to image: $(api_error)"
+	pairs_to_tags config.tags || fail "bad tags"
+	say "Adding tags($(go_map)) to image: $image"
+	tag_resource "$region" image "$image" || fail "Error adding tags to image: $(api_error)"
 	for s in $image_snaps; do
-		say "Adding tags($(ecs-call --from-json "$c_tags" --format go-map)) to snapshot: $s"
-		# shellcheck disable=SC2086
-		api TagResources RegionId="$region" ResourceType=snapshot ResourceId.1="$s" $pairs || fail "Error adding tags to snapshot: $(api_error)"
+		say "Adding tags($(go_map)) to snapshot: $s"
+		tag_resource "$region" snapshot "$s" || fail "Error adding tags to snapshot: $(api_error)"
 	done
 fi
 
@@ -440,18 +500,16 @@ if has image_copy_regions; then
 		cname=$(printf '%s\n' "$(cfg image_copy_names)" | sed -n "${n}p")
 		ctoken=$(client_token)
 		ledger_add intent copy - "$r" "token=$ctoken"
-		set -- RegionId="$region" ImageId="$image" DestinationRegionId="$r" ClientToken="$ctoken" $tags
+		set -- RegionId="$region" ImageId="$image" DestinationRegionId="$r" ClientToken="$ctoken" "$tag1" "$tag2"
 		[ -z "$cname" ] || set -- "$@" DestinationImageName="$cname"
 		copy=$(api_query ImageId CopyImage "$@") || fail "Error copying images: $(api_error)"
 		ledger_add created copy "$copy" "$r"
 		msg "Copy image from $region($image) to $r($copy)"
 		run snap-wait --region "$r" --image "$copy" --timeout "$snapshot_timeout" >"$work/wait" 2>"$work/err" || fail "Timeout waiting for image copy: $(sed 's/^snap-wait: //' "$work/err")"
 		if has tags; then
-			# shellcheck disable=SC2086
-			api TagResources RegionId="$r" ResourceType=image ResourceId.1="$copy" $pairs || fail "Error adding tags to image copy: $(api_error)"
+			tag_resource "$r" image "$copy" || fail "Error adding tags to image copy: $(api_error)"
 			for s in $(ecs-call --from-response "$work/wait" --query 'DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' 2>/dev/null); do
-				# shellcheck disable=SC2086
-				api TagResources RegionId="$r" ResourceType=snapshot ResourceId.1="$s" $pairs || fail "Error adding tags to snapshot: $(api_error)"
+				tag_resource "$r" snapshot "$s" || fail "Error adding tags to snapshot: $(api_error)"
 			done
 		fi
 		printf '%s: %s\n' "$r" "$copy" >>"$work/artifact"
@@ -474,7 +532,7 @@ fi
 while read -r line; do
 	r=${line%%: *}
 	id=${line#*: }
-	[ "$r" = "$region" ] && ledger_add kept image "$id" "$r" || ledger_add kept copy "$id" "$r"
+	if [ "$r" = "$region" ]; then ledger_add kept image "$id" "$r"; else ledger_add kept copy "$id" "$r"; fi
 done <"$work/artifact"
 [ -z "${snap:-}" ] || ledger_add kept snapshot "$snap"
 sort "$work/artifact" >"$out/artifact"

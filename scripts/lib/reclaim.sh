@@ -91,11 +91,7 @@ announce () {
 	esac
 }
 
-failed=0
-leftover=
 fail () {
-	failed=1
-	leftover="$leftover $1:$2"
 	say "Error: could not release $(label "$1") $2: $(api_error)"
 }
 
