@@ -301,6 +301,7 @@ struct RenderState {
                     variableSource[name] = VariableSource(file: display, position: sink.position(of: path), path: path)
                 default:
                     sink.error(path, "a variable's default must be a string, or null for a required variable; got \(describe(declared[name]!))")
+                    failed.insert(name)
                 }
             }
         }
