@@ -12,7 +12,8 @@ if ! command -v packer >/dev/null 2>&1; then
 fi
 unset ALICLOUD_REGION ALICLOUD_PROFILE
 export ALICLOUD_ACCESS_KEY=LTAI5tSimAccessKeyId01 ALICLOUD_SECRET_KEY=SimSecretKey0123456789abcdefXYZ
-export CHECKPOINT_DISABLE=1 PACKER_CONFIG_DIR="$(mktemp -d)"
+PACKER_CONFIG_DIR=$(mktemp -d)
+export CHECKPOINT_DISABLE=1 PACKER_CONFIG_DIR
 trap 'rm -rf "$PACKER_CONFIG_DIR"' EXIT
 # Stricter than Packer on purpose (Packer accepts these at validate time):
 #   15 a bare number as a duration (Packer: nanoseconds)      30 an undefined {{user}} (Packer: "")
