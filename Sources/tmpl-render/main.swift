@@ -1,4 +1,70 @@
 import AlicloudKit
+import Foundation
 
-// Not built yet: see the issue for this tool.
-runTool("tmpl-render") { throw ToolError(.unavailable, "not implemented yet") }
+let spec = CommandSpec(
+    tool: "tmpl-render",
+    usage: "tmpl-render [-var name=value]... [-var-file file]... [-only a,b] [-except c] [--validate] [--query PATH] template.json|-",
+    help: """
+        usage: tmpl-render [-var name=value]... [-var-file file]... [-only a,b] [-except c]
+                           [--validate] [--query PATH] template.json|-
+
+        Renders a Packer JSON template into a resolved, validated build plan (JSON on stdout).
+
+          -var name=value   set a variable (beats var files; the last one wins)
+          -var-file file    read variables from a JSON object of strings (later files win)
+          -only a,b         keep only these builds (names after interpolation)
+          -except c         drop these builds, and cut post-processor chains at these names
+          --validate        check only: no output, the exit status says it all
+          --query PATH      print one value of the plan (e.g. builds[0].config.region)
+
+        Environment: TMPL_RENDER_NOW or SOURCE_DATE_EPOCH fixes the clock (and the random
+        parts of uuids) for reproducible plans. See tmpl-render(1).
+        """,
+    options: [
+        .value("-var", "--var"), .value("-var-file", "--var-file"), .value("-only", "--only"),
+        .value("-except", "--except"), .flag("--validate", "-validate"), .value("--query", "-query"),
+    ]
+)
+
+let arguments = spec.parseOrExit()
+
+runTool("tmpl-render") {
+    guard arguments.positionals.count == 1 else {
+        spec.usageExit(arguments.positionals.isEmpty ? "no template given" : "one template only, got \(arguments.positionals.count)")
+    }
+    let environment = ProcessInfo.processInfo.environment
+    let clock = try RenderClock.fromEnvironment(environment)
+    let query = try arguments.value("--query").map { try JSONQuery($0) }
+    var request = RenderRequest(templatePath: arguments.positionals[0], environment: environment,
+                                pwd: FileManager.default.currentDirectoryPath, clock: clock)
+    if request.templatePath == "-" {
+        request.templateBytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+    }
+    for assignment in arguments.all("-var") {
+        guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
+            spec.usageExit("-var \(assignment): expected name=value")
+        }
+        request.vars.append((String(assignment[..<eq]), String(assignment[assignment.index(after: eq)...])))
+    }
+    request.varFiles = arguments.all("-var-file")
+    func names(_ option: String) -> [String] {
+        arguments.all(option).flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+    }
+    request.only = names("-only")
+    request.except = names("-except")
+
+    let result: RenderResult
+    do {
+        result = try TemplateRenderer.render(request)
+    } catch let problems as TemplateProblems {
+        StandardStream.err(problems.report(tool: "tmpl-render", file: request.templatePath == "-" ? "<stdin>" : request.templatePath))
+        throw ExitRequest(problems.status.rawValue)
+    }
+    for w in result.warnings { StandardStream.err("tmpl-render: warning: \(w.formatted)\n") }
+    if arguments.has("--validate") { return }
+    if let query {
+        StandardStream.out(try query.render(result.plan))
+    } else {
+        StandardStream.out(result.plan.document)
+    }
+}

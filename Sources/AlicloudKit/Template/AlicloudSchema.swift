@@ -1,0 +1,357 @@
+import Foundation
+
+/// The `alicloud-ecs` builder's keys (Packer 1.6.6 and the packer-plugin-alicloud
+/// additions, packer-alicloud.md §1) and the `alicloud-import` post-processor's (§5).
+enum AlicloudSchema {
+    static let diskSchema = ConfigSchema([
+        ConfigField("disk_name", .string),
+        ConfigField("disk_category", .string),
+        ConfigField("disk_size", .int),
+        ConfigField("disk_snapshot_id", .string),
+        ConfigField("disk_description", .string),
+        ConfigField("disk_delete_with_instance", .trilean),
+        ConfigField("disk_device", .string),
+        ConfigField("disk_encrypted", .trilean),
+    ])
+
+    static let tagSchema = ConfigSchema([ConfigField("key", .string), ConfigField("value", .string)])
+
+    static let access: [ConfigField] = [
+        ConfigField("access_key", .string, env: ["ALICLOUD_ACCESS_KEY"]),
+        ConfigField("secret_key", .string, env: ["ALICLOUD_SECRET_KEY"], sensitive: true),
+        ConfigField("region", .string, env: ["ALICLOUD_REGION"]),
+        ConfigField("skip_region_validation", .bool, false),
+        ConfigField("skip_image_validation", .bool, false),
+        ConfigField("profile", .string, env: ["ALICLOUD_PROFILE"]),
+        ConfigField("shared_credentials_file", .localPath, env: ["ALICLOUD_SHARED_CREDENTIALS_FILE"]),
+        ConfigField("security_token", .string, env: ["SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN"], sensitive: true),
+        ConfigField("ram_role_name", .string),
+        ConfigField("ram_role_arn", .string),
+        ConfigField("ram_session_name", .string),
+        ConfigField("custom_endpoint_ecs", .string),
+    ]
+
+    static let image: [ConfigField] = [
+        ConfigField("image_name", .string),
+        ConfigField("image_version", .string),
+        ConfigField("image_description", .string),
+        ConfigField("image_share_account", .stringList, []),
+        ConfigField("image_unshare_account", .stringList, []),
+        ConfigField("image_copy_regions", .stringList, []),
+        ConfigField("image_copy_names", .stringList, []),
+        ConfigField("image_encrypted", .trilean),
+        ConfigField("image_force_delete", .bool, false),
+        ConfigField("image_force_delete_snapshots", .bool, false),
+        ConfigField("image_force_delete_instances", .bool, false, ignored: "Packer and the plugin never use it"),
+        ConfigField("image_ignore_data_disks", .bool, false),
+        ConfigField("tags", .stringMap, [:]),
+        ConfigField("tag", .objectList(tagSchema), []),
+        ConfigField("system_disk_mapping", .object(diskSchema)),
+        ConfigField("image_disk_mappings", .objectList(diskSchema), []),
+        ConfigField("resource_group_id", .string),
+        ConfigField("target_image_family", .string),
+        ConfigField("boot_mode", .choice(["BIOS", "UEFI", "UEFI-Preferred"])),
+        ConfigField("kms_key_id", .string),
+        ConfigField("kms_key_copy_ids", .stringList, []),
+    ]
+
+    static let run: [ConfigField] = [
+        ConfigField("instance_type", .string),
+        ConfigField("source_image", .string),
+        ConfigField("image_family", .string),
+        ConfigField("zone_id", .string),
+        ConfigField("io_optimized", .trilean),
+        ConfigField("instance_name", .string),
+        ConfigField("description", .string, ignored: "Packer never uses the builder's description"),
+        ConfigField("internet_charge_type", .choice(["PayByBandwidth", "PayByTraffic"])),
+        ConfigField("internet_max_bandwidth_out", .int),
+        ConfigField("associate_public_ip_address", .bool, false),
+        ConfigField("eip_id", .string),
+        ConfigField("ssh_private_ip", .bool, false),
+        ConfigField("security_group_id", .string),
+        ConfigField("security_group_name", .string),
+        ConfigField("vpc_id", .string),
+        ConfigField("vpc_name", .string),
+        ConfigField("vpc_cidr_block", .string),
+        ConfigField("vswitch_id", .string),
+        ConfigField("vswitch_name", .string),
+        ConfigField("user_data", .string),
+        ConfigField("user_data_file", .localPath),
+        ConfigField("force_stop_instance", .bool, false),
+        ConfigField("disable_stop_instance", .bool, false),
+        ConfigField("wait_snapshot_ready_timeout", .int, 3600),
+        ConfigField("wait_copying_image_ready_timeout", .int, 3600),
+        ConfigField("ecs_ram_role_name", .string),
+        ConfigField("run_tags", .stringMap, [:]),
+        ConfigField("security_enhancement_strategy", .choice(["Active", "Deactive"])),
+        ConfigField("skip_create_image", .bool, false),
+    ]
+
+    static let communicator: [ConfigField] = [
+        ConfigField("communicator", .choice(["none", "ssh", "winrm"]), "ssh"),
+        ConfigField("pause_before_connecting", .duration, 0),
+        ConfigField("ssh_host", .string, ignored: "the builder connects to the address of the instance it made"),
+        ConfigField("ssh_port", .int, 22),
+        ConfigField("ssh_username", .string),
+        ConfigField("ssh_password", .string, sensitive: true),
+        ConfigField("ssh_keypair_name", .string),
+        ConfigField("temporary_key_pair_name", .string),
+        ConfigField("temporary_key_pair_type", .choice(["dsa", "ecdsa", "ed25519", "rsa"]), "rsa"),
+        ConfigField("temporary_key_pair_bits", .int, 0),
+        ConfigField("ssh_ciphers", .stringList, []),
+        ConfigField("ssh_clear_authorized_keys", .bool, false),
+        ConfigField("ssh_key_exchange_algorithms", .stringList, []),
+        ConfigField("ssh_private_key_file", .localPath),
+        ConfigField("ssh_certificate_file", .localPath),
+        ConfigField("ssh_public_key", .string),
+        ConfigField("ssh_private_key", .string, sensitive: true),
+        ConfigField("ssh_pty", .bool, false),
+        ConfigField("ssh_timeout", .duration, 300),
+        ConfigField("ssh_wait_timeout", .duration),
+        ConfigField("ssh_agent_auth", .bool, false),
+        ConfigField("ssh_disable_agent_forwarding", .bool, false),
+        ConfigField("ssh_handshake_attempts", .int, 10),
+        ConfigField("ssh_bastion_host", .string),
+        ConfigField("ssh_bastion_port", .int, 22),
+        ConfigField("ssh_bastion_agent_auth", .bool, false),
+        ConfigField("ssh_bastion_username", .string),
+        ConfigField("ssh_bastion_password", .string, sensitive: true),
+        ConfigField("ssh_bastion_interactive", .bool, false),
+        ConfigField("ssh_bastion_private_key_file", .localPath),
+        ConfigField("ssh_bastion_certificate_file", .localPath),
+        ConfigField("ssh_file_transfer_method", .choice(["scp", "sftp"]), "scp"),
+        ConfigField("ssh_proxy_host", .string),
+        ConfigField("ssh_proxy_port", .int, 1080),
+        ConfigField("ssh_proxy_username", .string),
+        ConfigField("ssh_proxy_password", .string, sensitive: true),
+        ConfigField("ssh_keep_alive_interval", .duration, 5),
+        ConfigField("ssh_read_write_timeout", .duration, 0),
+        ConfigField("ssh_remote_tunnels", .stringList, []),
+        ConfigField("ssh_local_tunnels", .stringList, []),
+        ConfigField("winrm_username", .string),
+        ConfigField("winrm_password", .string, sensitive: true),
+        ConfigField("winrm_host", .string, ignored: "the builder connects to the address of the instance it made"),
+        ConfigField("winrm_no_proxy", .bool, false),
+        ConfigField("winrm_port", .int),
+        ConfigField("winrm_timeout", .duration, 1800),
+        ConfigField("winrm_use_ssl", .bool, false),
+        ConfigField("winrm_insecure", .bool, false),
+        ConfigField("winrm_use_ntlm", .bool, false),
+    ]
+
+    /// Every alicloud-ecs key.
+    static let builder = ConfigSchema(access + image + run + communicator)
+
+    /// The alicloud-import post-processor's keys (its own, the access keys, and the image
+    /// keys it reads).
+    static let importer = ConfigSchema(access + [
+        ConfigField("oss_bucket_name", .string),
+        ConfigField("oss_key_name", .string),
+        ConfigField("skip_clean", .bool, false),
+        ConfigField("image_name", .string),
+        ConfigField("image_description", .string),
+        ConfigField("image_force_delete", .bool, false),
+        ConfigField("image_os_type", .choice(["linux", "windows"])),
+        ConfigField("image_platform", .string),
+        ConfigField("image_architecture", .choice(["arm64", "i386", "x86_64"])),
+        ConfigField("image_system_size", .string),
+        ConfigField("format", .string),
+        ConfigField("resource_group_id", .string),
+        ConfigField("tags", .stringMap, [:], ignored: "alicloud-import never tags the imported image"),
+        ConfigField("image_share_account", .stringList, [], ignored: "alicloud-import never shares the imported image"),
+        ConfigField("image_copy_regions", .stringList, [], ignored: "alicloud-import never copies the imported image"),
+    ])
+
+    /// Builder keys alicloud-import accepts (the builder config is squashed into it) but ignores.
+    static let importIgnored: [String: String] = {
+        var out: [String: String] = [:]
+        for name in builder.order where importer.fields[name] == nil {
+            out[name] = "it is a builder setting; alicloud-import does not use it"
+        }
+        return out
+    }()
+
+    /// Checks that need several keys at once, and applies defaults that depend on others.
+    static func validateBuilder(_ config: inout [String: JSONValue], path: String, sink: DiagnosticSink, clock: RenderClock) {
+        func string(_ k: String) -> String? {
+            if let s = config[k]?.stringValue, !s.isEmpty { return s }
+            return nil
+        }
+        func flag(_ k: String) -> Bool { config[k]?.boolValue ?? false }
+        func at(_ k: String) -> String { "\(path).\(k)" }
+
+        validateAccess(config, path: path, sink: sink)
+
+        // image_name: as Packer checks it (byte length, no URL prefix, no whitespace).
+        if let name = string("image_name") {
+            if name.utf8.count < 2 || name.utf8.count > 128 {
+                sink.error(at("image_name"), "must be 2 to 128 bytes long, not \(name.utf8.count)")
+            }
+            if name.hasPrefix("http://") || name.hasPrefix("https://") {
+                sink.error(at("image_name"), "must not start with \"http://\" or \"https://\"")
+            }
+            if name.contains(where: { $0.isWhitespace }) {
+                sink.error(at("image_name"), "must not contain spaces")
+            }
+        } else if !flag("skip_create_image") {
+            sink.error(path, "\"image_name\" is required")
+        }
+        if string("instance_type") == nil { sink.error(path, "\"instance_type\" is required") }
+        switch (string("source_image"), string("image_family")) {
+        case (nil, nil): sink.error(path, "\"source_image\" (or \"image_family\") is required")
+        case (.some, .some): sink.error(at("image_family"), "give either \"source_image\" or \"image_family\", not both")
+        case (.some(let s), nil):
+            if s != s.trimmingCharacters(in: .whitespacesAndNewlines) || s.contains(" ") {
+                sink.error(at("source_image"), "must not contain spaces")
+            }
+        default: break
+        }
+        if let family = string("target_image_family") {
+            let lower = family.lowercased()
+            let first = family.unicodeScalars.first!
+            let okChars = family.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.:".unicodeScalars.contains($0) }
+            if !first.properties.isAlphabetic || !okChars || family.count < 2 || family.count > 128
+                || lower.hasPrefix("aliyun") || lower.hasPrefix("acs:") || lower.hasPrefix("http://") || lower.hasPrefix("https://") {
+                sink.error(at("target_image_family"), "must be 2 to 128 characters, start with a letter, use only letters, digits, '_', '-', '.' and ':', and not start with \"aliyun\", \"acs:\" or \"http(s)://\"")
+            }
+        }
+        if string("user_data") != nil && string("user_data_file") != nil {
+            sink.error(at("user_data_file"), "give either \"user_data\" or \"user_data_file\", not both")
+        }
+        for key in ["user_data_file", "ssh_private_key_file", "ssh_certificate_file", "ssh_bastion_private_key_file", "ssh_bastion_certificate_file"] {
+            if let file = string(key) { checkReadableFile(file, at(key), sink) }
+        }
+        if let file = string("shared_credentials_file"), string("profile") != nil { checkReadableFile(file, at("shared_credentials_file"), sink) }
+
+        // Copy regions: de-duplicated, order kept.
+        if case .array(let regions)? = config["image_copy_regions"] {
+            var seen: Set<String> = []
+            var unique: [JSONValue] = []
+            for r in regions {
+                let s = r.stringValue ?? ""
+                if seen.insert(s).inserted { unique.append(r) } else { sink.warning(at("image_copy_regions"), "region \"\(s)\" is listed twice; copied once") }
+            }
+            config["image_copy_regions"] = .array(unique)
+            if let names = config["image_copy_names"]?.arrayValue, names.count > unique.count {
+                sink.warning(at("image_copy_names"), "\(names.count) names for \(unique.count) copy regions; the extra names are unused")
+            }
+        }
+
+        // tag blocks merge into tags.
+        var tags = config["tags"]?.objectValue ?? [:]
+        for (k, entry) in (config["tag"]?.arrayValue ?? []).enumerated() {
+            guard let key = entry["key"]?.stringValue, !key.isEmpty else {
+                sink.error("\(path).tag[\(k)]", "\"key\" is required")
+                continue
+            }
+            let value = entry["value"]?.stringValue ?? ""
+            if let old = tags[key], old != .string(value) {
+                sink.warning("\(path).tag[\(k)]", "tag \"\(key)\" is also in \"tags\"; the tag block's value wins")
+            }
+            tags[key] = .string(value)
+        }
+        config["tags"] = .object(tags)
+        config.removeValue(forKey: "tag")
+
+        // Data disks: deleted with the instance unless the template says otherwise.
+        if case .array(let disks)? = config["image_disk_mappings"] {
+            config["image_disk_mappings"] = .array(disks.enumerated().map { k, disk in
+                guard case .object(var d) = disk else { return disk }
+                if d["disk_delete_with_instance"] == .bool(false) {
+                    sink.warning("\(path).image_disk_mappings[\(k)].disk_delete_with_instance", "false: this data disk outlives the instance and keeps costing money until deleted by hand")
+                }
+                if d["disk_delete_with_instance"] == nil || d["disk_delete_with_instance"] == .null { d["disk_delete_with_instance"] = .bool(true) }
+                return .object(d)
+            })
+        }
+
+        if config["wait_snapshot_ready_timeout"] == .int(0) { config["wait_snapshot_ready_timeout"] = 3600 }
+        if config["wait_copying_image_ready_timeout"] == .int(0) { config["wait_copying_image_ready_timeout"] = 3600 }
+        if let legacy = config["ssh_wait_timeout"], legacy != .null {
+            config["ssh_timeout"] = legacy
+            sink.warning(at("ssh_wait_timeout"), "deprecated: use \"ssh_timeout\"")
+        }
+        config.removeValue(forKey: "ssh_wait_timeout")
+        if config["temporary_key_pair_bits"] == .int(0) {
+            let bits: [String: Int] = ["rsa": 2048, "dsa": 1024, "ecdsa": 521, "ed25519": 256]
+            config["temporary_key_pair_bits"] = .int(bits[string("temporary_key_pair_type") ?? "rsa"] ?? 2048)
+        }
+
+        // Communicator.
+        let communicator = string("communicator") ?? "ssh"
+        if config["winrm_port"] == .null { config["winrm_port"] = flag("winrm_use_ssl") ? 5986 : 5985 }
+        if string("temporary_key_pair_name") == nil { config["temporary_key_pair_name"] = .string("packer_\(clock.uuid())") }
+        switch communicator {
+        case "ssh":
+            if string("ssh_username") == nil { sink.error(path, "\"ssh_username\" is required when the communicator is ssh") }
+            if string("ssh_keypair_name") != nil && string("ssh_private_key_file") == nil && !flag("ssh_agent_auth") {
+                sink.warning(at("ssh_keypair_name"), "ignored without \"ssh_private_key_file\" or \"ssh_agent_auth\" (Packer makes a temporary key pair instead)")
+            }
+        case "winrm":
+            if string("winrm_username") == nil { sink.error(path, "\"winrm_username\" is required when the communicator is winrm") }
+            if string("winrm_password") == nil {
+                sink.error(path, "\"winrm_password\" is required when the communicator is winrm (Windows instances cannot use key pairs; the password becomes the Administrator's)")
+            }
+        default: break
+        }
+
+        // Network: VPC unless only passwords are given (then the classic network, as Packer).
+        let temporaryKey = string("ssh_keypair_name") == nil && string("ssh_private_key_file") == nil
+            && string("ssh_password") == nil && string("winrm_password") == nil
+        let vpc = string("vpc_id") != nil || string("vswitch_id") != nil || string("user_data") != nil || string("user_data_file") != nil
+            || string("ssh_private_key_file") != nil || string("ssh_keypair_name") != nil || temporaryKey
+        if !vpc {
+            if config["internet_charge_type"] == .null { config["internet_charge_type"] = "PayByTraffic" }
+            if config["internet_max_bandwidth_out"] == .null { config["internet_max_bandwidth_out"] = 5 }
+            sink.warning(path, "no VPC setting, key pair or user data: Packer uses the classic network here, which most accounts no longer have (set \"vpc_id\", \"vswitch_id\" or a key pair to use a VPC)")
+        }
+        if string("vswitch_id") != nil && string("vpc_id") == nil {
+            sink.error(at("vswitch_id"), "\"vswitch_id\" needs \"vpc_id\" (Packer would make a new VPC and then not find the vswitch in it)")
+        }
+        if communicator == "winrm", string("user_data") == nil, string("user_data_file") == nil {
+            sink.warning(path, "WinRM is off in Alibaba Cloud Windows images: enable it with \"user_data_file\" (see examples/alicloud/basic/winrm_enable_userdata.ps1)")
+        }
+    }
+
+    static func validateAccess(_ config: [String: JSONValue], path: String, sink: DiagnosticSink) {
+        func string(_ k: String) -> String? {
+            if let s = config[k]?.stringValue, !s.isEmpty { return s }
+            return nil
+        }
+        if (string("access_key") == nil || string("secret_key") == nil) && string("profile") == nil && string("ram_role_name") == nil {
+            sink.error(path, "\"access_key\" and \"secret_key\" are not set: give them in the template or in ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY", kind: .credentials)
+        }
+        if string("region") == nil {
+            sink.error(path, "\"region\" is not set: give it in the template or in ALICLOUD_REGION", kind: .credentials)
+        }
+    }
+
+    static func validateImporter(_ config: inout [String: JSONValue], path: String, sink: DiagnosticSink, clock: RenderClock) {
+        validateAccess(config, path: path, sink: sink)
+        if (config["oss_bucket_name"]?.stringValue ?? "").isEmpty { sink.error(path, "\"oss_bucket_name\" is required") }
+        if (config["oss_key_name"]?.stringValue ?? "").isEmpty {
+            config["oss_key_name"] = .string("Packer_\(clock.seconds)\(TimeFormat.pad(Int(clock.nanoseconds), 9))")
+        }
+        if let format = config["format"]?.stringValue, !format.isEmpty {
+            let upper = format.uppercased()
+            if ["QCOW2", "RAW", "VHD"].contains(upper) { config["format"] = .string(upper) } else {
+                sink.error("\(path).format", "must be one of \"QCOW2\", \"RAW\", \"VHD\", not \"\(format)\"")
+            }
+        }
+        if (config["image_name"]?.stringValue ?? "").isEmpty {
+            sink.warning(path, "no \"image_name\": the imported image gets a name chosen by the API")
+        }
+    }
+
+    /// Reports a path that is not a readable regular file.
+    static func checkReadableFile(_ file: String, _ path: String, _ sink: DiagnosticSink) {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) {
+            sink.error(path, "file \"\(file)\" does not exist")
+        } else if isDirectory.boolValue {
+            sink.error(path, "\"\(file)\" is a directory, not a file")
+        } else if !FileManager.default.isReadableFile(atPath: file) {
+            sink.error(path, "file \"\(file)\" is not readable")
+        }
+    }
+}
