@@ -3,7 +3,7 @@ import Foundation
 
 let spec = CommandSpec(
     tool: "tmpl-render",
-    usage: "tmpl-render [-var name=value]... [-var-file file]... [-only a,b] [-except c] [--validate] [--query PATH] template.json|-",
+    usage: "tmpl-render [-var name=value]... [-var-file file]... [-only a,b] [-except c] [--validate] [--query PATH [--format F]] template.json|- | tmpl-render --plan FILE --query PATH [--format F]",
     help: """
         usage: tmpl-render [-var name=value]... [-var-file file]... [-only a,b] [-except c]
                            [--validate] [--query PATH] template.json|-
@@ -16,6 +16,9 @@ let spec = CommandSpec(
           -except c         drop these builds, and cut post-processor chains at these names
           --validate        check only: no output, the exit status says it all
           --query PATH      print one value of the plan (e.g. builds[0].config.region)
+          --format F        with --query: raw (default), json, sh, count or pairs
+          --sh-prefix P     with --format sh: prefix of the variable names
+          --plan FILE       query an already rendered plan (- for stdin) instead of a template
 
         Environment: TMPL_RENDER_NOW or SOURCE_DATE_EPOCH fixes the clock (and the random
         parts of uuids) for reproducible plans. See tmpl-render(1).
@@ -23,18 +26,26 @@ let spec = CommandSpec(
     options: [
         .value("-var", "--var"), .value("-var-file", "--var-file"), .value("-only", "--only"),
         .value("-except", "--except"), .flag("--validate", "-validate"), .value("--query", "-query"),
+        .value("--format"), .value("--sh-prefix"), .value("--plan"),
     ]
 )
 
 let arguments = spec.parseOrExit()
 
 runTool("tmpl-render") {
+    let output = try QueryOutput(arguments)
+    if let planFile = arguments.value("--plan") {
+        // The orchestrator reads the plan it rendered once, never the template again.
+        guard arguments.positionals.isEmpty else { spec.usageExit("--plan takes no template") }
+        let plan = try RenderedPlan.read(planFile)
+        StandardStream.out(try output.render(plan))
+        return
+    }
     guard arguments.positionals.count == 1 else {
         spec.usageExit(arguments.positionals.isEmpty ? "no template given" : "one template only, got \(arguments.positionals.count)")
     }
     let environment = ProcessInfo.processInfo.environment
     let clock = try RenderClock.fromEnvironment(environment)
-    let query = try arguments.value("--query").map { try JSONQuery($0) }
     var request = RenderRequest(templatePath: arguments.positionals[0], environment: environment,
                                 pwd: FileManager.default.currentDirectoryPath, clock: clock)
     if request.templatePath == "-" {
@@ -62,9 +73,5 @@ runTool("tmpl-render") {
     }
     for w in result.warnings { StandardStream.err("tmpl-render: warning: \(w.formatted)\n") }
     if arguments.has("--validate") { return }
-    if let query {
-        StandardStream.out(try query.render(result.plan))
-    } else {
-        StandardStream.out(result.plan.document)
-    }
+    StandardStream.out(try output.render(result.plan))
 }

@@ -50,7 +50,8 @@ go_map () {
 
 cfg () { eval "printf '%s' \"\${c_$1-}\""; }
 on () { [ "$(cfg "$1")" = true ]; }
-has () { [ -n "$(cfg "$1")" ]; }
+# Unset keys arrive empty, or as {} / [] for maps and lists.
+has () { case $(cfg "$1") in '' | '{}' | '[]' | null) return 1 ;; esac; }
 
 region=$c_region
 # -force on the command line: replace an existing image of the same name.
