@@ -5,6 +5,7 @@ set -eu
 umask 077
 bindir=$(cd "${1:-.build/release}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=Tests/e2e/lib/sshd.sh
 . "$here/../Tests/e2e/lib/sshd.sh"
 work=$(mktemp -d)
 cleanup () {
@@ -16,6 +17,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 sshd_setup "$work"
+# shellcheck disable=SC2119 # no port: a free one
 sshd_start
 n=50
 ms () { date +%s%N | cut -c1-13; }

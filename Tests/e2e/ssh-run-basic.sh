@@ -4,6 +4,7 @@
 set -eu
 umask 077
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=Tests/e2e/lib/sshd.sh
 . "$here/lib/sshd.sh"
 work=$(mktemp -d)
 testuser=
@@ -79,6 +80,7 @@ kill -INT "$pid"
 _rc=0; wait "$pid" || _rc=$?
 [ "$_rc" -eq 130 ] || fail "SIGINT gave $_rc"
 sleep 0.3
+# shellcheck disable=SC2009 # checking, with the full command line
 if ps -eo args | grep -v grep | grep -q "ssh .*-p $SSHD_PORT.*sleep 37"; then fail "ssh left running after SIGINT"; fi
 ssh-run -p "$SSHD_PORT" -i "$work/id_ed25519" --known-hosts "$kh" root@127.0.0.1 'sleep 38' &
 pid=$!

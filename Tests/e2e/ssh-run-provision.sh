@@ -1,8 +1,10 @@
 #!/bin/sh
 # ssh-run --provision: Packer's shell and file provisioner semantics against a real sshd.
+# shellcheck disable=SC2016,SC2015 # JSON carries remote $variables; `a && b || fail` is meant
 set -eu
 umask 077
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=Tests/e2e/lib/sshd.sh
 . "$here/lib/sshd.sh"
 work=$(mktemp -d)
 cleanup () { sshd_stop; rm -rf "$work"; }
@@ -54,7 +56,8 @@ _rc=0; printf '%s' '{"type":"shell","config":{"inline":["true"],"execute_command
 # use_env_var_file: variables come from an uploaded file that is removed afterwards
 printf '%s' '{"type":"shell","config":{"inline":["echo \"$V\""],"environment_vars":["V=from file"],"use_env_var_file":true,"remote_folder":"'"$r"'"}}' | prov >"$work/o" || fail "use_env_var_file"
 [ "$(cat "$work/o")" = "from file" ] || fail "env var file: $(cat "$work/o")"
-[ -z "$(ls "$r" | grep varfile || true)" ] || fail "varfile left behind"
+set -- "$r"/varfile_*
+[ ! -e "$1" ] || fail "varfile left behind"
 
 # expect_disconnect: the script's connection is cut (as a reboot would)
 kill_session='kill -9 $PPID'

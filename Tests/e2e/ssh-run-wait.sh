@@ -4,6 +4,7 @@
 set -eu
 umask 077
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=Tests/e2e/lib/sshd.sh
 . "$here/lib/sshd.sh"
 work=$(mktemp -d)
 ncpid=

@@ -1,4 +1,4 @@
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2034
 # A throw-away OpenSSH server for tests, sourced by Tests/e2e/ssh-run*.sh and bench/.
 #
 #   sshd_setup DIR        host key, client key (DIR/id_ed25519), authorized_keys, config
