@@ -69,8 +69,8 @@ sshd_start () {
 			sleep 0.05
 			_w=$((_w + 1))
 		done
-		kill "$SSHD_PID" 2>/dev/null
-		wait "$SSHD_PID" 2>/dev/null
+		kill "$SSHD_PID" 2>/dev/null || true
+		wait "$SSHD_PID" 2>/dev/null || true
 		SSHD_PID=
 		[ -z "${1:-}" ] || break
 	done
@@ -81,8 +81,11 @@ sshd_start () {
 
 sshd_stop () {
 	if [ -n "${SSHD_PID:-}" ]; then
-		kill "$SSHD_PID" 2>/dev/null
-		wait "$SSHD_PID" 2>/dev/null
+		kill "$SSHD_PID" 2>/dev/null || true
+		# wait only works for our own child; an sshd started elsewhere is polled
+		wait "$SSHD_PID" 2>/dev/null || true
+		_w=0
+		while kill -0 "$SSHD_PID" 2>/dev/null && [ "$_w" -lt 50 ]; do sleep 0.1; _w=$((_w + 1)); done
 		SSHD_PID=
 	fi
 	return 0
