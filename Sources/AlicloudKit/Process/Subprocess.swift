@@ -1,0 +1,427 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Foundation
+
+/// Where a child's standard input comes from.
+public enum ProcessInput {
+    /// The parent's own stdin (a terminal stays usable: the child shares our process group).
+    case inherit
+    /// `/dev/null`.
+    case null
+    /// These bytes, then end of file.
+    case bytes([UInt8])
+    /// A file opened read-only.
+    case file(String)
+    /// An open descriptor the caller keeps owning (e.g. the read end of a pipe).
+    case fd(Int32)
+}
+
+/// Where a child's standard output or error goes.
+public enum ProcessOutput {
+    /// The parent's own stream, untouched (byte for byte, no copy).
+    case inherit
+    /// `/dev/null`.
+    case null
+    /// Kept in `ProcessResult`, at most `limit` bytes (the rest is read and dropped).
+    case capture(limit: Int)
+    /// Each line as it arrives, without its newline; a last line without one is delivered too.
+    case lines(([UInt8]) -> Void)
+    /// Each chunk as read, for raw streaming.
+    case chunks(([UInt8]) -> Void)
+    /// An open descriptor the caller keeps owning (a file, or a pipe's write end).
+    case fd(Int32)
+}
+
+/// How a child ended: its exit code, or the signal that killed it.
+public enum ProcessExit: Equatable, Sendable, CustomStringConvertible {
+    /// `exit(code)`.
+    case exited(Int32)
+    /// Killed by a signal.
+    case killed(Int32)
+
+    /// The status a shell would report: the code, or 128 + signal.
+    public var code: Int32 {
+        switch self {
+        case .exited(let c): return c
+        case .killed(let s): return ExitStatus.signaled(s)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exited(let c): return "exit status \(c)"
+        case .killed(let s): return "killed by signal \(signalName(s))"
+        }
+    }
+}
+
+/// The name of a signal as `kill -l` prints it (`TERM`), or its number.
+public func signalName(_ signal: Int32) -> String {
+    let names: [Int32: String] = [
+        SIGHUP: "HUP", SIGINT: "INT", SIGQUIT: "QUIT", SIGILL: "ILL", SIGABRT: "ABRT", SIGKILL: "KILL",
+        SIGSEGV: "SEGV", SIGPIPE: "PIPE", SIGALRM: "ALRM", SIGTERM: "TERM", SIGUSR1: "USR1", SIGUSR2: "USR2",
+    ]
+    return names[signal] ?? String(signal)
+}
+
+/// One program to run: path or name (looked up in PATH), arguments, environment and streams.
+public struct ProcessCommand {
+    /// A path, or a bare name looked up in PATH.
+    public var executable: String
+    /// The arguments after argv[0].
+    public var arguments: [String]
+    /// The whole environment of the child; nil inherits the parent's.
+    public var environment: [String: String]?
+    /// Standard input.
+    public var stdin: ProcessInput = .null
+    /// Standard output.
+    public var stdout: ProcessOutput = .inherit
+    /// Standard error.
+    public var stderr: ProcessOutput = .inherit
+    /// Seconds before the child gets SIGTERM (then SIGKILL after `killGrace`); nil waits forever.
+    public var timeout: Double?
+    /// Seconds between SIGTERM and SIGKILL on a timeout.
+    public var killGrace: Double = 2
+
+    /// Makes a command with stdin on /dev/null and inherited stdout/stderr.
+    public init(_ executable: String, _ arguments: [String] = [], environment: [String: String]? = nil) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+    }
+}
+
+/// What a finished child left behind.
+public struct ProcessResult: Sendable {
+    /// How it ended.
+    public var exit: ProcessExit
+    /// Captured stdout (only with `.capture`).
+    public var stdout: [UInt8] = []
+    /// Captured stderr (only with `.capture`).
+    public var stderr: [UInt8] = []
+    /// Whether captured stdout hit its limit.
+    public var stdoutTruncated = false
+    /// Whether captured stderr hit its limit.
+    public var stderrTruncated = false
+    /// Whether the child was stopped because `timeout` passed.
+    public var timedOut = false
+
+    /// Captured stdout as text (invalid UTF-8 repaired).
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    /// Captured stderr as text (invalid UTF-8 repaired).
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+/// Runs child processes with posix_spawn: explicit descriptors only (nothing else leaks
+/// into the child), default signal dispositions in the child, output streamed or bounded,
+/// a timeout (TERM, then KILL) and SIGINT/SIGTERM/SIGHUP forwarded to every live child.
+///
+/// After a forwarded signal the child is reaped, then `run` throws `ExitRequest(128+n)`,
+/// so a tool built on `runTool` exits 130/143 with no child left behind.
+public enum Subprocess {
+    /// Runs `command` to completion. Throws `ToolError` (69) when it cannot be started and
+    /// `ExitRequest(128+n)` when the tool received SIGINT/SIGTERM/SIGHUP meanwhile.
+    public static func run(_ command: ProcessCommand) throws -> ProcessResult {
+        SignalForwarding.install()
+        try SignalForwarding.checkInterrupted()
+        var runner = Runner(command: command)
+        defer { runner.closeAll() }
+        let result = try runner.run()
+        try SignalForwarding.checkInterrupted()
+        return result
+    }
+
+    /// Runs a command and returns its captured stdout as text; a failure exit becomes a
+    /// ToolError with the first line of stderr.
+    public static func output(_ executable: String, _ arguments: [String], limit: Int = 1 << 20) throws -> String {
+        var cmd = ProcessCommand(executable, arguments)
+        cmd.stdout = .capture(limit: limit)
+        cmd.stderr = .capture(limit: 64 << 10)
+        let r = try run(cmd)
+        guard r.exit == .exited(0) else {
+            let why = r.stderrText.split(separator: "\n").first.map(String.init) ?? r.exit.description
+            throw ToolError.failed("\(executable): \(why)")
+        }
+        return r.stdoutText
+    }
+}
+
+/// Monotonic seconds.
+func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// Creates a pipe whose both ends are close-on-exec.
+func makePipe() throws -> (read: Int32, write: Int32) {
+    var fds: [Int32] = [-1, -1]
+    guard GNUCalls.pipe2(&fds, O_CLOEXEC) == 0 else {
+        throw ToolError(.software, "pipe: \(String(cString: strerror(errno)))")
+    }
+    return (fds[0], fds[1])
+}
+
+private struct Runner {
+    let command: ProcessCommand
+    var toClose: [Int32] = []          // parent-side fds to close once the child is spawned
+    var outFd: Int32 = -1, errFd: Int32 = -1, inFd: Int32 = -1
+    var wake: (read: Int32, write: Int32) = (-1, -1)
+    var result = ProcessResult(exit: .exited(0))
+    var partial: [[UInt8]] = [[], []]
+
+    init(command: ProcessCommand) { self.command = command }
+
+    mutating func closeAll() {
+        for fd in [outFd, errFd, inFd, wake.read, wake.write] + toClose where fd >= 0 { close(fd) }
+        outFd = -1; errFd = -1; inFd = -1; wake = (-1, -1); toClose = []
+    }
+
+    mutating func run() throws -> ProcessResult {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var childSide: [Int32] = []
+        var stdinBytes: [UInt8] = []
+
+        // stdin
+        switch command.stdin {
+        case .inherit: break
+        case .null: posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        case .file(let path):
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw ToolError(.noInput, "\(path): \(String(cString: strerror(errno)))") }
+            childSide.append(fd)
+            posix_spawn_file_actions_adddup2(&actions, fd, 0)
+        case .fd(let fd): posix_spawn_file_actions_adddup2(&actions, fd, 0)
+        case .bytes(let b):
+            let p = try makePipe()
+            childSide.append(p.read)
+            inFd = p.write
+            stdinBytes = b
+            posix_spawn_file_actions_adddup2(&actions, p.read, 0)
+        }
+        // stdout, stderr
+        for (target, mode) in [(Int32(1), command.stdout), (Int32(2), command.stderr)] {
+            switch mode {
+            case .inherit: break
+            case .null: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0)
+            case .fd(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
+            case .capture, .lines, .chunks:
+                let p = try makePipe()
+                childSide.append(p.write)
+                if target == 1 { outFd = p.read } else { errFd = p.read }
+                posix_spawn_file_actions_adddup2(&actions, p.write, target)
+            }
+        }
+        // Nothing but 0, 1, 2 reaches the child, whatever the parent has open without CLOEXEC.
+        _ = GNUCalls.addCloseFrom(&actions, 3)
+
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = [command.executable] + command.arguments
+        let envList: [String]? = command.environment.map { env in env.keys.sorted().map { "\($0)=\(env[$0]!)" } }
+        wake = try makePipe()
+        _ = fcntl(wake.read, F_SETFL, O_NONBLOCK)
+        _ = fcntl(wake.write, F_SETFL, O_NONBLOCK)
+
+        var pid: pid_t = 0
+        let executable = command.executable
+        let wakeWrite = wake.write
+        func spawn(_ argvPtr: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+                   _ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+            // The registry lock is held across spawn so a signal cannot slip between spawn
+            // and registration.
+            SignalForwarding.state.lock.lock()
+            defer { SignalForwarding.state.lock.unlock() }
+            let r: Int32
+            if executable.contains("/") {
+                r = posix_spawn(&pid, executable, &actions, &attr, argvPtr, envp)
+            } else {
+                r = posix_spawnp(&pid, executable, &actions, &attr, argvPtr, envp)
+            }
+            if r == 0 {
+                SignalForwarding.state.children[pid] = wakeWrite
+                if let sig = SignalForwarding.state.received { kill(pid, sig) }
+            }
+            return r
+        }
+        let rc: Int32 = withCStrings(argv) { argvPtr in
+            if let envList { return withCStrings(envList) { spawn(argvPtr, UnsafePointer($0)) } }
+            return spawn(argvPtr, UnsafePointer(environ))
+        }
+        for fd in childSide { close(fd) }
+        guard rc == 0 else {
+            throw ToolError(.unavailable, "\(command.executable): cannot run: \(String(cString: strerror(rc)))")
+        }
+        defer {
+            SignalForwarding.state.lock.lock()
+            SignalForwarding.state.children[pid] = nil
+            SignalForwarding.state.lock.unlock()
+        }
+        for fd in [outFd, errFd, inFd] where fd >= 0 { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
+        if inFd >= 0 && stdinBytes.isEmpty { close(inFd); inFd = -1 }
+        try pump(pid: pid, stdinBytes: stdinBytes)
+        return result
+    }
+
+    /// Moves bytes until the child is reaped and its pipes are drained.
+    mutating func pump(pid: pid_t, stdinBytes: [UInt8]) throws {
+        let start = monotonicSeconds()
+        let deadline = command.timeout.map { start + $0 }
+        var killAt: Double?
+        var reapedAt: Double?
+        var inOffset = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+
+        while true {
+            if reapedAt == nil {
+                var status: Int32 = 0
+                let r = waitpid(pid, &status, WNOHANG)
+                if r == pid {
+                    let sig = status & 0x7f
+                    result.exit = sig == 0 ? .exited((status >> 8) & 0xff) : .killed(sig)
+                    reapedAt = monotonicSeconds()
+                } else if r < 0 && errno != EINTR {
+                    reapedAt = monotonicSeconds()  // not our child any more; nothing to wait for
+                }
+            }
+            let now = monotonicSeconds()
+            if let reapedAt {
+                if outFd < 0 && errFd < 0 { break }
+                // A background grandchild may hold the pipes open; stop reading shortly after.
+                if now - reapedAt > 0.25 {
+                    flushPartial(); break
+                }
+            }
+            if reapedAt == nil, let deadline, now >= deadline {
+                if !result.timedOut {
+                    result.timedOut = true
+                    kill(pid, SIGTERM)
+                    killAt = now + command.killGrace
+                } else if let k = killAt, now >= k {
+                    kill(pid, SIGKILL)
+                    killAt = nil
+                }
+            }
+            var fds: [pollfd] = []
+            for fd in [outFd, errFd] where fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            if inFd >= 0 { fds.append(pollfd(fd: inFd, events: Int16(POLLOUT), revents: 0)) }
+            fds.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
+            var waitMs: Int32 = reapedAt == nil ? 200 : 20
+            if let deadline, reapedAt == nil {
+                let next = killAt ?? (result.timedOut ? now + 0.2 : deadline)
+                waitMs = max(1, min(waitMs, Int32((next - now) * 1000) + 1))
+            }
+            let n = poll(&fds, nfds_t(fds.count), waitMs)
+            if n < 0 && errno != EINTR { throw ToolError(.software, "poll: \(String(cString: strerror(errno)))") }
+            if n <= 0 { continue }
+            for p in fds where p.revents != 0 {
+                if p.fd == wake.read {
+                    while read(wake.read, &buffer, buffer.count) > 0 {}
+                } else if p.fd == inFd {
+                    let remaining = stdinBytes.count - inOffset
+                    let w = stdinBytes.withUnsafeBytes { raw in write(inFd, raw.baseAddress! + inOffset, remaining) }
+                    if w > 0 { inOffset += w }
+                    if inOffset >= stdinBytes.count || (w < 0 && errno != EAGAIN && errno != EINTR) {
+                        close(inFd); inFd = -1
+                    }
+                } else {
+                    let r = read(p.fd, &buffer, buffer.count)
+                    if r > 0 {
+                        deliver(Array(buffer[0..<r]), stream: p.fd == outFd ? 1 : 2)
+                    } else if r == 0 || (errno != EAGAIN && errno != EINTR) {
+                        let stream = p.fd == outFd ? 1 : 2
+                        finish(stream: stream)
+                        close(p.fd)
+                        if stream == 1 { outFd = -1 } else { errFd = -1 }
+                    }
+                }
+            }
+        }
+        if reapedAt == nil {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+    }
+
+    mutating func deliver(_ bytes: [UInt8], stream: Int) {
+        switch stream == 1 ? command.stdout : command.stderr {
+        case .capture(let limit):
+            let room = max(0, limit - (stream == 1 ? result.stdout.count : result.stderr.count))
+            if bytes.count > room {
+                if stream == 1 { result.stdoutTruncated = true } else { result.stderrTruncated = true }
+            }
+            let kept = bytes.prefix(room)
+            if stream == 1 { result.stdout += kept } else { result.stderr += kept }
+        case .chunks(let handler):
+            handler(bytes)
+        case .lines(let handler):
+            var start = 0
+            for i in bytes.indices where bytes[i] == 10 {
+                if partial[stream - 1].isEmpty {
+                    handler(Array(bytes[start..<i]))
+                } else {
+                    handler(partial[stream - 1] + bytes[start..<i])
+                    partial[stream - 1] = []
+                }
+                start = i + 1
+            }
+            if start < bytes.count { partial[stream - 1] += bytes[start...] }
+        default: break
+        }
+    }
+
+    mutating func finish(stream: Int) {
+        if case .lines(let handler) = stream == 1 ? command.stdout : command.stderr, !partial[stream - 1].isEmpty {
+            handler(partial[stream - 1])
+            partial[stream - 1] = []
+        }
+    }
+
+    mutating func flushPartial() {
+        if outFd >= 0 { finish(stream: 1) }
+        if errFd >= 0 { finish(stream: 2) }
+    }
+}
+
+/// glibc calls that Swift's Glibc module hides (they need _GNU_SOURCE), found at run time.
+enum GNUCalls {
+    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+    nonisolated(unsafe) static let handle = dlopen(nil, RTLD_NOW)
+    static let pipe2Fn: Pipe2? = dlsym(handle, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
+    static let closeFromFn: CloseFrom? =
+        dlsym(handle, "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: CloseFrom.self) }
+
+    /// pipe2(2); without it, pipe(2) and FD_CLOEXEC (racy only against foreign fork()s).
+    static func pipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32 {
+        if let f = pipe2Fn { return f(fds, flags) }
+        guard pipe(fds) == 0 else { return -1 }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        return 0
+    }
+
+    /// Closes every descriptor from `from` up in the child (glibc 2.34+; otherwise the
+    /// parent's fds are all CLOEXEC anyway, as Swift and Foundation open them).
+    static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32 {
+        closeFromFn.map { $0(actions, from) } ?? 0
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of copies of `strings`.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for p in pointers { free(p) } }
+    return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+}
