@@ -38,7 +38,7 @@ final class WinRMCommandProcess: @unchecked Sendable {
         defer { posix_spawnattr_destroy(&attr) }
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, s) }
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1] { sigaddset(&defaults, s) }
         posix_spawnattr_setsigdefault(&attr, &defaults)
         var empty = sigset_t()
         sigemptyset(&empty)
@@ -80,7 +80,7 @@ final class WinRMCommandProcess: @unchecked Sendable {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let sig = status & 0x7f
         cond.lock()
-        exitCode = sig == 0 ? (status >> 8) & 0xff : 128 + sig
+        exitCode = sig == 0 ? (status >> 8) & 0xff : sig == SIGUSR1 ? 9009 : 128 + sig
         exitedAt = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
         cond.broadcast()
         cond.unlock()

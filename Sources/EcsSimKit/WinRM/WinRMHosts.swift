@@ -97,6 +97,14 @@ public final class WinRMHosts: @unchecked Sendable {
         for dir in ["bin", "Windows/Temp", "Users/Administrator", "Program Files", "tmp"] {
             try fm.createDirectory(atPath: r + "/" + dir, withIntermediateDirectories: true)
         }
+        try fm.createDirectory(atPath: r + "/dev", withIntermediateDirectories: true)
+        if !fm.fileExists(atPath: r + "/dev/null") {
+            // Scripts redirect to /dev/null; a character device needs root, as chroot does.
+            guard mknod(r + "/dev/null", S_IFCHR | 0o666, dev_t((1 << 8) | 3)) == 0 else {
+                throw WinRMServerError("\(r)/dev/null: \(String(cString: strerror(errno)))")
+            }
+            chmod(r + "/dev/null", 0o666)
+        }
         if !fm.fileExists(atPath: r + "/bin/sh") {
             guard let busybox = ["/bin/busybox", "/usr/bin/busybox"].first(where: { fm.isExecutableFile(atPath: $0) }) else {
                 throw WinRMServerError("busybox is not installed (apt-get install busybox-static)")
@@ -157,8 +165,8 @@ public final class WinRMHosts: @unchecked Sendable {
 /// configures WinRM's Basic authentication and an HTTP listener.
 public func userDataEnablesWinRM(_ userData: String) -> Bool {
     let text = userData.lowercased()
-    let isPowerShell = text.contains("<powershell>") || text.hasPrefix("#powershell") || text.contains("\n#powershell")
-        || text.contains("set-executionpolicy") || text.contains("winrm ")
+    let isPowerShell = ["<powershell>", "[powershell]", "#powershell", "set-executionpolicy", "winrm ", "enable-psremoting"]
+        .contains { text.contains($0) }
     let enablesService = text.contains("winrm quickconfig") || text.contains("enable-psremoting")
     let enablesBasic = text.contains("basic=\"true\"") || text.contains("basic='true'") || text.contains("auth\\basic")
     return isPowerShell && enablesService && enablesBasic

@@ -143,7 +143,10 @@ final class WinRMService: @unchecked Sendable {
             return (try? Data(contentsOf: URL(fileURLWithPath: full))).map { String(decoding: $0, as: UTF8.self) }
         }
         let code = translator.cmdLine(line)
-        let script = WindowsCommandTranslator.prelude + "\ncd /Users/Administrator 2>/dev/null || cd /\n" + code
+        // cmd's "not recognized" errorlevel (9009) does not fit a POSIX status: the script
+        // reports it by SIGUSR1 to itself, which the reaper maps back.
+        let script = WindowsCommandTranslator.prelude + "\ncd /Users/Administrator 2>/dev/null || cd /\nW_EL=\n" + code
+            + "\nrc=$?; if [ \"$W_EL\" = 9009 ] && [ $rc = 1 ]; then kill -USR1 $$; fi; exit $rc"
         var env: [String: String] = ["PATH": "/bin:/sbin:/usr/bin:/usr/sbin", "HOME": "/Users/Administrator"]
         for (k, v) in shell.environment where k.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) { env[k] = v }
         let process: WinRMCommandProcess

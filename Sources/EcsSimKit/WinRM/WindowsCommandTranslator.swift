@@ -17,7 +17,7 @@ struct WindowsCommandTranslator {
         w_xml() { printf '%s' "$1" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
         w_err() { if [ -z "$PS_CLIXML" ]; then printf '#< CLIXML\r\n' >&2; PS_CLIXML=1; fi; printf '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S S="Error">%s_x000D__x000A_</S></Objs>' "$(w_xml "$1")" >&2; PS_OK=0; }
         winpath() { printf '%s' "$1" | tr '\\' '/' | sed -e 's#^[A-Za-z]:##' -e 's#^$#/#'; }
-        not_recognized() { printf "'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n" "$1" >&2; return 9009; }
+        not_recognized() { printf "'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n" "$1" >&2; W_EL=9009; return 1; }
         """#
 
     // MARK: cmd.exe
