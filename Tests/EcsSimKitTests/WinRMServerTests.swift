@@ -210,3 +210,40 @@ struct WinRMServerTests {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 }
+
+@Suite("WinRM endpoint with real clients", .serialized)
+struct WinRMRealClientTests {
+    /// Interpreters that can import pywinrm (PyPI's in PATH, Debian's python3-winrm).
+    static func interpreters() -> [String] {
+        var found: [String] = []
+        let extra = ProcessInfo.processInfo.environment["WINRM_TEST_PYTHON"].map { [$0] } ?? []
+        for python in ["python3", "/usr/bin/python3"] + extra {
+            var cmd = ProcessCommand(python, ["-c", "import winrm, sys; print(sys.executable)"])
+            cmd.stdout = .capture(limit: 4096)
+            cmd.stderr = .null
+            guard let r = try? Subprocess.run(cmd), r.exit == .exited(0) else { continue }
+            let exe = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !found.contains(exe) { found.append(exe) }
+        }
+        return found
+    }
+
+    @Test func pywinrmRunsUnchanged() throws {
+        let pythons = Self.interpreters()
+        // scripts/install-deps installs python3-winrm: a machine without it fails here.
+        #expect(!pythons.isEmpty, "no python3 with pywinrm (apt-get install python3-winrm)")
+        let f = try WinRMFixture()
+        for python in pythons {
+            var env = ProcessInfo.processInfo.environment
+            env["WINRM_PASSWORD"] = WinRMFixture.password
+            var cmd = ProcessCommand(python, [WinRMServerTests.repoRoot + "/Tests/winrm/pywinrm_fidelity.py",
+                                              "http://127.0.0.1:\(f.port)/wsman"], environment: env)
+            cmd.stdout = .capture(limit: 1 << 16)
+            cmd.stderr = .capture(limit: 1 << 16)
+            cmd.timeout = 120
+            let r = try Subprocess.run(cmd)
+            #expect(r.exit == .exited(0), "\(python):\n\(r.stdoutText)\(r.stderrText)")
+            #expect(r.stdoutText.contains("ok   TimedOut loop"))
+        }
+    }
+}
