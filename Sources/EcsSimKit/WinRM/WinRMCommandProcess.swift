@@ -135,6 +135,18 @@ final class WinRMCommandProcess: @unchecked Sendable {
         }
     }
 
+    /// Collects all output until the child has exited (or `seconds` pass); returns its
+    /// exit code (nil on timeout) and stderr.
+    func finish(within seconds: Double) -> (exit: Int32?, stderr: [UInt8]) {
+        let deadline = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 + seconds
+        var err: [UInt8] = []
+        while true {
+            let got = take(limit: 1 << 20, deadline: deadline)
+            err += got.stderr
+            if got.exit != nil || Double(DispatchTime.now().uptimeNanoseconds) / 1e9 >= deadline { return (got.exit, err) }
+        }
+    }
+
     /// Whether the child has been reaped.
     var hasExited: Bool {
         cond.lock()

@@ -75,6 +75,13 @@ public final class WinRMHosts: @unchecked Sendable {
         endpoint.service.stopAll()
     }
 
+    /// How many shells an instance's endpoint holds open (leak checks in tests).
+    func openShells(instance id: String) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return endpoints[id]?.service.openShells ?? 0
+    }
+
     /// Stops every endpoint.
     public func stopAll() {
         lock.lock()
@@ -111,7 +118,7 @@ public final class WinRMHosts: @unchecked Sendable {
             }
             if !fm.fileExists(atPath: r + "/bin/busybox") { try fm.copyItem(atPath: busybox, toPath: r + "/bin/busybox") }
             let p = try WinRMCommandProcess.start(["/usr/sbin/chroot", r, "/bin/busybox", "--install", "-s", "/bin"], environment: [:])
-            _ = p.take(limit: 1 << 16, deadline: Double(DispatchTime.now().uptimeNanoseconds) / 1e9 + 10)
+            _ = p.finish(within: 30)
             guard fm.fileExists(atPath: r + "/bin/sh") else { throw WinRMServerError("\(r): cannot install busybox applets") }
         }
     }
@@ -126,8 +133,8 @@ public final class WinRMHosts: @unchecked Sendable {
                 ["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
                  "-days", "365", "-subj", "/CN=\(address)", "-addext", "subjectAltName=\(san)"],
                 environment: ["PATH": "/usr/bin:/bin"])
-            let r = p.take(limit: 1 << 20, deadline: Double(DispatchTime.now().uptimeNanoseconds) / 1e9 + 60)
-            guard FileManager.default.fileExists(atPath: cert) else {
+            let r = p.finish(within: 60)
+            guard r.exit == 0, FileManager.default.fileExists(atPath: cert) else {
                 throw WinRMServerError("openssl: cannot make a certificate: \(String(decoding: r.stderr, as: UTF8.self))")
             }
         }

@@ -191,6 +191,13 @@ final class WinRMService: @unchecked Sendable {
               text: "The parameter is incorrect: the CommandId is not known to this shell.")
     }
 
+    /// The number of shells not yet deleted.
+    var openShells: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return shells.count
+    }
+
     /// Stops every command of every shell.
     func stopAll() {
         lock.lock()

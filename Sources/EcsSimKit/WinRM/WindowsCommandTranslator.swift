@@ -97,7 +97,7 @@ struct WindowsCommandTranslator {
             let args = words.dropFirst().filter { $0.lowercased() != "/b" }
             code = "exit \(Int(args.first ?? "0") ?? 0)"
         case "type", "more":
-            if words.count == 1 { code = "cat" } else {
+            if words.count == 1 { code = "cat" } else if words[1].lowercased() == "nul" { code = ":" } else {
                 let p = winPath(words[1])
                 code = "if [ -f \(p) ]; then cat \(p); else printf 'The system cannot find the file specified.\\r\\n' >&2; false; fi"
             }
@@ -393,7 +393,7 @@ struct WindowsCommandTranslator {
             return "ls -la \(path.map(psPathExpr) ?? ".") | sed 's/$/\\r/'"
         case "remove-item", "del", "rm", "erase", "ri":
             let b = bind(["path", "literalpath", "erroraction"])
-            let paths = (b.named["path"] ?? b.named["literalpath"]).map { [$0] } ?? b.positional
+            let paths = ((b.named["path"] ?? b.named["literalpath"]).map { [$0] } ?? []) + b.positional
             return "rm -rf " + paths.flatMap { $0.split(separator: ",").map(String.init) }.map(psPathExpr).joined(separator: " ")
         case "new-item", "mkdir", "md", "ni":
             let b = bind(["path", "itemtype", "type", "name", "value", "erroraction"])
