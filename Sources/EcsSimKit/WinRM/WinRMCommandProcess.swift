@@ -47,7 +47,7 @@ final class WinRMCommandProcess: @unchecked Sendable {
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
         let env = environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }
         var pid: pid_t = 0
-        let rc = withCStringArray(argv) { a in withCStringArray(env) { e in posix_spawn(&pid, argv[0], &actions, &attr, a, e) } }
+        let rc = winrmCStringArray(argv) { a in winrmCStringArray(env) { e in posix_spawn(&pid, argv[0], &actions, &attr, a, e) } }
         close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
         guard rc == 0 else {
             close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
@@ -186,7 +186,7 @@ enum WinRMCalls {
     }
 }
 
-func withCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+func winrmCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
     pointers.append(nil)
     defer { for p in pointers { free(p) } }

@@ -183,7 +183,7 @@ struct WindowsCommandTranslator {
     }
 
     mutating func runBatch(_ path: String) -> String {
-        let file = shPath(path)
+        let file = windowsPathInRoot(path)
         guard let content = readFile(file) else { return "not_recognized \(sq(path))" }
         var lines: [String] = []
         for line in content.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n") {
@@ -221,7 +221,7 @@ struct WindowsCommandTranslator {
     }
 
     mutating func runPSFile(_ path: String, arguments: [String]) -> String {
-        guard let content = readFile(shPath(path)) else {
+        guard let content = readFile(windowsPathInRoot(path)) else {
             return "( PS_OK=1; PS_CLIXML=; w_err \(sq("The argument '\(path)' to the -File parameter does not exist.")); exit 1 )"
         }
         return psScript(content)
@@ -253,12 +253,12 @@ struct WindowsCommandTranslator {
             if body.hasPrefix("{"), body.hasSuffix("}") { return "{ \(psStatements(String(body.dropFirst().dropLast()))); }" + suffix }
             let tokens = PSLexer.tokens(body)
             guard let path = tokens.first.map(literalText) else { return ":" }
-            guard let content = readFile(shPath(path)) else { return notRecognized(path) }
+            guard let content = readFile(windowsPathInRoot(path)) else { return notRecognized(path) }
             return "( LASTEXITCODE=\n\(psStatements(content))\nexit ${LASTEXITCODE:-0} ); LASTEXITCODE=$?" + suffix
         }
         if s.hasPrefix(". ") || s.hasPrefix(".\t") {
             let path = literalText(String(s.dropFirst(2)).trimmingCharacters(in: .whitespaces))
-            guard let content = readFile(shPath(path)) else { return notRecognized(path) }
+            guard let content = readFile(windowsPathInRoot(path)) else { return notRecognized(path) }
             return psStatements(content)
         }
         if lower.hasPrefix("if") && (lower.dropFirst(2).first == "(" || lower.dropFirst(2).first == " ") {
@@ -272,15 +272,15 @@ struct WindowsCommandTranslator {
             return "exit \(psWord(arg))"
         }
         // [System.IO.File]::WriteAllBytes(dst, [System.Convert]::FromBase64String((Get-Content -Path src) -join ''))
-        if let m = s.firstMatch(#"^\[(System\.)?IO\.File\]::WriteAllBytes\((.+?),\s*\[(System\.)?Convert\]::FromBase64String\(\(Get-Content (-Path )?(.+?)\) -join ''\)\)$"#) {
+        if let m = s.winrmMatch(#"^\[(System\.)?IO\.File\]::WriteAllBytes\((.+?),\s*\[(System\.)?Convert\]::FromBase64String\(\(Get-Content (-Path )?(.+?)\) -join ''\)\)$"#) {
             let dst = psPathExpr(m[2]), src = psPathExpr(m[5])
             return "mkdir -p \"$(dirname \(dst))\" && tr -d '\\r\\n' < \(src) | base64 -d > \(dst)" + suffix
         }
         // $env:NAME = value   $name = value
-        if let m = s.firstMatch(#"^\$env:([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$"#) {
+        if let m = s.winrmMatch(#"^\$env:([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$"#) {
             return "export \(m[1])=\(psExpr(m[2]))"
         }
-        if let m = s.firstMatch(#"^\$([A-Za-z_][A-Za-z0-9_:]*)\s*=\s*(.+)$"#) {
+        if let m = s.winrmMatch(#"^\$([A-Za-z_][A-Za-z0-9_:]*)\s*=\s*(.+)$"#) {
             return "\(psVar(m[1]))=\(psExpr(m[2]))"
         }
         return psCommand(s) + suffix
@@ -328,8 +328,8 @@ struct WindowsCommandTranslator {
             var i = 0
             while i < args.count {
                 let a = args[i].lowercased()
-                if a == "-path" || a == "-literalpath" { path = args[safe: i + 1]; i += 2 }
-                else if a == "-pathtype" { type = args[safe: i + 1]?.lowercased() ?? ""; i += 2 }
+                if a == "-path" || a == "-literalpath" { path = args[winrmSafe: i + 1]; i += 2 }
+                else if a == "-pathtype" { type = args[winrmSafe: i + 1]?.lowercased() ?? ""; i += 2 }
                 else if a.hasPrefix("-") { i += 1 }
                 else { path = path ?? args[i]; i += 1 }
             }
@@ -338,7 +338,7 @@ struct WindowsCommandTranslator {
             let flag = type == "container" ? "-d" : type == "leaf" ? "-f" : "-e"
             return "[ \(flag) \(psPathExpr(path)) ]"
         }
-        if let m = c.firstMatch(#"^(\S+)\s+-(eq|ne|gt|lt|ge|le)\s+(\S+)$"#) {
+        if let m = c.winrmMatch(#"^(\S+)\s+-(eq|ne|gt|lt|ge|le)\s+(\S+)$"#) {
             return "[ \"\(unquoted(psWord(m[1])))\" -\(m[2].lowercased()) \"\(unquoted(psWord(m[3])))\" ] 2>/dev/null"
         }
         if lower == "$true" { return "true" }
@@ -412,7 +412,7 @@ struct WindowsCommandTranslator {
             let line = s.dropFirst(tokens[0].count).trimmingCharacters(in: .whitespaces)
             return "( \(cmdLine(line.hasPrefix("/c ") || line.hasPrefix("/C ") ? String(line.dropFirst(3)) : line)) ); LASTEXITCODE=$?"
         default:
-            if verb.hasSuffix(".ps1"), let content = readFile(shPath(tokens[0])) {
+            if verb.hasSuffix(".ps1"), let content = readFile(windowsPathInRoot(tokens[0])) {
                 return "( LASTEXITCODE=\n\(psStatements(content))\nexit ${LASTEXITCODE:-0} ); LASTEXITCODE=$?"
             }
             return notRecognized(tokens[0])
@@ -428,9 +428,9 @@ struct WindowsCommandTranslator {
     /// An expression on the right of `=`.
     func psExpr(_ raw: String) -> String {
         let e = raw.trimmingCharacters(in: .whitespaces)
-        if let m = e.firstMatch(#"^\[(System\.)?IO\.Path\]::GetFullPath\((.+)\)$"#) { return psWord(m[2]) }
-        if let m = e.firstMatch(#"^\[(System\.)?IO\.Path\]::GetDirectoryName\((.+)\)$"#) { return "\"$(dirname \(psPathExpr(m[2])))\"" }
-        if let m = e.firstMatch(#"^\[(System\.)?Environment\]::ExpandEnvironmentVariables\((.+)\)$"#) { return psWord(m[2]) }
+        if let m = e.winrmMatch(#"^\[(System\.)?IO\.Path\]::GetFullPath\((.+)\)$"#) { return psWord(m[2]) }
+        if let m = e.winrmMatch(#"^\[(System\.)?IO\.Path\]::GetDirectoryName\((.+)\)$"#) { return "\"$(dirname \(psPathExpr(m[2])))\"" }
+        if let m = e.winrmMatch(#"^\[(System\.)?Environment\]::ExpandEnvironmentVariables\((.+)\)$"#) { return psWord(m[2]) }
         return psWord(e)
     }
 
@@ -481,7 +481,7 @@ struct WindowsCommandTranslator {
     func psPathExpr(_ raw: String) -> String { "\"$(winpath \(psWord(raw)))\"" }
 
     /// A cmd path (already expanded) as a single-quoted sh path inside the root.
-    func winPath(_ raw: String) -> String { sq(shPath(raw)) }
+    func winPath(_ raw: String) -> String { sq(windowsPathInRoot(raw)) }
 
     func psVar(_ name: String) -> String {
         "ps_" + name.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
@@ -505,7 +505,7 @@ struct WindowsCommandTranslator {
 }
 
 /// Maps a Windows path (`C:\Windows\Temp\x`, `c:/x`, a relative path) into the root.
-func shPath(_ windows: String) -> String {
+func windowsPathInRoot(_ windows: String) -> String {
     var p = windows.replacingOccurrences(of: "\\", with: "/")
     if p.count >= 2, p.first!.isLetter, p.dropFirst().first == ":" { p = String(p.dropFirst(2)) }
     if p.isEmpty { p = "/" }
@@ -606,9 +606,9 @@ enum PSLexer {
     }
 }
 
-extension String {
+extension String {  // WinRM translator helpers (names prefixed: this module is shared)
     /// Capture groups of the first case-insensitive match (missing groups are "").
-    func firstMatch(_ pattern: String) -> [String]? {
+    func winrmMatch(_ pattern: String) -> [String]? {
         guard let re = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive, .dotMatchesLineSeparators]),
               let m = re.firstMatch(in: self, range: NSRange(startIndex..., in: self)) else { return nil }
         return (0..<m.numberOfRanges).map { i in
@@ -618,5 +618,5 @@ extension String {
 }
 
 extension Array {
-    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+    subscript(winrmSafe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }
