@@ -15,6 +15,7 @@ now () { date +%s.%N; }
 rate () { awk -v mb="$size_mb" -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", mb * 1.048576 / (b - a) }'; }
 printf 'digest   toolkit MB/s   coreutils MB/s   ratio   (%s MiB)\n' "$size_mb"
 for alg in sha256 md5 sha1; do
+	# shellcheck disable=SC2046 # split "name rate digest" on purpose
 	set -- $("$bindir/digest-bench" "$file" "$alg")
 	ours=$2
 	ours_hex=$3
@@ -25,5 +26,6 @@ for alg in sha256 md5 sha1; do
 	[ "$ours_hex" = "$theirs_hex" ] || { printf 'digest.sh: %s mismatch: %s vs %s\n' "$alg" "$ours_hex" "$theirs_hex" >&2; exit 1; }
 	printf '%-8s %14s %16s %7s\n' "$alg" "$ours" "$theirs" "$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2fx", a / b }')"
 done
+# shellcheck disable=SC2046
 set -- $("$bindir/digest-bench" "$file" crc64)
 printf '%-8s %14s %16s\n' crc64 "$2" "-"

@@ -17,7 +17,10 @@ public struct CloudProduct: Sendable, Equatable {
     /// A product by name; an unknown product needs an explicit version.
     public static func named(_ name: String, version: String? = nil) throws -> CloudProduct {
         let n = name.lowercased()
-        guard n.range(of: "^[a-z][a-z0-9-]*$", options: .regularExpression) != nil else {
+        // Checked by hand: an ICU regex costs milliseconds of start-up per process.
+        guard let f = n.unicodeScalars.first, ("a"..."z").contains(f),
+            n.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
+        else {
             throw ToolError.usage("--product \(name): not a product name")
         }
         guard let v = version ?? versions[n] else {
@@ -56,17 +59,48 @@ public struct EndpointURL: Sendable, Equatable {
     /// Parses an endpoint; anything that is not an http(s) URL is a usage error (64).
     /// A bare host name means HTTPS.
     public init(_ text: String) throws {
-        var t = text
-        if !t.contains("://") { t = "https://" + t }
-        guard let c = URLComponents(string: t), let scheme = c.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = c.host, !host.isEmpty,
-            c.query == nil, c.fragment == nil, c.user == nil
-        else { throw ToolError.usage("endpoint \(text): not an http(s) URL") }
-        if let p = c.port, !(1...65535).contains(p) { throw ToolError.usage("endpoint \(text): bad port") }
+        // Parsed by hand (URLComponents pulls in ICU's IDNA at start-up).
+        let bad = ToolError.usage("endpoint \(text): not an http(s) URL")
+        var rest = Substring(text)
+        var scheme = "https"
+        if let r = rest.firstRange(of: "://") {
+            scheme = rest[..<r.lowerBound].lowercased()
+            rest = rest[r.upperBound...]
+        }
+        guard scheme == "http" || scheme == "https" else { throw bad }
+        let authority = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(authority.count)
+        guard !authority.isEmpty, !text.contains("?"), !text.contains("#"), !authority.contains("@"),
+            !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value >= 0x7f })
+        else { throw bad }
+        var host = Substring(authority)
+        var portText: Substring?
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { throw bad }
+            let after = host[host.index(after: close)...]
+            host = host[host.index(after: host.startIndex)..<close]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw bad }
+                portText = after.dropFirst()
+            }
+            guard !host.isEmpty, host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { throw bad }
+        } else {
+            if let colon = host.lastIndex(of: ":") {
+                portText = host[host.index(after: colon)...]
+                host = host[..<colon]
+            }
+            guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") })
+            else { throw bad }
+        }
+        if let portText {
+            guard let p = Int(portText), (1...65535).contains(p) else { throw ToolError.usage("endpoint \(text): bad port") }
+            port = p
+        } else {
+            port = nil
+        }
         self.scheme = scheme
-        self.host = host
-        port = c.port
-        path = c.path.isEmpty ? "/" : c.path
+        self.host = String(host)
+        self.path = path.isEmpty ? "/" : String(path)
     }
 
     /// The `Host` header value (with a non-default port).
