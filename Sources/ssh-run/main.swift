@@ -1,4 +1,7 @@
 import AlicloudKit
+import Glibc
 
-// Not built yet: see the issue for this tool.
-runTool("ssh-run") { throw ToolError(.unavailable, "not implemented yet") }
+// ssh runs this same program as SSH_ASKPASS for password logins.
+if let status = SSHClient.answerAskpass() { exit(status) }
+let arguments = SSHRunCommand.spec.parseOrExit()
+runTool("ssh-run") { try SSHRunCommand.main(arguments) }

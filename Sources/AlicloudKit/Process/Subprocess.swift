@@ -425,3 +425,36 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMu
     defer { for p in pointers { free(p) } }
     return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
 }
+
+/// Carries a value to another thread when the caller guarantees exclusive use.
+final class Handoff<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
+}
+
+extension Subprocess {
+    /// Runs `producer | consumer`: the producer's stdout feeds the consumer's stdin (their
+    /// own settings for those streams are replaced). Both are waited for; a consumer that
+    /// stops early makes the producer see EPIPE.
+    public static func pipeline(_ producer: ProcessCommand, _ consumer: ProcessCommand) throws -> (ProcessResult, ProcessResult) {
+        let p = try makePipe()
+        var first = producer
+        first.stdout = .fd(p.write)
+        var second = consumer
+        second.stdin = .fd(p.read)
+        let box = Handoff<(ProcessCommand, Result<ProcessResult, Error>?)>((first, nil))
+        let done = DispatchSemaphore(value: 0)
+        let writeEnd = p.write
+        let thread = Thread {
+            box.value.1 = Result { try Subprocess.run(box.value.0) }
+            close(writeEnd)  // the consumer sees EOF once the producer is gone
+            done.signal()
+        }
+        thread.start()
+        let secondResult = Result { try Subprocess.run(second) }
+        close(p.read)  // a producer still writing now gets EPIPE instead of blocking
+        done.wait()
+        let firstResult = try box.value.1!.get()
+        return (firstResult, try secondResult.get())
+    }
+}
