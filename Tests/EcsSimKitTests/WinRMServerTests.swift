@@ -111,6 +111,26 @@ struct WinRMServerTests {
         #expect(String(decoding: CLIXML.plainText(Array(err.utf8)), as: UTF8.self) == "it <broke>\n")
     }
 
+    @Test func contentCmdletsConditionsAndUnknownCmdlets() throws {
+        let f = try WinRMFixture()
+        let script = """
+            Set-Content -Path C:\\app\\notes.txt -Value "first"
+            Add-Content -Path 'C:\\app\\notes.txt' -Value 'second'
+            Get-Content C:\\app\\notes.txt
+            if (Test-Path -Path C:\\app -PathType Container) { Write-Output 'dir yes' } else { Write-Output 'dir no' }
+            if (-not (Test-Path C:\\nothing)) { Write-Output 'missing' }
+            Get-WindowsFeature Web-Server
+            Write-Output 'still running'
+            """
+        let (code, out, err) = try f.run(PowerShell.commandLine(script))
+        #expect(out == "first\r\nsecond\r\ndir yes\r\nmissing\r\nstill running\r\n")
+        #expect(String(decoding: CLIXML.plainText(Array(err.utf8)), as: UTF8.self)
+            .hasPrefix("The term 'Get-WindowsFeature' is not recognized as the name of a cmdlet"))
+        #expect(code == 0)  // an error record is not terminating; the last statement succeeded
+        let onDisk = try String(contentsOfFile: f.rootDisk.path + "/app/notes.txt", encoding: .utf8)
+        #expect(onDisk == "first\r\nsecond\r\n")
+    }
+
     @Test func lastExitCodeFromNativeCommand() throws {
         let f = try WinRMFixture()
         let (code, _, _) = try f.run(PowerShell.commandLine("cmd /c exit 5\nexit $LASTEXITCODE"))

@@ -234,7 +234,9 @@ struct WindowsCommandTranslator {
 
     mutating func psStatements(_ script: String) -> String {
         let stmts = PSLexer.statements(script)
-        let code = stmts.map { psStatement($0) }
+        // `$?` of the last statement decides powershell.exe's status when there is no
+        // `exit`: every statement starts out successful, w_err (an error record) clears it.
+        let code = stmts.map { "PS_OK=1; " + psStatement($0) }
         return code.isEmpty ? ":" : code.joined(separator: "\n")
     }
 
@@ -410,7 +412,7 @@ struct WindowsCommandTranslator {
             return ":"
         case "cmd", "cmd.exe":
             let line = s.dropFirst(tokens[0].count).trimmingCharacters(in: .whitespaces)
-            return "( \(cmdLine(line.hasPrefix("/c ") || line.hasPrefix("/C ") ? String(line.dropFirst(3)) : line)) ); LASTEXITCODE=$?"
+            return "( \(cmdLine(line.hasPrefix("/c ") || line.hasPrefix("/C ") ? String(line.dropFirst(3)) : line)) ); LASTEXITCODE=$?; [ $LASTEXITCODE = 0 ] || PS_OK=0"
         default:
             if verb.hasSuffix(".ps1"), let content = readFile(windowsPathInRoot(tokens[0])) {
                 return "( LASTEXITCODE=\n\(psStatements(content))\nexit ${LASTEXITCODE:-0} ); LASTEXITCODE=$?"
