@@ -1,4 +1,4 @@
 import AlicloudKit
 
-// Not built yet: see the issue for this tool.
-runTool("winrm-run") { throw ToolError(.unavailable, "not implemented yet") }
+let arguments = WinRMRunCommand.spec.parseOrExit()
+runTool("winrm-run") { try WinRMRunCommand.main(arguments) }

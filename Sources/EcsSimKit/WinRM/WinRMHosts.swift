@@ -1,0 +1,328 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AlicloudKit
+import Dispatch
+import Foundation
+
+/// The WinRM endpoints of emulated Windows instances. Each instance gets a small
+/// HTTP/1.1 server (keep-alive, Basic authentication) speaking the WS-Management remote
+/// shell on its address, plus an HTTPS front (socat with a self-signed certificate made
+/// by the openssl CLI) when asked. Commands run confined to the instance's root directory.
+public final class WinRMHosts: @unchecked Sendable {
+    /// `<state>/host/winrm`: certificates and logs, one directory per instance.
+    public let root: URL
+    private let lock = NSLock()
+    private var endpoints: [String: Endpoint] = [:]
+
+    final class Endpoint {
+        let server: WinRMHTTPServer
+        let service: WinRMService
+        var tlsFront: pid_t?
+        init(server: WinRMHTTPServer, service: WinRMService) {
+            self.server = server
+            self.service = service
+        }
+    }
+
+    /// Uses (and creates) `root`.
+    public init(root: URL) throws {
+        self.root = root
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    /// Starts a WinRM endpoint for an instance on address:port (HTTP), and on httpsPort
+    /// (HTTPS, self-signed certificate `<root>/<id>/cert.pem`) when given; Basic auth for
+    /// `user` with `password`; commands run with chroot in `rootDisk`, which gets busybox
+    /// and the Windows directories it lacks. Starting an already started instance restarts it.
+    public func start(instance id: String, address: String, port: Int, httpsPort: Int?, rootDisk: URL,
+                      user: String, password: String) throws {
+        stop(instance: id)
+        try Self.prepareRoot(rootDisk)
+        let service = WinRMService(rootDisk: rootDisk, computerName: Self.computerName(id))
+        let server = try WinRMHTTPServer(address: address, port: port, user: user, password: password, service: service)
+        let endpoint = Endpoint(server: server, service: service)
+        if let httpsPort {
+            do {
+                endpoint.tlsFront = try startTLSFront(instance: id, address: address, httpsPort: httpsPort, backendPort: port)
+            } catch {
+                server.stop()
+                throw error
+            }
+        }
+        lock.lock()
+        endpoints[id] = endpoint
+        lock.unlock()
+    }
+
+    /// The PEM certificate of an instance's HTTPS endpoint (a test's `--ca-file`).
+    public func certificate(instance id: String) -> URL {
+        root.appendingPathComponent(id).appendingPathComponent("cert.pem")
+    }
+
+    /// Stops an instance's endpoint and every command it runs (no-op when not started).
+    public func stop(instance id: String) {
+        lock.lock()
+        let endpoint = endpoints.removeValue(forKey: id)
+        lock.unlock()
+        guard let endpoint else { return }
+        if let pid = endpoint.tlsFront {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        endpoint.server.stop()
+        endpoint.service.stopAll()
+    }
+
+    /// How many shells an instance's endpoint holds open (leak checks in tests).
+    func openShells(instance id: String) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return endpoints[id]?.service.openShells ?? 0
+    }
+
+    /// Stops every endpoint.
+    public func stopAll() {
+        lock.lock()
+        let ids = Array(endpoints.keys)
+        lock.unlock()
+        for id in ids { stop(instance: id) }
+    }
+
+    deinit { stopAll() }
+
+    /// A Windows-like computer name from an instance id (`i-abc...` → `IZABC...`, ≤ 15 chars).
+    static func computerName(_ id: String) -> String {
+        String(("iz" + id.replacingOccurrences(of: "i-", with: "")).uppercased().prefix(15))
+    }
+
+    /// busybox as /bin/sh and the directories Windows paths map to.
+    static func prepareRoot(_ rootDisk: URL) throws {
+        let fm = FileManager.default
+        let r = rootDisk.path
+        for dir in ["bin", "Windows/Temp", "Users/Administrator", "Program Files", "tmp"] {
+            try fm.createDirectory(atPath: r + "/" + dir, withIntermediateDirectories: true)
+        }
+        try fm.createDirectory(atPath: r + "/dev", withIntermediateDirectories: true)
+        if !fm.fileExists(atPath: r + "/dev/null") {
+            // Scripts redirect to /dev/null; a character device needs root, as chroot does.
+            guard mknod(r + "/dev/null", S_IFCHR | 0o666, dev_t((1 << 8) | 3)) == 0 else {
+                throw WinRMServerError("\(r)/dev/null: \(String(cString: strerror(errno)))")
+            }
+            chmod(r + "/dev/null", 0o666)
+        }
+        if !fm.fileExists(atPath: r + "/bin/sh") {
+            guard let busybox = ["/bin/busybox", "/usr/bin/busybox"].first(where: { fm.isExecutableFile(atPath: $0) }) else {
+                throw WinRMServerError("busybox is not installed (apt-get install busybox-static)")
+            }
+            if !fm.fileExists(atPath: r + "/bin/busybox") { try fm.copyItem(atPath: busybox, toPath: r + "/bin/busybox") }
+            let p = try WinRMCommandProcess.start(["/usr/sbin/chroot", r, "/bin/busybox", "--install", "-s", "/bin"], environment: [:])
+            _ = p.finish(within: 30)
+            guard fm.fileExists(atPath: r + "/bin/sh") else { throw WinRMServerError("\(r): cannot install busybox applets") }
+        }
+    }
+
+    func startTLSFront(instance id: String, address: String, httpsPort: Int, backendPort: Int) throws -> pid_t {
+        let dir = root.appendingPathComponent(id)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        if !FileManager.default.fileExists(atPath: cert) {
+            let san = address.allSatisfy({ $0.isNumber || $0 == "." }) ? "IP:\(address)" : "DNS:\(address)"
+            let p = try WinRMCommandProcess.start(
+                ["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                 "-days", "365", "-subj", "/CN=\(address)", "-addext", "subjectAltName=\(san)"],
+                environment: ["PATH": "/usr/bin:/bin"])
+            let r = p.finish(within: 60)
+            guard r.exit == 0, FileManager.default.fileExists(atPath: cert) else {
+                throw WinRMServerError("openssl: cannot make a certificate: \(String(decoding: r.stderr, as: UTF8.self))")
+            }
+        }
+        guard let socat = ["/usr/bin/socat", "/bin/socat"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw WinRMServerError("socat is not installed (apt-get install socat): HTTPS endpoints need it")
+        }
+        let listen = "OPENSSL-LISTEN:\(httpsPort),bind=\(address),reuseaddr,fork,cert=\(cert),key=\(key),verify=0"
+        let process = try WinRMCommandProcess.start([socat, listen, "TCP:\(address):\(backendPort)"], environment: ["PATH": "/usr/bin:/bin"])
+        // Wait until the port accepts connections (socat binds at once, but asynchronously).
+        for _ in 0..<100 {
+            if Self.canConnect(address, httpsPort) { return process.pid }
+            if process.hasExited { break }
+            usleep(20_000)
+        }
+        process.signal(SIGTERM)
+        throw WinRMServerError("socat: cannot listen on \(address):\(httpsPort)")
+    }
+
+    static func canConnect(_ address: String, _ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, address, &addr.sin_addr)
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+/// Whether a UserData payload (already base64-decoded) is the WinRM-enabling script
+/// (examples/winrm_enable_userdata.ps1 or an equivalent): PowerShell user data that
+/// configures WinRM's Basic authentication and an HTTP listener.
+public func userDataEnablesWinRM(_ userData: String) -> Bool {
+    let text = userData.lowercased()
+    let isPowerShell = ["<powershell>", "[powershell]", "#powershell", "set-executionpolicy", "winrm ", "enable-psremoting"]
+        .contains { text.contains($0) }
+    let enablesService = text.contains("winrm quickconfig") || text.contains("enable-psremoting")
+    let enablesBasic = text.contains("basic=\"true\"") || text.contains("basic='true'") || text.contains("auth\\basic")
+    return isPowerShell && enablesService && enablesBasic
+}
+
+/// A minimal HTTP/1.1 server for one WinRM endpoint: a thread per connection, keep-alive,
+/// Content-Length bodies, Basic authentication, POST /wsman only.
+final class WinRMHTTPServer: @unchecked Sendable {
+    private let listenFd: Int32
+    private let expectedAuthorization: String
+    private let service: WinRMService
+    private let lock = NSLock()
+    private var connections: Set<Int32> = []
+    private var stopped = false
+
+    init(address: String, port: Int, user: String, password: String, service: WinRMService) throws {
+        self.service = service
+        expectedAuthorization = HTTPRequest.basicAuthorization(user: user, password: password)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw WinRMServerError("socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, address, &addr.sin_addr) == 1 else {
+            close(fd)
+            throw WinRMServerError("\(address): not an IPv4 address")
+        }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 64) == 0 else {
+            let why = String(cString: strerror(errno))
+            close(fd)
+            throw WinRMServerError("\(address):\(port): cannot listen: \(why)")
+        }
+        listenFd = fd
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    func stop() {
+        lock.lock()
+        stopped = true
+        let open = connections
+        lock.unlock()
+        shutdown(listenFd, Int32(SHUT_RDWR))
+        close(listenFd)
+        for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    private func acceptLoop() {
+        while true {
+            let fd = accept(listenFd, nil, nil)
+            if fd < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                return
+            }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            lock.lock()
+            if stopped { lock.unlock(); close(fd); return }
+            connections.insert(fd)
+            lock.unlock()
+            Thread.detachNewThread { [self] in
+                serve(fd)
+                lock.lock(); connections.remove(fd); lock.unlock()
+                close(fd)
+            }
+        }
+    }
+
+    private func serve(_ fd: Int32) {
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        func fill() -> Bool {
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { return false }
+            buffer += chunk[0..<n]
+            return true
+        }
+        while true {
+            // Headers.
+            var headerEnd: Int?
+            while headerEnd == nil {
+                if let r = find(buffer, [13, 10, 13, 10]) { headerEnd = r; break }
+                if buffer.count > 64 * 1024 || !fill() { return }
+            }
+            let head = String(decoding: buffer[0..<headerEnd!], as: UTF8.self)
+            buffer.removeFirst(headerEnd! + 4)
+            let lines = head.components(separatedBy: "\r\n")
+            let requestLine = lines[0].split(separator: " ")
+            var headers: [String: String] = [:]
+            for line in lines.dropFirst() {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            let length = Int(headers["content-length"] ?? "0") ?? 0
+            guard length >= 0, length < 64 << 20 else { return }
+            while buffer.count < length { if !fill() { return } }
+            let body = Array(buffer[0..<length])
+            buffer.removeFirst(length)
+            let keepAlive = headers["connection"]?.lowercased() != "close" && requestLine.last == "HTTP/1.1"
+
+            var status = 200, extra: [String] = [], text = ""
+            if requestLine.count < 3 {
+                status = 400
+            } else if headers["authorization"] != expectedAuthorization {
+                status = 401
+                extra = ["WWW-Authenticate: Negotiate", "WWW-Authenticate: Basic realm=\"WSMAN\""]
+            } else if requestLine[0] != "POST" {
+                status = 405
+            } else if !requestLine[1].lowercased().hasPrefix("/wsman") {
+                status = 404
+            } else {
+                (status, text) = service.handle(body)
+            }
+            let payload = Array(text.utf8)
+            var response = "HTTP/1.1 \(status) \(reason(status))\r\nServer: Microsoft-HTTPAPI/2.0\r\n"
+            if !payload.isEmpty { response += "Content-Type: application/soap+xml;charset=UTF-8\r\n" }
+            for h in extra { response += h + "\r\n" }
+            response += "Content-Length: \(payload.count)\r\n"
+            if !keepAlive { response += "Connection: close\r\n" }
+            response += "\r\n"
+            guard writeAll(fd, Array(response.utf8) + payload), keepAlive else { return }
+        }
+    }
+
+    private func reason(_ status: Int) -> String {
+        [200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"][status] ?? "Error"
+    }
+
+    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 { if errno == EINTR { continue }; return false }
+            offset += n
+        }
+        return true
+    }
+
+    private func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
+            if Array(haystack[i..<(i + needle.count)]) == needle { return i }
+        }
+        return nil
+    }
+}
