@@ -194,7 +194,8 @@ public final class DiskUpload: @unchecked Sendable {
                     let length = min(partSize, size - offset)
                     do {
                         let part = try uploadPart(uploadId: uploadId, number: n, offset: offset, length: length, existing: existing[n])
-                        progress?(board.finish(part), size)
+                        let confirmed = board.finish(part)
+                        progress?(confirmed, size)
                     } catch {
                         board.fail(error)
                         return
