@@ -1,4 +1,116 @@
+// ecs-call: one signed Alibaba Cloud RPC API call (ECS, VPC, RAM, STS ...), JSON on stdout.
 import AlicloudKit
+import Foundation
 
-// Not built yet: see the issue for this tool.
-runTool("ecs-call") { throw ToolError(.unavailable, "not implemented yet") }
+let spec = CommandSpec(
+    tool: "ecs-call",
+    usage: "ecs-call [options] Action [Name=Value ...]",
+    help: """
+        usage: ecs-call [options] Action [Name=Value ...]
+
+        Makes one signed RPC-style Alibaba Cloud API call and prints the response JSON
+        (sorted keys) on stdout. Credentials come from the environment (ALICLOUD_ACCESS_KEY,
+        ALICLOUD_SECRET_KEY, ALICLOUD_SECURITY_TOKEN, or the ALIBABA_CLOUD_* names) or the
+        aliyun CLI profile file ~/.aliyun/config.json; never from the command line.
+
+        options:
+          --product NAME       ecs (default), vpc, ram, sts, ...: API version and endpoint
+          --api-version V      override the product's API version
+          --endpoint URL       send to URL (env ALICLOUD_ENDPOINT), e.g. http://127.0.0.1:8080
+          --region R           region; sent as RegionId unless given (env ALICLOUD_REGION)
+          --profile NAME       profile in ~/.aliyun/config.json (env ALICLOUD_PROFILE)
+          --query PATH         print only these values, one per line (Vpcs.Vpc[*].VpcId)
+          --all-pages          follow NextToken or PageNumber and merge the lists
+          --retries N          retries on throttling, 5xx, network and busy errors (default 3)
+          --timeout S          give up after S seconds in total (default 60)
+          --signature v1|v3    signature version 1.0 HMAC-SHA1 (default) or ACS3-HMAC-SHA256
+          --dry-run            print the request that would be sent; send nothing
+          --debug              trace the string-to-sign and the HTTP exchange on stderr
+          -h, --help           show this help
+
+        exit status: 0 ok, 1 API error, 64 usage, 65 bad response, 69 unreachable,
+        75 throttled or timed out after retries, 77 credentials rejected, 78 no credentials.
+        """,
+    options: [
+        .value("--product"), .value("--api-version"), .value("--endpoint"), .value("--region"),
+        .value("--profile"), .value("--query"), .flag("--all-pages"), .value("--retries"),
+        .value("--timeout"), .flag("--dry-run"), .flag("--debug"), .value("--signature"),
+    ]
+)
+
+// Arguments must be valid UTF-8: Swift would silently repair them otherwise.
+for i in 1..<Int(CommandLine.argc) {
+    if let raw = CommandLine.unsafeArgv[i], String(validatingCString: raw) == nil {
+        spec.usageExit("argument \(i) is not valid UTF-8")
+    }
+}
+let args = spec.parseOrExit()
+
+runTool("ecs-call") {
+    guard let action = args.positionals.first, !action.isEmpty else {
+        throw ToolError.usage("an Action is needed (e.g. DescribeRegions)")
+    }
+    try RPCClient.validate(action: action)
+    var params: [String: String] = [:]
+    for p in args.positionals.dropFirst() {
+        guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
+            throw ToolError.usage("parameter \(p): expected Name=Value")
+        }
+        params[String(p[..<eq])] = String(p[p.index(after: eq)...])
+    }
+    let query = try args.value("--query").map { try JSONQuery($0) }
+    let signature: SignatureVersion
+    switch args.value("--signature") ?? "v1" {
+    case "v1", "1", "1.0": signature = .v1
+    case "v3", "3", "ACS3-HMAC-SHA256": signature = .v3
+    case let other: throw ToolError.usage("--signature \(other): expected v1 or v3")
+    }
+    let retries = try args.integer("--retries", default: 3)!
+    let timeout = try args.number("--timeout", default: 60)!
+    guard timeout > 0 else { throw ToolError.usage("--timeout must be more than 0") }
+    let env = ProcessInfo.processInfo.environment
+    let endpointText = args.value("--endpoint") ?? env["ALICLOUD_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 }
+    let endpoint = try endpointText.map { try EndpointURL($0) }
+    let product = try CloudProduct.named(args.value("--product") ?? "ecs", version: args.value("--api-version"))
+
+    let settings = try CloudSettings.resolve(profile: args.value("--profile"), region: args.value("--region"), environment: env)
+    var options = RPCOptions(product: product)
+    options.endpoint = endpoint
+    options.region = settings.region
+    options.signature = signature
+    options.retries = retries
+    options.timeout = timeout
+    options.connectTimeout = min(5, timeout)
+    options.environment = env
+    if args.has("--debug") {
+        options.trace = { line in StandardStream.err("ecs-call: debug: \(line)\n") }
+    }
+    let client = RPCClient(credentials: settings.credentials, options: options)
+
+    if args.has("--dry-run") {
+        let prepared = try client.prepare(action, params)
+        var headers: [String: JSONValue] = [:]
+        for (k, v) in prepared.http.headers { headers[k] = .string(k.lowercased() == "x-acs-security-token" ? "<redacted>" : v) }
+        let shown: JSONValue = [
+            "method": .string(prepared.http.method),
+            "url": .string(HTTPClient.redactedURL(prepared.http.url)),
+            "headers": .object(headers),
+            "parameters": .object(prepared.displayParameters.mapValues { .string($0) }),
+            "stringToSign": .string(prepared.stringToSignForDisplay),
+        ]
+        StandardStream.out(shown.document)
+        return
+    }
+
+    let response: JSONValue
+    do {
+        response = args.has("--all-pages") ? try client.callAllPages(action, params) : try client.call(action, params)
+    } catch let e as APIError {
+        throw e.toolError
+    }
+    if let query {
+        StandardStream.out(try query.render(response))
+    } else {
+        StandardStream.out(response.document)
+    }
+}
