@@ -1,4 +1,178 @@
+// img-import: a local QCOW2/VHD/RAW disk file to an ECS image through OSS.
 import AlicloudKit
+import Foundation
 
-// Not built yet: see the issue for this tool.
-runTool("img-import") { throw ToolError(.unavailable, "not implemented yet") }
+let spec = CommandSpec(
+    tool: "img-import",
+    usage: "img-import [options] --region R --bucket B --image-name N DISKFILE",
+    help: """
+        usage: img-import [options] --region R --bucket B --image-name N DISKFILE
+
+        Uploads a local disk file to OSS (parallel multipart, constant memory, resumable,
+        CRC-64 checked), imports it as an ECS image, waits for it, tags the image and its
+        snapshots and deletes the OSS object. Prints one JSON document on stdout.
+        Credentials come from the environment (ALICLOUD_ACCESS_KEY, ALICLOUD_SECRET_KEY,
+        ALICLOUD_SECURITY_TOKEN) or ~/.aliyun/config.json; never from the command line.
+
+        options:
+          --region R              region of the image and the bucket (env ALICLOUD_REGION)
+          --bucket B              OSS bucket in that region
+          --image-name N          name of the new image
+          --object KEY            object key (default img-import/<image name>/<file name>)
+          --format F              qcow2, vhd or raw (default: detected from the header)
+          --platform P            ImportImage Platform (Ubuntu, CentOS, Others Linux, ...)
+          --os-type T             linux or windows
+          --architecture A        x86_64, arm64 or i386
+          --system-size GiB       system disk size (default: the disk's virtual size)
+          --boot-mode M           BIOS or UEFI
+          --description TEXT      image description
+          --tag K=V               tag the image and its snapshots (repeatable)
+          --license-type T        ImportImage LicenseType (Auto, Aliyun, BYOL)
+          --keep-object           keep the OSS object after the import
+          --create-bucket         create the bucket if it does not exist
+          --create-role           create the RAM role ImportImage needs if it is missing
+          --force-delete-existing delete an existing image of the same name first
+          --part-size MiB         multipart part size (default 64)
+          --parallel N            parts uploaded at once (default 4)
+          --timeout S             seconds to wait for the image (default 3600)
+          --abort                 give up an interrupted upload of DISKFILE and exit
+          --state-dir DIR         resume state (default $XDG_STATE_HOME/img-import)
+          --oss-endpoint URL      OSS endpoint (env ALICLOUD_OSS_ENDPOINT), e.g. http://127.0.0.1:9000
+          --endpoint URL          ECS/RAM endpoint (env ALICLOUD_ENDPOINT)
+          --profile NAME          profile in ~/.aliyun/config.json
+          --query PATH            print only these values of the result
+          --debug                 trace requests on stderr (never secrets)
+          -h, --help              show this help
+
+        exit status: 0 ok, 1 failed, 64 usage, 65 bad input (format, size, bucket, name),
+        66 disk file missing or unreadable, 69 unreachable, 75 timed out, 77 credentials
+        rejected, 78 no credentials or RAM role missing.
+        """,
+    options: [
+        .value("--region"), .value("--bucket"), .value("--image-name"), .value("--object"), .value("--format"),
+        .value("--platform"), .value("--os-type"), .value("--architecture"), .value("--system-size"),
+        .value("--boot-mode"), .value("--description"), .value("--tag"), .value("--license-type"),
+        .flag("--keep-object"), .flag("--create-bucket"), .flag("--create-role"), .flag("--force-delete-existing"),
+        .value("--part-size"), .value("--parallel"), .value("--timeout"), .flag("--abort"), .value("--state-dir"),
+        .value("--oss-endpoint"), .value("--endpoint"), .value("--profile"), .flag("--debug"), .value("--query"),
+    ]
+)
+
+let args = spec.parseOrExit()
+
+runTool("img-import") {
+    let env = ProcessInfo.processInfo.environment
+    guard args.positionals.count == 1 else { spec.usageExit("expected one DISKFILE") }
+    for required in ["--bucket", "--image-name"] where (args.value(required) ?? "").isEmpty {
+        spec.usageExit("\(required) is required")
+    }
+    // --format is the disk format here, so only --query of the shared output options.
+    let query = try args.value("--query").map { try JSONQuery($0) }
+    func nonEmpty(_ s: String?) -> String? { s.flatMap { $0.isEmpty ? nil : $0 } }
+    let givenRegion = nonEmpty(args.value("--region")) ?? nonEmpty(env["ALICLOUD_REGION"]) ?? nonEmpty(env["ALIBABA_CLOUD_REGION_ID"])
+    guard let region = try givenRegion ?? CloudSettings.resolve(profile: args.value("--profile"), environment: env).region else {
+        spec.usageExit("--region is required (or ALICLOUD_REGION)")
+    }
+
+    var request = ImportRequest(diskPath: args.positionals[0], region: region, bucket: args.value("--bucket")!,
+                                imageName: args.value("--image-name")!)
+    request.object = args.value("--object")
+    if let f = args.value("--format") {
+        guard let format = DiskFormat(rawValue: f.lowercased()) else { spec.usageExit("--format \(f): qcow2, vhd or raw") }
+        request.format = format
+    }
+    request.platform = args.value("--platform")
+    request.osType = args.value("--os-type")
+    request.architecture = args.value("--architecture")
+    request.systemSizeGiB = try args.integer("--system-size")
+    request.bootMode = args.value("--boot-mode")
+    request.description = args.value("--description")
+    request.licenseType = args.value("--license-type")
+    request.keepObject = args.has("--keep-object")
+    request.createBucket = args.has("--create-bucket")
+    request.createRole = args.has("--create-role")
+    request.forceDeleteExisting = args.has("--force-delete-existing")
+    for t in args.all("--tag") {
+        guard let eq = t.firstIndex(of: "="), eq != t.startIndex else { spec.usageExit("--tag \(t): expected KEY=VALUE") }
+        request.tags.append((String(t[..<eq]), String(t[t.index(after: eq)...])))
+    }
+    let partMiB = try args.number("--part-size", default: 64)!
+    guard partMiB >= 0.1 && partMiB <= 5120 else { spec.usageExit("--part-size \(partMiB): 0.1 to 5120 MiB") }
+    let parallel = try args.integer("--parallel", default: 4)!
+    guard (1...64).contains(parallel) else { spec.usageExit("--parallel \(parallel): 1 to 64") }
+    let timeout = try args.number("--timeout", default: 3600)!
+    guard timeout > 0 else { spec.usageExit("--timeout \(timeout): must be positive") }
+    request.timeout = timeout
+    let stateDir = args.value("--state-dir")
+        ?? ((env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.local/state")) + "/img-import")
+    request.upload = UploadSettings(partSize: Int64(partMiB * 1024 * 1024), parallel: parallel,
+                                    stateDirectory: URL(fileURLWithPath: stateDir))
+
+    // Bad input ends here, before credentials are even looked at and nothing is uploaded.
+    _ = try ImageImport.checkLocal(request)
+    let settings = try CloudSettings.resolve(profile: args.value("--profile"), region: region, environment: env)
+    let debug = args.has("--debug")
+    let creds = settings.credentials
+    let ossEndpoint = try (args.value("--oss-endpoint") ?? env["ALICLOUD_OSS_ENDPOINT"]).flatMap { $0.isEmpty ? nil : $0 }
+        .map(OSSEndpoint.parse) ?? .region(region)
+    var httpOptions = HTTPOptions()
+    // Each request is one part: allow a slow link (about 256 KiB/s) before giving up.
+    httpOptions.timeout = 120 + Double(request.upload.partSize) / 262_144
+    let oss = OSSClient(endpoint: ossEndpoint, region: region,
+                        credentials: OSSCredentials(accessKeyId: creds.accessKeyId, accessKeySecret: creds.accessKeySecret,
+                                                    securityToken: creds.securityToken),
+                        options: httpOptions)
+    if debug { oss.trace = { StandardStream.err("img-import: oss: \($0)\n") } }
+
+    let endpoint = args.value("--endpoint")
+    var clients: [String: RPCClient] = [:]
+    let api: CloudCall = { product, action, params in
+        if clients[product] == nil {
+            clients[product] = try RPCClient.fromEnvironment(product: product, profile: args.value("--profile"),
+                                                             region: region, endpoint: endpoint, environment: env)
+        }
+        if debug { StandardStream.err("img-import: \(product): \(action)\n") }
+        return try clients[product]!.call(action, params)
+    }
+
+    let job = ImageImport(request: request, oss: oss, api: api)
+    let terminal = isatty(2) == 1
+    job.log = { StandardStream.err("img-import: \($0)\n") }
+    if terminal {
+        let meter = ProgressMeter()
+        job.uploadProgress = { done, total in meter.show(done, total) }
+        job.waitProgress = { StandardStream.err("\r\u{1b}[K  \($0)") }
+    }
+    if args.has("--abort") {
+        if let id = try job.abortUpload() {
+            StandardStream.err("img-import: aborted upload \(id) of \(request.diskPath) to oss://\(request.bucket)/\(request.objectKey)\n")
+        } else {
+            StandardStream.err("img-import: no interrupted upload of \(request.diskPath) to oss://\(request.bucket)/\(request.objectKey)\n")
+        }
+        return
+    }
+    let result = try job.run()
+    if terminal { StandardStream.err("\r\u{1b}[K") }
+    StandardStream.out(try query.map { try $0.render(result) } ?? result.document)
+}
+
+/// Upload progress on a terminal: bytes, MB/s, ETA, at most a few times a second.
+final class ProgressMeter: @unchecked Sendable {
+    let start = Date()
+    var last = Date.distantPast
+    let lock = NSLock()
+
+    func show(_ done: Int64, _ total: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(last) > 0.25 || done == total else { return }
+        last = now
+        let elapsed = max(0.001, now.timeIntervalSince(start))
+        let rate = Double(done) / elapsed
+        let eta = rate > 0 ? Int(Double(total - done) / rate) : 0
+        let line = String(format: "  uploaded %.1f/%.1f MiB  %.1f MB/s  ETA %d:%02d",
+                          Double(done) / 1_048_576, Double(total) / 1_048_576, rate / 1_000_000, eta / 60, eta % 60)
+        StandardStream.err("\r\u{1b}[K" + line + (done == total ? "\n" : ""))
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// A request body the HTTP server hands to `OSSService` without buffering it: `read`
+/// fills up to `buffer.count` bytes and returns how many (0 at the end of the body).
+public protocol OSSBodyReader: AnyObject {
+    /// Reads the next bytes of the body; 0 means the body is finished.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// A body held in memory (tests, small bodies).
+public final class OSSBytesReader: OSSBodyReader {
+    private let bytes: [UInt8]
+    private var position = 0
+
+    /// Wraps bytes.
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    /// Copies the next bytes.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, bytes.count - position)
+        if n > 0 {
+            bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + position, byteCount: n) }
+            position += n
+        }
+        return n
+    }
+}
+
+/// One HTTP request as the emulator's server received it.
+public struct OSSRequest {
+    /// `GET`, `PUT`, `POST`, `HEAD`, `DELETE`.
+    public var method: String
+    /// The request target as sent: percent-encoded path and query (`/bucket/key?uploads`).
+    public var target: String
+    /// Header fields in order (any case). `Host` decides virtual-host vs path-style.
+    public var headers: [(String, String)]
+    /// The body, streamed; nil when there is none.
+    public var body: OSSBodyReader?
+
+    /// Makes a request.
+    public init(method: String, target: String, headers: [(String, String)], body: OSSBodyReader? = nil) {
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The last value of a header, matched case-insensitively.
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.last { $0.0.lowercased() == lower }?.1
+    }
+}
+
+/// What the server must send back.
+public struct OSSResponse {
+    /// What follows the headers.
+    public enum Body {
+        /// Nothing (HEAD, 204, or a 404 to HEAD). A `Content-Length` header, if set, is sent as is.
+        case none
+        /// Bytes in memory (XML documents).
+        case bytes([UInt8])
+        /// `length` bytes of a file from `offset` (GetObject), to stream with sendfile/pread.
+        case file(URL, offset: Int64, length: Int64)
+    }
+
+    /// The HTTP status.
+    public var status: Int
+    /// Header fields (without Content-Length for `.bytes`/`.file` bodies: the server adds it).
+    public var headers: [(String, String)]
+    /// The body.
+    public var body: Body
+
+    /// Makes a response.
+    public init(status: Int, headers: [(String, String)] = [], body: Body = .none) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The body's length in bytes (nil for `.none`).
+    public var bodyLength: Int64? {
+        switch body {
+        case .none: return nil
+        case .bytes(let b): return Int64(b.count)
+        case .file(_, _, let n): return n
+        }
+    }
+
+    /// The last value of a header, matched case-insensitively.
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.last { $0.0.lowercased() == lower }?.1
+    }
+}
+
+/// An OSS error answer (`<Error><Code>…`).
+struct OSSFailure: Error {
+    var status: Int
+    var code: String
+    var message: String
+    var extra: [(String, String)] = []
+
+    init(_ status: Int, _ code: String, _ message: String, extra: [(String, String)] = []) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+    }
+}

@@ -1,0 +1,85 @@
+#!/bin/sh
+# Uploads the same file to the emulator's OSS service three ways and prints throughput
+# and peak RSS for each: img-import (multipart, parallel, MD5 + CRC-64 per part),
+# curl -T (one signed PUT) and oss2's resumable_upload. Then img-import's peak RSS for
+# a 2 GiB and an 8 GiB sparse file. Targets: img-import >= curl -T; RSS < 64 MiB, flat.
+# usage: bench/img-import.sh [SIZE_MiB]   (default 2048)
+set -eu
+umask 077
+prog=img-import-bench
+die () { printf '%s: %s\n' "$prog" "$1" >&2; exit 1; }
+repo=$(cd "$(dirname "$0")/.." && pwd)
+size=${1:-2048}
+cd "$repo"
+swift build -c release --product img-import -Xswiftc -index-ignore-system-modules >/dev/null
+swift build -c release --target EcsSimKit -Xswiftc -index-ignore-system-modules >/dev/null
+work=$(mktemp -d "${TMPDIR:-/tmp}/img-import-bench.XXXXXX")
+srv=
+api=
+cleanup () { for p in $srv $api; do kill "$p" 2>/dev/null || :; done; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+sh Tests/oss/build-serve release "$work/oss-serve" >/dev/null
+mkdir -p "$work/root/oss"
+"$work/oss-serve" "$work/root/oss" >"$work/oss.port" &
+srv=$!
+python3 Tests/e2e/img-import-api.py "$work/root" "$work/api.port" &
+api=$!
+sleep 1
+[ -s "$work/oss.port" ] && [ -s "$work/api.port" ] || die "servers did not start"
+port=$(cat "$work/oss.port")
+ak=LTAI5tSimAccessKeyId01
+sk=SimSecretKey0123456789abcdefXYZ
+export ALICLOUD_ACCESS_KEY=$ak ALICLOUD_SECRET_KEY=$sk ALICLOUD_REGION=cn-hangzhou
+export ALICLOUD_OSS_ENDPOINT="http://127.0.0.1:$port" ALICLOUD_ENDPOINT="http://127.0.0.1:$(cat "$work/api.port")"
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+
+disk="$work/disk.raw"
+dd if=/dev/urandom of="$disk" bs=1M count="$size" 2>/dev/null
+bytes=$(stat -c %s "$disk")
+sync
+cat "$disk" >/dev/null   # same page-cache state for every run
+
+report () { # name seconds rss_kib
+	awk -v n="$1" -v s="$2" -v r="$3" -v b="$bytes" \
+		'BEGIN { printf "%-26s %8.1f MB/s %8.2f s  peak RSS %6.1f MiB\n", n, b / s / 1e6, s, r / 1024 }'
+}
+timed () { # out-file, then the command: writes "seconds rss_kib"
+	_out=$1; shift
+	/usr/bin/time -f '%e %M' -o "$_out" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; die "$1 failed"; }
+}
+
+# img-import (the whole flow: checks, upload, ImportImage against a stand-in, delete).
+timed "$work/t1" "$repo/.build/release/img-import" --bucket bench --create-bucket --image-name bench-a \
+	--keep-object --state-dir "$work/state" "$disk"
+read -r s m <"$work/t1"; report "img-import (64 MiB x 4)" "$s" "$m"
+
+# curl -T: one PUT, signed with V1 in the shell.
+date=$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')
+sig=$(printf 'PUT\n\napplication/octet-stream\n%s\n/bench/curl.raw' "$date" | openssl dgst -sha1 -hmac "$sk" -binary | base64)
+timed "$work/t2" curl -sf -T "$disk" -H "Date: $date" -H "Content-Type: application/octet-stream" \
+	-H "Authorization: OSS $ak:$sig" "http://127.0.0.1:$port/bench/curl.raw"
+read -r s m <"$work/t2"; report "curl -T (single PUT)" "$s" "$m"
+
+# oss2 resumable_upload (its defaults: 10 MiB parts, 1 thread; then 4 threads).
+for threads in 1 4; do
+	timed "$work/t3" python3 -c '
+import oss2, sys
+b = oss2.Bucket(oss2.Auth(sys.argv[1], sys.argv[2]), sys.argv[3], "bench")
+oss2.resumable_upload(b, "oss2.raw", sys.argv[4], store=oss2.ResumableStore(root=sys.argv[5]), num_threads=int(sys.argv[6]))
+' "$ak" "$sk" "$ALICLOUD_OSS_ENDPOINT" "$disk" "$work" "$threads"
+	read -r s m <"$work/t3"; report "oss2 resumable_upload x$threads" "$s" "$m"
+done
+rm -f "$disk"
+rm -rf "$work/root/oss/bench/objects"/*
+
+# Peak RSS against file size: 2 GiB and 8 GiB sparse files.
+for g in 2 8; do
+	truncate -s "${g}G" "$work/sparse.raw"
+	timed "$work/t4" "$repo/.build/release/img-import" --bucket bench --image-name "bench-sparse-$g" \
+		--state-dir "$work/state" "$work/sparse.raw"
+	read -r s m <"$work/t4"
+	bytes=$((g * 1073741824)); report "img-import sparse ${g} GiB" "$s" "$m"
+	rm -f "$work/sparse.raw"
+done
