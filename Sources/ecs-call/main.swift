@@ -4,7 +4,7 @@ import Foundation
 
 let spec = CommandSpec(
     tool: "ecs-call",
-    usage: "ecs-call [options] Action [Name=Value ...]",
+    usage: "ecs-call [options] Action [Name=Value ...] | ecs-call --from-response FILE --query PATH",
     help: """
         usage: ecs-call [options] Action [Name=Value ...]
 
@@ -20,6 +20,15 @@ let spec = CommandSpec(
           --region R           region; sent as RegionId unless given (env ALICLOUD_REGION)
           --profile NAME       profile in ~/.aliyun/config.json (env ALICLOUD_PROFILE)
           --query PATH         print only these values, one per line (Vpcs.Vpc[*].VpcId)
+          --format F           with --query: raw (default), json, sh, count or pairs
+          --sh-prefix P        with --format sh: prefix of the variable names
+          --param-env N=VAR    send parameter N with the value of environment variable VAR
+                               (for secrets such as an instance Password: never in argv)
+          --accept CODES       treat these error codes as success (comma list; a leading or
+                               trailing * matches any text: '*.NotFound'); prints the error
+          --retry-codes CODES  also retry these error codes as busy (same syntax)
+          --from-response F    make no call: read a saved response (F or - for stdin) and
+                               print it through --query/--format
           --all-pages          follow NextToken or PageNumber and merge the lists
           --retries N          retries on throttling, 5xx, network and busy errors (default 3)
           --timeout S          give up after S seconds in total (default 60)
@@ -35,6 +44,8 @@ let spec = CommandSpec(
         .value("--product"), .value("--api-version"), .value("--endpoint"), .value("--region"),
         .value("--profile"), .value("--query"), .flag("--all-pages"), .value("--retries"),
         .value("--timeout"), .flag("--dry-run"), .flag("--debug"), .value("--signature"),
+        .value("--format"), .value("--sh-prefix"), .value("--param-env"), .value("--accept"),
+        .value("--retry-codes"), .value("--from-response"),
     ]
 )
 
@@ -47,6 +58,23 @@ for i in 1..<Int(CommandLine.argc) {
 let args = spec.parseOrExit()
 
 runTool("ecs-call") {
+    let output = try QueryOutput(args)
+    if let saved = args.value("--from-response") {
+        guard args.positionals.isEmpty else { throw ToolError.usage("--from-response makes no call: no Action") }
+        let bytes: [UInt8]
+        if saved == "-" {
+            bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+        } else {
+            guard let data = FileManager.default.contents(atPath: saved) else {
+                throw ToolError(.noInput, "\(saved): cannot read the response")
+            }
+            bytes = [UInt8](data)
+        }
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch { throw ToolError.data("\(saved): not JSON: \(error)") }
+        StandardStream.out(try output.render(value))
+        return
+    }
     guard let action = args.positionals.first, !action.isEmpty else {
         throw ToolError.usage("an Action is needed (e.g. DescribeRegions)")
     }
@@ -58,7 +86,19 @@ runTool("ecs-call") {
         }
         params[String(p[..<eq])] = String(p[p.index(after: eq)...])
     }
-    let query = try args.value("--query").map { try JSONQuery($0) }
+    for spec in args.all("--param-env") {
+        guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else {
+            throw ToolError.usage("--param-env \(spec): expected Name=VARIABLE")
+        }
+        let variable = String(spec[spec.index(after: eq)...])
+        guard let value = ProcessInfo.processInfo.environment[variable] else {
+            throw ToolError(.config, "--param-env \(spec): \(variable) is not set")
+        }
+        Secrets.register(value)
+        Secrets.register(RPCSignature.percentEncode(value))
+        params[String(spec[..<eq])] = value
+    }
+    let accepted = CodePatterns(args.all("--accept"))
     let signature: SignatureVersion
     switch args.value("--signature") ?? "v1" {
     case "v1", "1", "1.0": signature = .v1
@@ -82,6 +122,7 @@ runTool("ecs-call") {
     options.timeout = timeout
     options.connectTimeout = min(5, timeout)
     options.environment = env
+    options.extraBusyCodes = Set(args.all("--retry-codes").flatMap { $0.split(separator: ",").map(String.init) })
     if args.has("--debug") {
         options.trace = { line in StandardStream.err("ecs-call: debug: \(line)\n") }
     }
@@ -98,7 +139,7 @@ runTool("ecs-call") {
             "parameters": .object(prepared.displayParameters.mapValues { .string($0) }),
             "stringToSign": .string(prepared.stringToSignForDisplay),
         ]
-        StandardStream.out(shown.document)
+        StandardStream.out(Secrets.redact(shown.document))
         return
     }
 
@@ -106,11 +147,11 @@ runTool("ecs-call") {
     do {
         response = args.has("--all-pages") ? try client.callAllPages(action, params) : try client.call(action, params)
     } catch let e as APIError {
-        throw e.toolError
+        guard accepted.matches(e.code) else { throw e.toolError }
+        // An accepted error (e.g. "already gone" on a delete) is this call's answer.
+        var answer: [String: JSONValue] = ["Code": .string(e.code), "Message": .string(e.message)]
+        if let id = e.requestId { answer["RequestId"] = .string(id) }
+        response = .object(answer)
     }
-    if let query {
-        StandardStream.out(try query.render(response))
-    } else {
-        StandardStream.out(response.document)
-    }
+    StandardStream.out(try output.render(response))
 }

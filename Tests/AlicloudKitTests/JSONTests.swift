@@ -142,3 +142,16 @@ import Testing
         #expect(throws: ToolError.self) { try render(["--format", "sh", "--sh-prefix", "a-b"]) }
     }
 }
+
+@Suite struct CodePatternTests {
+    @Test func globsAtEitherEnd() {
+        let p = CodePatterns(["*.NotFound,DependencyViolation*", "Throttling"])
+        #expect(p.matches("InvalidVpcId.NotFound"))
+        #expect(p.matches("DependencyViolation.VSwitch"))
+        #expect(p.matches("Throttling"))
+        #expect(!p.matches("Throttling.User"))
+        #expect(!p.matches("NotFound.Thing"))
+        #expect(RetryPolicy.isBusy("Foo.Bar", action: "CreateVpc", extra: ["Foo*"]))
+        #expect(!RetryPolicy.isBusy("Foo.Bar", action: "CreateVpc", extra: ["Foo"]))
+    }
+}

@@ -264,8 +264,12 @@ if has io_optimized; then
 	if on io_optimized; then set -- "$@" IoOptimized=optimized; else set -- "$@" IoOptimized=none; fi
 fi
 # The instance password travels to ecs-call in its environment, never in argv.
-if has ssh_password; then ALICLOUD_PARAM_Password=$c_ssh_password; export ALICLOUD_PARAM_Password; fi
-if has winrm_password; then ALICLOUD_PARAM_Password=$c_winrm_password; export ALICLOUD_PARAM_Password; fi
+if has ssh_password; then IMAGE_TOOLS_INSTANCE_PASSWORD=$c_ssh_password; fi
+if has winrm_password; then IMAGE_TOOLS_INSTANCE_PASSWORD=$c_winrm_password; fi
+if [ -n "${IMAGE_TOOLS_INSTANCE_PASSWORD:-}" ]; then
+	export IMAGE_TOOLS_INSTANCE_PASSWORD
+	set -- "$@" --param-env Password=IMAGE_TOOLS_INSTANCE_PASSWORD
+fi
 if has user_data_file; then
 	set -- "$@" UserData="$(base64 -w0 <"$c_user_data_file")"
 elif has user_data; then
@@ -297,7 +301,7 @@ done
 while IFS= read -r p; do set -- "$@" "$p"; done <"$work/disks"
 has ecs_ram_role_name && set -- "$@" RamRoleName="$c_ecs_ram_role_name"
 instance=$(api_query InstanceId CreateInstance "$@") || fail "Error creating instance: $(api_error)"
-unset ALICLOUD_PARAM_Password
+unset IMAGE_TOOLS_INSTANCE_PASSWORD
 ledger_add created instance "$instance"
 if has run_tags; then
 	pairs_to_tags config.run_tags || fail "bad run_tags"
@@ -328,7 +332,7 @@ else
 	ledger_add created eip "$eip"
 	wait_for "Error waiting eip available" --eip "$eip" --status Available --timeout 180
 	api --product vpc AssociateEipAddress RegionId="$region" AllocationId="$eip" InstanceId="$instance" ClientToken="$(client_token)" \
-		--retry-codes 'TaskConflict,IncorrectInstanceStatus*' --retry-for 180 || fail "Error binding eip: $(api_error)"
+		--retry-codes 'TaskConflict,IncorrectInstanceStatus*' --retries 30 --timeout 180 || fail "Error binding eip: $(api_error)"
 	wait_for "Error waiting eip associated" --eip "$eip" --status InUse --timeout 180
 	msg "Allocated eip: $address"
 fi
@@ -337,10 +341,10 @@ fi
 if [ -n "$keypair" ]; then
 	msg "Attach keypair $keypair to instance: $instance"
 	api AttachKeyPair RegionId="$region" KeyPairName="$keypair" InstanceIds="[\"$instance\"]" \
-		--retry-codes 'IncorrectInstanceStatus*,OperationConflict' --retry-for 60 || fail "Error attaching keypair $keypair to instance $instance : $(api_error)"
+		--retry-codes 'IncorrectInstanceStatus*,OperationConflict' --retries 30 --timeout 60 || fail "Error attaching keypair $keypair to instance $instance : $(api_error)"
 fi
 say "Starting instance: $instance"
-api StartInstance InstanceId="$instance" --retry-codes 'IncorrectInstanceStatus*' --retry-for 120 || fail "Error starting instance: $(api_error)"
+api StartInstance InstanceId="$instance" --retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120 || fail "Error starting instance: $(api_error)"
 wait_for "Timeout waiting for instance to start" --instance "$instance" --status Running --timeout 1800
 
 # --- 11. connect, 12. provision ----------------------------------------------------
@@ -420,7 +424,7 @@ else
 	say "Stopping instance: $instance"
 	force=false
 	on force_stop_instance && force=true
-	api StopInstance InstanceId="$instance" ForceStop="$force" --retry-codes 'IncorrectInstanceStatus*' --retry-for 120 \
+	api StopInstance InstanceId="$instance" ForceStop="$force" --retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120 \
 		|| fail "Error stopping alicloud instance: $(api_error)"
 fi
 say "Waiting instance stopped: $instance"

@@ -99,7 +99,7 @@ fail () {
 # bounded time, so the order below converges even while the cloud catches up.
 busy='DependencyViolation*,IncorrectInstanceStatus*,IncorrectStatus*,IncorrectVSwitchStatus,IncorrectEipStatus,TaskConflict,OperationConflict,LastTokenProcessing,SystemBusy,Forbbiden,IncorrectDiskStatus'
 gone='*.NotFound,InvalidVpcId.NotFound,InvalidVSwitchId.NotFound,InvalidSecurityGroupId.NotFound,InvalidInstanceId.NotFound,InvalidAllocationId.NotFound,InvalidImageId.NotFound,InvalidSnapshotId.NotFound,InvalidKeyPairName.NotFound'
-release_call () { api --accept "$gone" --retry-codes "$busy" --retry-for "${RECLAIM_RETRY_FOR:-600}" "$@"; }
+release_call () { api --accept "$gone" --retry-codes "$busy" --retries 60 --timeout "${RECLAIM_RETRY_FOR:-600}" "$@"; }
 
 image_snapshots () {
 	api_query 'Images.Image[*].DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' DescribeImages RegionId="$2" \

@@ -58,7 +58,7 @@ public enum RetryPolicy {
     /// Whether `code` is a busy code for `action`: the shared set, plus `DependencyViolation*`
     /// on deletes and DeleteVpc's misspelt `Forbbiden`.
     public static func isBusy(_ code: String, action: String, extra: Set<String> = []) -> Bool {
-        if busyCodes.contains(code) || extra.contains(code) { return true }
+        if busyCodes.contains(code) || CodePatterns(Array(extra)).matches(code) { return true }
         if action.hasPrefix("Delete") && code.hasPrefix("DependencyViolation") { return true }
         return action == "DeleteVpc" && code == "Forbbiden"
     }
