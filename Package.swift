@@ -20,6 +20,8 @@ let package = Package(
         .target(name: "AlicloudKit", dependencies: ["CCurl"], path: "Sources/AlicloudKit"),
         .target(name: "EcsSimKit", dependencies: ["AlicloudKit"], path: "Sources/EcsSimKit"),
         .executableTarget(name: "ecs-sim", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Sources/ecs-sim"),
+        // bench/digest.sh's measuring tool (not installed).
+        .executableTarget(name: "digest-bench", dependencies: ["AlicloudKit"], path: "Sources/digest-bench"),
         .testTarget(name: "AlicloudKitTests", dependencies: ["AlicloudKit"], path: "Tests/AlicloudKitTests"),
         .testTarget(name: "EcsSimKitTests", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Tests/EcsSimKitTests"),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["AlicloudKit"], path: "Sources/\($0)") },
