@@ -225,7 +225,8 @@ extension Engine {
 
     func stopInstance(_ c: ActionContext) throws -> JSONValue {
         var inst = try instance(try c.params.required("InstanceId"), c.params["RegionId"])
-        guard inst.status == "Running" || (inst.status == "Starting" && (try c.params.bool("ForceStop"))) else {
+        let forceStop = try c.params.bool("ForceStop")
+        guard inst.status == "Running" || (inst.status == "Starting" && forceStop) else {
             if inst.status == "Stopped" || inst.status == "Stopping" {
                 throw APIError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
             }

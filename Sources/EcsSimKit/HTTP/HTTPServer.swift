@@ -68,6 +68,8 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Whether the server must close the connection after this response.
     public var close: Bool
+    /// Close the connection without sending anything (fault injection: a lost response).
+    public var drop = false
 
     /// Makes a response.
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = [], close: Bool = false) {
@@ -277,6 +279,7 @@ public final class HTTPServer: @unchecked Sendable {
                 return
             }
             let response = handler(request)
+            if response.drop { return }
             let again = keepAlive && !response.close
             guard HTTPServer.sendAll(fd, response.serialized(keepAlive: again)) else { return }
             if !again { return }
@@ -358,6 +361,7 @@ struct SocketReader {
     let fd: Int32
     var buffer: [UInt8] = []
     var start = 0
+    var chunk = [UInt8](repeating: 0, count: 65536)
 
     init(fd: Int32) { self.fd = fd }
 
@@ -370,7 +374,6 @@ struct SocketReader {
             buffer.removeFirst(start)
             start = 0
         }
-        var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 65536, 0) }
             if n < 0 && errno == EINTR { continue }
@@ -382,24 +385,22 @@ struct SocketReader {
 
     /// Reads up to and excluding the blank line that ends a request head; nil at EOF before any byte.
     mutating func readHead(limit: Int) throws -> [UInt8]? {
-        var scanFrom = start
+        var scanned = 0   // bytes after `start` already known not to end the head
         while true {
-            if buffer.count - start >= 4 {
-                var i = max(scanFrom, start)
-                while i + 3 < buffer.count {
-                    if buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
-                        let head = Array(buffer[start..<i])
-                        start = i + 4
-                        return head
-                    }
-                    i += 1
-                }
-                scanFrom = max(start, buffer.count - 3)
-            }
-            if buffer.count - start > limit { throw HTTPParseError(status: 431, message: "request head too large") }
             // Tolerate stray CRLFs between keep-alive requests.
-            while start + 1 < buffer.count && buffer[start] == 13 && buffer[start + 1] == 10 { start += 2 }
-            let hadBytes = buffer.count > start
+            while start + 1 < buffer.count && buffer[start] == 13 && buffer[start + 1] == 10 { start += 2; scanned = 0 }
+            var i = start + max(0, scanned - 3)
+            while i + 3 < buffer.count {
+                if buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+                    let head = Array(buffer[start..<i])
+                    start = i + 4
+                    return head
+                }
+                i += 1
+            }
+            scanned = buffer.count - start
+            if scanned > limit { throw HTTPParseError(status: 431, message: "request head too large") }
+            let hadBytes = scanned > 0
             guard try fill() else {
                 if hadBytes { throw HTTPParseError(status: 400, message: "truncated request head") }
                 return nil
