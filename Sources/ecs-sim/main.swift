@@ -123,6 +123,6 @@ runTool("ecs-sim") {
 }
 
 /// The instance host: real disk trees and sshds when the host layer is built in.
-func makeHost(stateDir: URL) throws -> InstanceHost {
+func makeHost(stateDir: URL) throws -> InstanceHosting {
     NullHost()
 }

@@ -28,7 +28,7 @@ public final class Engine: @unchecked Sendable {
     let lock = NSLock()
     var state: SimState
     let config: EngineConfig
-    let host: InstanceHost
+    let host: InstanceHosting
     let hostQueue = DispatchQueue(label: "ecs-sim.host")
     var ids: SeededRandom
     var addressRandom: SeededRandom
@@ -43,7 +43,7 @@ public final class Engine: @unchecked Sendable {
     var lastPoweroffCheck = 0.0
 
     /// An engine over `host`, loading the state directory's state when there is one.
-    public init(config: EngineConfig, host: InstanceHost) throws {
+    public init(config: EngineConfig, host: InstanceHosting) throws {
         self.config = config
         self.host = host
         ids = SeededRandom(seed: config.seed &* 0x2545_F491_4F6C_DD1D &+ 17)

@@ -13,7 +13,7 @@ public enum HostDiskSource: Sendable, Equatable {
 /// What the engine needs from the machine hosting instances: disk trees, snapshots and one
 /// real sshd per running Linux instance. `LocalHost` is the real one (Sources/EcsSimKit/Host);
 /// `NullHost` keeps no files (API-only runs and unit tests).
-public protocol InstanceHost: AnyObject, Sendable {
+public protocol InstanceHosting: AnyObject, Sendable {
     /// Creates a disk's tree.
     func createDisk(id: String, source: HostDiskSource) throws
     /// Copies a disk's tree into a snapshot; returns its size in bytes.
@@ -37,7 +37,7 @@ public protocol InstanceHost: AnyObject, Sendable {
 
 /// A host that keeps nothing: instances have no files and no sshd. It records what was asked
 /// so tests can check the engine's side of the contract.
-public final class NullHost: InstanceHost, @unchecked Sendable {
+public final class NullHost: InstanceHosting, @unchecked Sendable {
     private let lock = NSLock()
     private var _log: [String] = []
 
