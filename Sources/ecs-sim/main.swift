@@ -124,5 +124,8 @@ runTool("ecs-sim") {
 
 /// The instance host: real disk trees and sshds when the host layer is built in.
 func makeHost(stateDir: URL) throws -> InstanceHosting {
-    NullHost()
+    if !LocalHost.canRunSSH {
+        StandardStream.err("ecs-sim: not running as root: instances get disks but no sshd\n")
+    }
+    return try LocalHost(root: stateDir.appendingPathComponent("host"))
 }

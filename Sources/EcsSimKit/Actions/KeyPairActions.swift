@@ -101,10 +101,12 @@ extension Engine {
                     code = "DependencyViolation.WindowsInstance"; message = "The instance creating by window system image can not attach key pair."; ok = false
                 } else if attach {
                     inst.keyPairName = kp.name
+                    inst.authorizedKey = kp.publicKey
                     state.instances[id] = inst
                     if inst.status == "Running" { startHostSSH(id) }
                 } else if inst.keyPairName == kp.name {
                     inst.keyPairName = nil
+                    inst.authorizedKey = nil
                     state.instances[id] = inst
                     if inst.status == "Running" { startHostSSH(id) }
                 }
