@@ -18,10 +18,26 @@ public final class LocalHost: InstanceHosting, @unchecked Sendable {
 
     public func createDisk(id: String, source: HostDiskSource) throws {
         switch source {
-        case .image(let family): try disks.createDisk(id: id, source: .image(family: family))
+        case .image(let family):
+            try disks.createDisk(id: id, source: .image(family: family))
+            if family != "windows" { LocalHost.ensureLoader(in: disks.diskPath(id: id)) }
         case .snapshot(let sid): try disks.createDisk(id: id, source: .snapshot(id: sid))
         case .blank: try disks.createDisk(id: id, source: .blank)
         }
+    }
+
+    /// The host layer copies `scp` and the libraries `ldd` names but misses the ELF
+    /// interpreter (ldd prints it on a tab-indented line of its own), so `scp -t`, which
+    /// Packer's ssh communicator runs, is "not found" inside the instance. Until the host
+    /// layer copies it, put the host's loader where the image's /lib64 points.
+    static func ensureLoader(in root: URL) {
+        let loader = "/lib64/ld-linux-x86-64.so.2"
+        let dest = root.appendingPathComponent("usr/lib64/ld-linux-x86-64.so.2")
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: root.appendingPathComponent("usr/bin/scp").path), !fm.fileExists(atPath: dest.path),
+              fm.fileExists(atPath: loader) else { return }
+        try? fm.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? fm.copyItem(atPath: URL(fileURLWithPath: loader).resolvingSymlinksInPath().path, toPath: dest.path)
     }
 
     public func snapshot(disk id: String, to snapshotId: String) throws -> Int64 {
