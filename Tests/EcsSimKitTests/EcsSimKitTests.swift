@@ -348,3 +348,22 @@ struct Harness {
         #expect(again.code("DeleteVpc", ["VpcId": net.vpc], vpc: true) == "DependencyViolation.Instance")
     }
 }
+
+@Suite struct RamTests {
+    @Test func imageImportRoleFlow() throws {
+        let h = try Harness()
+        func ram(_ action: String, _ p: [String: String]) -> Result<JSONValue, APIError> {
+            h.engine.perform(RPCCall(action: action, version: "2015-05-01", product: .ram, params: p), requestId: "R").result
+        }
+        let role = "AliyunECSImageImportDefaultRole"
+        guard case .failure(let missing) = ram("GetRole", ["RoleName": role]) else { Issue.record("a missing role was found"); return }
+        #expect(missing.code == "EntityNotExist.Role" && missing.status == 404)
+        let doc = #"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["ecs.aliyuncs.com"]}}],"Version":"1"}"#
+        _ = try ram("CreateRole", ["RoleName": role, "AssumeRolePolicyDocument": doc]).get()
+        _ = try ram("AttachPolicyToRole", ["RoleName": role, "PolicyName": "AliyunECSImageImportRolePolicy", "PolicyType": "System"]).get()
+        let listed = try ram("ListPoliciesForRole", ["RoleName": role]).get()
+        #expect(listed["Policies"]?["Policy"]?.arrayValue?.first?["PolicyName"] == "AliyunECSImageImportRolePolicy")
+        #expect(try ram("GetRole", ["RoleName": role]).get()["Role"]?["AssumeRolePolicyDocument"] == .string(doc))
+        #expect(h.code("GetRole", ["RoleName": role]) == "InvalidAction.NotFound")
+    }
+}

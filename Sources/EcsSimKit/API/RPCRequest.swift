@@ -5,6 +5,7 @@ public enum Product: String, Sendable, CaseIterable {
     case ecs = "Ecs"
     case vpc = "Vpc"
     case sts = "Sts"
+    case ram = "Ram"
 
     /// The product answering API version `version`, or nil.
     public static func forVersion(_ version: String) -> Product? {
@@ -12,6 +13,7 @@ public enum Product: String, Sendable, CaseIterable {
         case "2014-05-26": return .ecs
         case "2016-04-28": return .vpc
         case "2015-04-01": return .sts
+        case "2015-05-01": return .ram
         default: return nil
         }
     }
@@ -22,6 +24,7 @@ public enum Product: String, Sendable, CaseIterable {
         case .ecs: return "ecs.aliyuncs.com"
         case .vpc: return "vpc.aliyuncs.com"
         case .sts: return "sts.aliyuncs.com"
+        case .ram: return "ram.aliyuncs.com"
         }
     }
 }

@@ -29,6 +29,7 @@ extension Engine {
     ])
 
     static let stsActions: Set<String> = ["GetCallerIdentity"]
+    static let ramActions: Set<String> = ["GetRole", "CreateRole", "UpdateRole", "DeleteRole", "AttachPolicyToRole", "DetachPolicyFromRole", "ListPoliciesForRole"]
 
     /// Whether `product` serves `action`.
     public static func serves(_ product: Product, _ action: String) -> Bool {
@@ -36,6 +37,7 @@ extension Engine {
         case .ecs: return ecsActions.contains(action)
         case .vpc: return networkActions.contains(action)
         case .sts: return stsActions.contains(action)
+        case .ram: return ramActions.contains(action)
         }
     }
 
@@ -113,6 +115,8 @@ extension Engine {
         case "UntagResources": return try tagResources(c, untag: true)
         case "ListTagResources": return try listTagResources(c)
         case "DescribeTasks": return try describeTasks(c)
+        case "GetRole", "CreateRole", "UpdateRole", "DeleteRole", "AttachPolicyToRole", "DetachPolicyFromRole", "ListPoliciesForRole":
+            return try ram(call.action, c)
         case "GetCallerIdentity":
             return ["AccountId": "1234567890123456", "UserId": "1234567890123456", "Arn": "acs:ram::1234567890123456:root", "IdentityType": "Account", "PrincipalId": "1234567890123456"]
         default:

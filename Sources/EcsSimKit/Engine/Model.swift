@@ -235,10 +235,21 @@ public struct SimState: Codable, Sendable {
     public var tokens: [String: StoredToken] = [:]
     /// Loopback addresses in use -> owner id.
     public var addresses: [String: String] = [:]
+    /// RAM roles (name -> attached policy names); nil in state files from before roles existed.
+    public var roles: [String: RamRole]?
     /// Per-action request counts (every request, errors included).
     public var requestCounts: [String: Int] = [:]
 
     public init() {}
+}
+
+/// A RAM role (only what image import needs).
+public struct RamRole: Codable, Sendable {
+    public var name: String
+    public var assumeRolePolicy: String
+    public var description: String
+    public var policies: [String]
+    public var created: Double
 }
 
 /// The first result of a ClientToken.
