@@ -11,7 +11,9 @@ conns=${CONNECTIONS:-16}
 threads=${THREADS:-2}
 min=${MIN_RPS:-2000}
 work=$(mktemp -d)
-BIN=$bindir
+ECS_SIM_BIN=$bindir/ecs-sim
+export ECS_SIM_BIN
+# shellcheck source=../Tests/e2e/lib/ecs-sim.sh disable=SC1091
 . "$here/../Tests/e2e/lib/ecs-sim.sh"
 cleanup () { ecs_sim_stop; rm -rf "$work"; }
 trap cleanup EXIT

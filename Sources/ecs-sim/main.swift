@@ -13,7 +13,7 @@ let spec = CommandSpec(
                    [--faults SPEC] [--seed N] [--ssh-port N]
            ecs-sim --dump --state DIR
 
-    A local Alibaba Cloud (ECS 2014-05-26, VPC 2016-04-28) on loopback, whose running
+    A local Alibaba Cloud (ECS 2014-05-26, VPC 2016-04-28, minimal STS and RAM) on loopback, whose running
     instances are real sshd hosts. Prints "ecs-sim: listening on http://ADDR:PORT" when ready.
 
       --listen ADDR:PORT  loopback address to serve (default 127.0.0.1:0, a free port)

@@ -3,6 +3,7 @@
 # life cycles, faults, persistence across a restart, --dump.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/ecs-sim.sh disable=SC1091
 . "$here/lib/ecs-sim.sh"
 call () { python3 "$here/lib/ecs-sim-call.py" "$@"; }
 work=$(mktemp -d)

@@ -32,7 +32,9 @@ ecs_sim_start () {
 		fi
 		sleep 0.05
 	done
+	# shellcheck disable=SC2034 # for the callers
 	ECS_SIM_PORT=${ECS_SIM_URL##*:}
+	# shellcheck disable=SC2034
 	ECS_SIM_STATE=$(sed -n 's/^ecs-sim: state \(.*\) profile .*$/\1/p' "$_es_out")
 	ECS_SIM_LOG=$_es_out.err
 	rm -f "$_es_out"
