@@ -93,7 +93,7 @@ struct Harness {
         #expect(try h.instanceStatus(id) == "Starting")
         h.pass(1)
         #expect(try h.instanceStatus(id) == "Running")
-        #expect(h.host.log.contains { $0.hasPrefix("start \(id) 127.") && $0.hasSuffix("keys=1 password=false") })
+        #expect(h.host.log.contains { $0.hasPrefix("start \(id) 127.") && $0.hasSuffix("keys=1 password=false refuse=0") })
         let again = h.call("StartInstance", ["InstanceId": id])
         guard case .failure(let e) = again else { Issue.record("starting a running instance succeeded"); return }
         #expect(e.code == "IncorrectInstanceStatus" && e.status == 403)
@@ -317,6 +317,15 @@ struct Harness {
         #expect(a == b)
         #expect(a != c)
         #expect(a.contains("Throttling") && a.contains(nil))
+    }
+
+    @Test func sshRefusalReachesTheHost() throws {
+        let h = try Harness(faults: "ssh-refuse:7")
+        let id = try h.instance(try h.network(), extra: ["Password": "Sim-Passw0rd!"])
+        h.pass(1)
+        _ = try h.ok("StartInstance", ["InstanceId": id])
+        h.pass(1)
+        #expect(h.host.log.contains { $0.hasPrefix("start \(id) ") && $0.hasSuffix("keys=0 password=true refuse=7") })
     }
 
     @Test func burstsAndDrops() throws {

@@ -85,6 +85,10 @@ until ssh_to "$ip2" true 2>/dev/null; do
 	sleep 0.1
 done
 
+# A shutdown inside the instance stops it, as on a real machine.
+ssh_to "$ip2" 'shutdown -h now' >/dev/null 2>&1 || :
+WANT_FIELD=Status WANT=Stopped wait_for DescribeInstanceAttribute InstanceId="$inst2"
+
 # Clean up everything temporary.
 call DeleteInstance InstanceId="$inst2" Force=true >/dev/null
 call --version 2016-04-28 UnassociateEipAddress AllocationId="$eip" >/dev/null

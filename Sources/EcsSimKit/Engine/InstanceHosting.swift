@@ -57,7 +57,7 @@ public final class NullHost: InstanceHosting, @unchecked Sendable {
     public func diskPath(id: String) -> URL? { nil }
     public func startSSH(instance id: String, address: String, port: Int, rootDisk: String, dataDisks: [(diskId: String, mountPoint: String)],
                          loginUser: String, authorizedKeys: [String], password: String?, refuseFor: Double) throws {
-        record("start \(id) \(address) keys=\(authorizedKeys.count) password=\(password != nil)")
+        record("start \(id) \(address) keys=\(authorizedKeys.count) password=\(password != nil) refuse=\(Int(refuseFor))")
     }
     public func stopSSH(instance id: String) { record("stop \(id)") }
     public func stopAll() { record("stopall") }
