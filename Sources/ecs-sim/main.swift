@@ -1,4 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
 import AlicloudKit
+import EcsSimKit
 
-// Not built yet: see the issue for this tool.
-runTool("ecs-sim") { throw ToolError(.unavailable, "not implemented yet") }
+let spec = CommandSpec(
+    tool: "ecs-sim",
+    usage: "ecs-sim [--listen 127.0.0.1:PORT] [--state DIR] [--profile fast|realistic] [--faults SPEC] [--seed N] | ecs-sim --dump --state DIR",
+    help: """
+    usage: ecs-sim [--listen 127.0.0.1:PORT] [--state DIR] [--profile fast|realistic]
+                   [--faults SPEC] [--seed N] [--ssh-port N]
+           ecs-sim --dump --state DIR
+
+    A local Alibaba Cloud (ECS 2014-05-26, VPC 2016-04-28, minimal STS and RAM) on loopback, whose running
+    instances are real sshd hosts. Prints "ecs-sim: listening on http://ADDR:PORT" when ready.
+
+      --listen ADDR:PORT  loopback address to serve (default 127.0.0.1:0, a free port)
+      --state DIR         keep resources, the request log and disks in DIR (default: a temp dir)
+      --profile NAME      fast (sub-second transitions, default) or realistic
+      --faults SPEC       inject errors, lost responses, latency, SSH refusals (see ecs-sim(1))
+      --seed N            seed of the fault and ID generators (default 1)
+      --ssh-port N        port of every instance's sshd (default 22)
+      --dump              print the resources and request counts of --state DIR as JSON
+      -h, --help          this help
+
+    AccessKey: env ECS_SIM_ACCESS_KEY / ECS_SIM_SECRET_KEY, default the published test key.
+    """,
+    options: [.value("--listen"), .value("--state"), .value("--profile"), .value("--faults"), .value("--seed"), .value("--ssh-port"), .flag("--dump")]
+)
+
+let args = spec.parseOrExit()
+
+runTool("ecs-sim") {
+    guard args.positionals.isEmpty else { throw ToolError.usage("unexpected argument \(args.positionals[0])") }
+    var config = EngineConfig()
+    if let name = args.value("--profile") {
+        guard let p = LatencyProfile.named(name) else { throw ToolError.usage("--profile: unknown profile \(name) (fast, realistic)") }
+        config.profile = p
+    }
+    if let f = args.value("--faults") {
+        do { config.faults = try FaultPlan(spec: f) } catch let e as FaultSpecError { throw ToolError.usage(e.message) }
+    }
+    if let s = args.value("--seed") {
+        guard let n = UInt64(s) else { throw ToolError.usage("--seed: not a non-negative integer: \(s)") }
+        config.seed = n
+    }
+    config.sshPort = try args.integer("--ssh-port", default: 22)!
+    guard (1...65535).contains(config.sshPort) else { throw ToolError.usage("--ssh-port: out of range: \(config.sshPort)") }
+
+    if args.has("--dump") {
+        guard let dir = args.value("--state") else { throw ToolError.usage("--dump needs --state DIR") }
+        let url = URL(fileURLWithPath: dir)
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("state.json").path) else {
+            throw ToolError(.noInput, "\(dir): no state.json")
+        }
+        config.stateDirectory = url
+        let engine = try Engine(config: config, host: NullHost())
+        let counts = RequestLog.counts(path: url.appendingPathComponent("requests.jsonl").path)
+        StandardStream.out(engine.dump(requestCounts: counts).document)
+        return
+    }
+
+    let listen = args.value("--listen") ?? "127.0.0.1:0"
+    guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
+        throw ToolError.usage("--listen: expected ADDR:PORT, got \(listen)")
+    }
+    let address = String(listen[..<colon])
+
+    let temporaryState: URL?
+    let stateDir: URL
+    if let dir = args.value("--state") {
+        stateDir = URL(fileURLWithPath: dir)
+        temporaryState = nil
+    } else {
+        stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("ecs-sim-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        temporaryState = stateDir
+    }
+    do {
+        try FileManager.default.createDirectory(at: stateDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    } catch {
+        throw ToolError(.cantCreate, "\(stateDir.path): \(error.localizedDescription)")
+    }
+    config.stateDirectory = stateDir
+    let host = try makeHost(stateDir: stateDir)
+    let engine = try Engine(config: config, host: host)
+    let credentials = Credentials.fromEnvironment()
+    for secret in credentials.keys.values where secret != Credentials.defaultSecret { Secrets.register(secret) }
+    let log = try RequestLog(path: stateDir.appendingPathComponent("requests.jsonl").path)
+    let gateway = Gateway(engine: engine, credentials: credentials, log: log)
+    let server = HTTPServer { gateway.handle($0) }
+    try server.start(address: address, port: port)
+    engine.resumeHosts()
+
+    let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "ecs-sim.clock"))
+    timer.schedule(deadline: .now() + 0.05, repeating: config.profile.name == "realistic" ? 0.5 : 0.05)
+    timer.setEventHandler { engine.tick() }
+    timer.resume()
+
+    let stop: @Sendable (Int32) -> Void = { sig in
+        server.stop()
+        engine.shutdown()
+        if let t = temporaryState { try? FileManager.default.removeItem(at: t) }
+        exit(0)
+    }
+    var sources: [DispatchSourceSignal] = []
+    for sig in [SIGTERM, SIGINT, SIGHUP] {
+        signal(sig, SIG_IGN)
+        let s = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+        s.setEventHandler { stop(sig) }
+        s.resume()
+        sources.append(s)
+    }
+
+    for (id, secret) in credentials.keys {
+        let shown = secret == Credentials.defaultSecret ? secret : "(from ECS_SIM_SECRET_KEY)"
+        StandardStream.out("ecs-sim: access key id \(id) secret \(shown)\n")
+    }
+    StandardStream.out("ecs-sim: state \(stateDir.path) profile \(config.profile.name)\n")
+    StandardStream.out("ecs-sim: listening on http://\(server.address):\(server.port)\n")
+    withExtendedLifetime(sources) { dispatchMain() }
+}
+
+/// The instance host: real disk trees and sshds when the host layer is built in.
+func makeHost(stateDir: URL) throws -> InstanceHosting {
+    if !LocalHost.canRunSSH {
+        StandardStream.err("ecs-sim: not running as root: instances get disks but no sshd\n")
+    }
+    return try LocalHost(root: stateDir.appendingPathComponent("host"))
+}

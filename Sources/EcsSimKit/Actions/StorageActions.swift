@@ -1,0 +1,496 @@
+import Foundation
+import AlicloudKit
+
+extension Engine {
+    // MARK: disks
+
+    func diskJSON(_ d: Disk, _ c: ActionContext) -> JSONValue {
+        [
+            "DiskId": js(d.id), "DiskName": js(d.name), "Description": js(d.description), "Type": js(d.type), "Category": js(d.category),
+            "Size": .int(d.size), "Status": js(d.status), "InstanceId": js(d.instanceId ?? ""), "RegionId": js(d.region), "ZoneId": js(d.zoneId),
+            "Device": js(d.instanceId == nil ? "" : d.device), "DeleteWithInstance": .bool(d.deleteWithInstance), "DeleteAutoSnapshot": true,
+            "EnableAutoSnapshot": false, "Portable": .bool(d.type == "data"), "ImageId": js(d.imageId), "SourceSnapshotId": js(d.sourceSnapshotId),
+            "CreationTime": js(SimTime.iso(d.created)), "AttachedTime": js(d.instanceId == nil ? "" : SimTime.iso(d.created)), "Encrypted": false,
+            "OperationLocks": ["OperationLock": []], "Tags": tagsJSON(d.tags, c), "SerialNumber": js(String(d.id.dropFirst(2))),
+        ]
+    }
+
+    func describeDisks(_ c: ActionContext) throws -> JSONValue {
+        let r = try region(c)
+        var items = state.disks.values.filter { $0.region == r }.sorted { ($0.created, $0.device, $0.id) < ($1.created, $1.device, $1.id) }
+        if let ids = try c.params.jsonArray("DiskIds") { items = items.filter { ids.contains($0.id) } }
+        if let i = c.params["InstanceId"] { items = items.filter { $0.instanceId == i } }
+        if let t = c.params["DiskType"], t != "all" { items = items.filter { $0.type == t } }
+        if let cat = c.params["Category"], cat != "all" { items = items.filter { $0.category == cat } }
+        if let s = c.params["Status"], s != "All" { items = items.filter { $0.status == s } }
+        if let z = c.params["ZoneId"] { items = items.filter { $0.zoneId == z } }
+        if let s = c.params["SnapshotId"] { items = items.filter { $0.sourceSnapshotId == s } }
+        let filterTags = try c.params.tags()
+        if !filterTags.isEmpty { items = items.filter { $0.tags.matches(filterTags) } }
+        let (slice, meta) = try page(items, c, tokens: true)
+        var out = meta
+        out["Disks"] = wrap("Disk", slice.map { diskJSON($0, c) })
+        return .object(out)
+    }
+
+    func deleteDisk(_ c: ActionContext) throws -> JSONValue {
+        let id = try c.params.required("DiskId")
+        guard let d = state.disks[id], c.params["RegionId"] == nil || d.region == c.params["RegionId"] else {
+            throw APIError.notFound("InvalidDiskId.NotFound", "DiskId", id)
+        }
+        guard d.status == "Available" else { throw APIError.incorrectStatus("IncorrectDiskStatus", "The current disk status does not support this operation.") }
+        state.disks[id] = nil
+        let host = self.host
+        hostWork(id, { try host.deleteDisk(id: id) })
+        return [:]
+    }
+
+    // MARK: snapshots
+
+    /// Starts a snapshot of a disk: progressing until its time is up and the host copied the tree.
+    func beginSnapshot(of disk: Disk, name: String, description: String, tags: [Tag]) -> String {
+        let sid = newId("s", region: disk.region)
+        let duration = config.profile.snapshotBase + config.profile.snapshotPerGiB * Double(disk.size)
+        let imageId = disk.imageId.isEmpty ? state.snapshots[disk.sourceSnapshotId]?.sourceImageId : disk.imageId
+        state.snapshots[sid] = Snapshot(id: sid, region: disk.region, name: name, description: description, diskId: disk.id, diskSize: disk.size,
+                                        diskType: disk.type, status: "progressing", doneAt: now + duration, hostDone: false, sourceImageId: imageId,
+                                        created: now, tags: tags)
+        let host = self.host, did = disk.id
+        let size = Box<Int64>(0)
+        hostWork(sid, { size.value = try host.snapshot(disk: did, to: sid) }) { engine, error in
+            guard var s = engine.state.snapshots[sid] else { return }
+            if error != nil { s.status = "failed" } else { s.hostDone = true; s.sizeBytes = size.value }
+            engine.state.snapshots[sid] = s
+            engine.dirty = true
+        }
+        return sid
+    }
+
+    func createSnapshot(_ c: ActionContext) throws -> JSONValue {
+        let id = try c.params.required("DiskId")
+        guard let d = state.disks[id], c.params["RegionId"] == nil || d.region == c.params["RegionId"] else {
+            throw APIError.notFound("InvalidDiskId.NotFound", "DiskId", id)
+        }
+        guard d.status != "Creating" else { throw APIError.incorrectStatus("IncorrectDiskStatus", "The current disk status does not support this operation.") }
+        if let iid = d.instanceId, let inst = state.instances[iid], !["Running", "Stopped"].contains(inst.status) {
+            throw APIError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
+        }
+        if let n = c.params["SnapshotName"], n.hasPrefix("auto") || !(2...128).contains(n.count) {
+            throw APIError("InvalidSnapshotName.Malformed", "The specified parameter \"SnapshotName\" is not valid.")
+        }
+        let sid = beginSnapshot(of: d, name: c.params["SnapshotName"] ?? "", description: c.params["Description"] ?? "", tags: try c.params.tags())
+        return ["SnapshotId": js(sid)]
+    }
+
+    func snapshotUsage(_ id: String) -> String {
+        let byImage = state.images.values.contains { $0.mappings.contains { $0.snapshotId == id } }
+        let byDisk = state.disks.values.contains { $0.sourceSnapshotId == id }
+        switch (byImage, byDisk) {
+        case (true, true): return "image_disk"
+        case (true, false): return "image"
+        case (false, true): return "disk"
+        default: return "none"
+        }
+    }
+
+    func snapshotProgress(_ s: Snapshot) -> Int {
+        if s.status == "accomplished" { return 100 }
+        let total = max(s.doneAt - s.created, 0.001)
+        return min(99, max(0, Int((now - s.created) / total * 100)))
+    }
+
+    func describeSnapshots(_ c: ActionContext) throws -> JSONValue {
+        let r = try region(c)
+        var items = state.snapshots.values.filter { $0.region == r }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+        if let ids = try c.params.jsonArray("SnapshotIds") { items = items.filter { ids.contains($0.id) } }
+        if let d = c.params["DiskId"] { items = items.filter { $0.diskId == d } }
+        if let i = c.params["InstanceId"] { items = items.filter { state.disks[$0.diskId]?.instanceId == i } }
+        if let s = c.params["Status"], s != "all" { items = items.filter { $0.status == s } }
+        if let u = c.params["Usage"] { items = items.filter { snapshotUsage($0.id) == u } }
+        if let t = c.params["SnapshotType"], t == "auto" { items = [] }
+        if let n = c.params["SnapshotName"] { items = items.filter { $0.name == n } }
+        let filterTags = try c.params.tags()
+        if !filterTags.isEmpty { items = items.filter { $0.tags.matches(filterTags) } }
+        let (slice, meta) = try page(items, c, tokens: true)
+        var out = meta
+        out["Snapshots"] = wrap("Snapshot", slice.map { s in
+            let progress = snapshotProgress(s)
+            return [
+                "SnapshotId": js(s.id), "SnapshotName": js(s.name), "Description": js(s.description), "Status": js(s.status),
+                "Progress": js("\(progress)%"), "RemainTime": .int(s.status == "accomplished" ? 0 : max(0, Int((s.doneAt - now).rounded(.up)))),
+                "SourceDiskId": js(s.diskId), "SourceDiskSize": js(String(s.diskSize)), "SourceDiskType": js(s.diskType == "system" ? "System" : "Data"),
+                "Usage": js(snapshotUsage(s.id)), "CreationTime": js(SimTime.iso(s.created)), "LastModifiedTime": js(SimTime.iso(s.created)),
+                "SnapshotType": "user", "Encrypted": false, "ProductCode": "", "SourceStorageType": "disk", "Category": "standard",
+                "InstantAccess": false, "RegionId": js(s.region), "Tags": tagsJSON(s.tags, c), "ResourceGroupId": "",
+            ]
+        })
+        return .object(out)
+    }
+
+    func deleteSnapshot(_ c: ActionContext) throws -> JSONValue {
+        let id = try c.params.required("SnapshotId")
+        guard let s = state.snapshots[id], c.params["RegionId"] == nil || s.region == c.params["RegionId"] else {
+            throw APIError.notFound("InvalidSnapshotId.NotFound", "SnapshotId", id)
+        }
+        if state.images.values.contains(where: { $0.mappings.contains { $0.snapshotId == id } }) {
+            throw APIError("SnapshotCreatedImage", "The snapshot has been used to create a custom image and cannot be deleted.", status: 403)
+        }
+        if !(try c.params.bool("Force")), state.disks.values.contains(where: { $0.sourceSnapshotId == id }) {
+            throw APIError("SnapshotCreatedDisk", "The snapshot has been used to create disks; use Force to delete it.", status: 403)
+        }
+        state.snapshots[id] = nil
+        let host = self.host
+        hostWork(id, { try host.deleteSnapshot(id: id) })
+        return [:]
+    }
+
+    // MARK: images
+
+    static func validImageName(_ name: String) -> Bool {
+        guard (2...128).contains(name.count), let f = name.first, f.isLetter, !name.hasPrefix("http://"), !name.hasPrefix("https://") else { return false }
+        return name.allSatisfy { $0.isLetter || $0.isNumber || "._-:()".contains($0) }
+    }
+
+    func checkImageName(_ name: String, region: String) throws {
+        guard Engine.validImageName(name) else {
+            throw APIError("InvalidImageName.Malformed", "The specified parameter \"ImageName\" is not valid.")
+        }
+        if state.images.values.contains(where: { $0.region == region && $0.name == name && $0.ownerAlias == "self" }) {
+            throw APIError("InvalidImageName.Duplicated", "The specified Image name has already been used.")
+        }
+    }
+
+    /// An image's OS facts, from the image a snapshot's disk came from.
+    func imageFacts(_ imageId: String?, region: String) -> (osType: String, osName: String, platform: String, family: String) {
+        if let id = imageId, let img = image(id, region: region) ?? state.images[id] ?? Catalog.images(region: region).first(where: { $0.id == id }) {
+            return (img.osType, img.osName, img.platform, img.hostFamily)
+        }
+        return ("linux", "Others Linux", "Others Linux", "centos")
+    }
+
+    func createImage(_ c: ActionContext) throws -> JSONValue {
+        let r = try region(c)
+        let p = c.params
+        var mappings: [DiskMapping] = []
+        var facts: (osType: String, osName: String, platform: String, family: String)
+        var sourceInstance = ""
+        let name = p["ImageName"] ?? ""
+        if !name.isEmpty { try checkImageName(name, region: r) }
+        if let iid = p["InstanceId"] {
+            let inst = try instance(iid, r)
+            // The real API images Running and Stopped instances alike.
+            guard inst.status == "Running" || inst.status == "Stopped" else {
+                throw APIError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
+            }
+            guard !isBusy(iid) else { throw APIError.incorrectStatus("IncorrectInstanceStatus", "The instance is busy.") }
+            facts = imageFacts(inst.imageId, region: r)
+            sourceInstance = iid
+            let tags = try p.tags()
+            for did in [inst.systemDiskId] + inst.dataDiskIds {
+                guard let d = state.disks[did] else { continue }
+                let sid = beginSnapshot(of: d, name: "", description: "", tags: [])
+                _ = tags
+                mappings.append(DiskMapping(snapshotId: sid, size: d.size, device: d.device, type: d.type))
+            }
+        } else {
+            var entries = p.structList("DiskDeviceMapping")
+            if let sid = p["SnapshotId"] { entries.insert(["SnapshotId": sid, "DiskType": "system"], at: 0) }
+            guard !entries.isEmpty else { throw APIError.missing("InstanceId") }
+            var firstImage: String?
+            for (n, e) in entries.enumerated() {
+                guard let sid = e["SnapshotId"] else { throw APIError.missing("DiskDeviceMapping.\(n + 1).SnapshotId") }
+                guard let s = state.snapshots[sid], s.region == r else { throw APIError.notFound("InvalidSnapshotId.NotFound", "SnapshotId", sid) }
+                guard s.status == "accomplished" else { throw APIError("IncorrectSnapshotStatus", "The snapshot is not accomplished yet.", status: 403) }
+                let type = e["DiskType"] ?? (n == 0 ? "system" : "data")
+                let size = Int(e["Size"] ?? "") ?? s.diskSize
+                if type == "system" && firstImage == nil { firstImage = s.sourceImageId ?? "" }
+                mappings.append(DiskMapping(snapshotId: sid, size: size, device: e["Device"] ?? (n == 0 ? "/dev/xvda" : "/dev/xvd" + String(UnicodeScalar(UInt8(97 + n)))), type: type))
+            }
+            guard mappings.first(where: { $0.type == "system" }) != nil else { throw APIError.invalid("DiskDeviceMapping.N.DiskType", "One disk must be the system disk.") }
+            facts = imageFacts(firstImage, region: r)
+        }
+        let id = newId("m", region: r)
+        let img = Image(id: id, region: r, name: name.isEmpty ? id : name, description: p["Description"] ?? "", family: p["ImageFamily"] ?? "",
+                        version: p["ImageVersion"] ?? "", status: "Creating", next: nil, ownerAlias: "self", osType: facts.osType,
+                        osName: facts.osName, platform: p["Platform"] ?? facts.platform, architecture: p["Architecture"] ?? "x86_64",
+                        size: mappings.first { $0.type == "system" }?.size ?? 20, mappings: mappings, hostFamily: facts.family,
+                        bootMode: p["BootMode"] ?? "BIOS", sourceInstanceId: sourceInstance, created: now, tags: try p.tags(), progressStart: now)
+        state.images[id] = img
+        return ["ImageId": js(id)]
+    }
+
+    /// Images become Available once every snapshot they need is accomplished, plus a little.
+    func settleImages(_ t: Double) {
+        for (id, var img) in state.images where img.status == "Creating" || img.status == "Waiting" {
+            let snaps = img.mappings.compactMap { state.snapshots[$0.snapshotId] }
+            if snaps.contains(where: { $0.status == "failed" }) {
+                img.status = "CreateFailed"; img.next = nil; state.images[id] = img; dirty = true; continue
+            }
+            guard snaps.count == img.mappings.count, snaps.allSatisfy({ $0.status == "accomplished" }), !isBusy(id) else { continue }
+            if let n = img.next {
+                guard t >= n.at else { continue }
+                img.status = n.to
+                img.next = nil
+                for (tid, var task) in state.tasks where task.resourceId == id && task.status == "Processing" {
+                    task.status = "Finished"; task.finished = t; state.tasks[tid] = task
+                }
+            } else {
+                let delay = img.copiedFrom.isEmpty ? config.profile.imageAfterSnapshots : 0
+                img.next = Transition(to: "Available", at: t + delay)
+                if delay == 0 { img.status = "Available"; img.next = nil }
+            }
+            state.images[id] = img
+            dirty = true
+        }
+    }
+
+    func imageProgress(_ img: Image) -> Int {
+        if img.status == "Available" { return 100 }
+        let snaps = img.mappings.compactMap { state.snapshots[$0.snapshotId] }
+        guard !snaps.isEmpty else { return 0 }
+        return min(99, snaps.map(snapshotProgress).reduce(0, +) / snaps.count)
+    }
+
+    func imageJSON(_ img: Image, _ c: ActionContext) -> JSONValue {
+        let used = state.instances.values.contains { $0.imageId == img.id }
+        return [
+            "ImageId": js(img.id), "ImageName": js(img.name), "ImageFamily": js(img.family), "ImageVersion": js(img.version),
+            "Description": js(img.description), "Status": js(img.status), "Progress": js("\(imageProgress(img))%"), "Size": .int(img.size),
+            "OSType": js(img.osType), "OSName": js(img.osName), "OSNameEn": js(img.osName), "Platform": js(img.platform),
+            "Architecture": js(img.architecture), "BootMode": js(img.bootMode), "ImageOwnerAlias": js(img.ownerAlias),
+            "IsCopied": .bool(img.isCopied), "IsSelfShared": js(img.sharedAccounts.isEmpty ? "" : "True"), "IsSubscribed": false,
+            "IsSupportCloudinit": true, "IsSupportIoOptimized": true, "IsPublic": .bool(img.ownerAlias == "system" || img.isPublic),
+            "Usage": js(used ? "instance" : "none"), "CreationTime": js(SimTime.iso(img.created)), "ProductCode": "", "ResourceGroupId": "",
+            "ImageOwnerId": .int(img.ownerAlias == "self" ? 1_234_567_890_123_456 : 0), "LoginAsNonRootSupported": false,
+            "DiskDeviceMappings": wrap("DiskDeviceMapping", img.mappings.map { m in
+                let s = state.snapshots[m.snapshotId]
+                return [
+                    "SnapshotId": js(m.snapshotId), "Size": js(String(m.size)), "Device": js(m.device), "Type": js(m.type), "Format": "",
+                    "ImportOSSBucket": "", "ImportOSSObject": "", "Progress": js(s.map { "\(snapshotProgress($0))%" } ?? "100%"),
+                    "RemainTime": .int(s.map { $0.status == "accomplished" ? 0 : max(0, Int(($0.doneAt - now).rounded(.up))) } ?? 0),
+                ]
+            }),
+            "Tags": tagsJSON(img.tags, c),
+        ]
+    }
+
+    func describeImages(_ c: ActionContext) throws -> JSONValue {
+        let r = try region(c)
+        let p = c.params
+        var items = Catalog.images(region: r) + state.images.values.filter { $0.region == r }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+        if let ids = p.commaList("ImageId") { items = items.filter { ids.contains($0.id) } }
+        if let n = p["ImageName"] { items = items.filter { $0.name == n } }
+        if let f = p["ImageFamily"] { items = items.filter { $0.family == f } }
+        if let o = p["ImageOwnerAlias"] {
+            guard ["system", "self", "others", "marketplace"].contains(o) else { throw APIError.invalid("ImageOwnerAlias") }
+            items = items.filter { $0.ownerAlias == o }
+        }
+        let statuses = p.commaList("Status") ?? ["Available"]
+        items = items.filter { statuses.contains($0.status) }
+        if let os = p["OSType"] { items = items.filter { $0.osType == os.lowercased() } }
+        if let a = p["Architecture"] { items = items.filter { $0.architecture == a } }
+        if let pub = p["IsPublic"] { items = items.filter { ($0.ownerAlias == "system" || $0.isPublic) == (pub == "true") } }
+        if let s = p["SnapshotId"] { items = items.filter { $0.mappings.contains { $0.snapshotId == s } } }
+        if let u = p["Usage"] {
+            items = items.filter { img in
+                let used = state.instances.values.contains { $0.imageId == img.id }
+                return u == "instance" ? used : u == "none" ? !used : true
+            }
+        }
+        for f in p.structList("Filter") where f["Key"] == "CreationStartTime" || f["Key"] == "CreationEndTime" {
+            if let v = f["Value"], let t = SimTime.parse(v.count == 17 ? String(v.dropLast()) + ":00Z" : v) {
+                items = items.filter { f["Key"] == "CreationStartTime" ? $0.created >= t : $0.created <= t }
+            }
+        }
+        let filterTags = try p.tags()
+        if !filterTags.isEmpty { items = items.filter { $0.tags.matches(filterTags) } }
+        let (slice, meta) = try page(items, c)
+        var out = meta
+        out["RegionId"] = js(r)
+        out["Images"] = wrap("Image", slice.map { imageJSON($0, c) })
+        return .object(out)
+    }
+
+    func describeImageFromFamily(_ c: ActionContext) throws -> JSONValue {
+        let r = try region(c)
+        let fam = try c.params.required("ImageFamily")
+        guard let img = state.images.values.filter({ $0.region == r && $0.family == fam && $0.status == "Available" }).max(by: { $0.created < $1.created }) else {
+            return ["Image": [:]]
+        }
+        return ["Image": imageJSON(img, c)]
+    }
+
+    func ownImage(_ id: String, _ r: String) throws -> Image {
+        if let img = state.images[id], img.region == r, img.ownerAlias == "self" { return img }
+        if Catalog.images(region: r).contains(where: { $0.id == id }) {
+            throw APIError("InvalidImageId.NotBelongToUser", "The specified image does not belong to the caller.", status: 403)
+        }
+        throw APIError("InvalidImageId.NotFound", "The specified ImageId does not exist.", status: 404)
+    }
+
+    func deleteImage(_ c: ActionContext) throws -> JSONValue {
+        let r = try region(c)
+        let img = try ownImage(try c.params.required("ImageId"), r)
+        let force = try c.params.bool("Force")
+        if !force, state.instances.values.contains(where: { $0.imageId == img.id }) {
+            throw APIError("InvalidImageId.ImageUsedByInstance", "The specified image is in use by instances; use Force to delete it.", status: 403)
+        }
+        if !force, !img.sharedAccounts.isEmpty {
+            throw APIError("InvalidImage.IsShared", "The image is shared with other accounts; unshare it or use Force.", status: 403)
+        }
+        state.images[img.id] = nil
+        // Its snapshots remain, as on the real cloud (Usage becomes none).
+        return [:]
+    }
+
+    func copyImage(_ c: ActionContext) throws -> JSONValue {
+        let r = try region(c)
+        let src = try ownImage(try c.params.required("ImageId"), r)
+        guard src.status == "Available" else { throw APIError.incorrectStatus("IncorrectImageStatus", "The image is not available yet.") }
+        let dest = c.params["DestinationRegionId"] ?? r
+        guard Catalog.region(dest) != nil else { throw APIError("InvalidRegionId.NotFound", "The specified DestinationRegionId does not exist.", status: 404) }
+        let name = c.params["DestinationImageName"] ?? src.name
+        try checkImageName(name, region: dest)
+        let id = newId("m", region: dest)
+        var mappings: [DiskMapping] = []
+        let host = self.host
+        for m in src.mappings {
+            guard let s = state.snapshots[m.snapshotId] else { continue }
+            let sid = newId("s", region: dest)
+            let duration = config.profile.imageCopy
+            state.snapshots[sid] = Snapshot(id: sid, region: dest, name: "", description: "Copied from \(s.id)", diskId: "", diskSize: s.diskSize,
+                                            diskType: s.diskType, status: "progressing", doneAt: now + duration, hostDone: false, sizeBytes: s.sizeBytes,
+                                            sourceImageId: s.sourceImageId, created: now, tags: [])
+            let from = s.id
+            hostWork(sid, { try host.copySnapshot(from, to: sid) }) { engine, error in
+                guard var snap = engine.state.snapshots[sid] else { return }
+                if error != nil { snap.status = "failed" } else { snap.hostDone = true }
+                engine.state.snapshots[sid] = snap
+                engine.dirty = true
+            }
+            mappings.append(DiskMapping(snapshotId: sid, size: m.size, device: m.device, type: m.type))
+        }
+        var img = src
+        img.id = id
+        img.region = dest
+        img.name = name
+        img.description = c.params["DestinationDescription"] ?? src.description
+        img.status = "Creating"
+        img.next = nil
+        img.mappings = mappings
+        img.sharedAccounts = []
+        img.isPublic = false
+        img.isCopied = true
+        img.copiedFrom = "\(r):\(src.id)"
+        img.created = now
+        img.tags = try c.params.tags()
+        state.images[id] = img
+        let tid = newId("t", region: dest)
+        state.tasks[tid] = SimTask(id: tid, region: dest, action: "CopyImage", status: "Processing", resourceId: id, created: now, finished: nil)
+        return ["ImageId": js(id)]
+    }
+
+    func cancelCopyImage(_ c: ActionContext) throws -> JSONValue {
+        let r = try region(c)
+        let img = try ownImage(try c.params.required("ImageId"), r)
+        guard img.status == "Creating", img.isCopied else {
+            throw APIError.incorrectStatus("IncorrectImageStatus", "The image is not being copied.")
+        }
+        state.images[img.id] = nil
+        let host = self.host
+        for m in img.mappings {
+            state.snapshots[m.snapshotId] = nil
+            let sid = m.snapshotId
+            hostWork(sid, { try host.deleteSnapshot(id: sid) })
+        }
+        for (tid, var t) in state.tasks where t.resourceId == img.id && t.status == "Processing" {
+            t.status = "Cancelled"; t.finished = now; state.tasks[tid] = t
+        }
+        return [:]
+    }
+
+    func importImage(_ c: ActionContext) throws -> JSONValue {
+        let r = try region(c)
+        let disks = c.params.structList("DiskDeviceMapping")
+        guard let first = disks.first else { throw APIError.missing("DiskDeviceMapping.1.OSSBucket") }
+        guard first["OSSBucket"] != nil else { throw APIError.missing("DiskDeviceMapping.1.OSSBucket") }
+        guard first["OSSObject"] != nil else { throw APIError.missing("DiskDeviceMapping.1.OSSObject") }
+        if let f = first["Format"], !["RAW", "VHD", "QCOW2", "VMDK"].contains(f.uppercased()) { throw APIError.invalid("DiskDeviceMapping.1.Format") }
+        let name = c.params["ImageName"] ?? ""
+        if !name.isEmpty { try checkImageName(name, region: r) }
+        let platform = c.params["Platform"] ?? "Others Linux"
+        let osType = (c.params["OSType"] ?? "linux").lowercased()
+        let family = osType == "windows" ? "windows" : platform.lowercased().contains("ubuntu") || platform.lowercased().contains("debian") ? "ubuntu" : "centos"
+        let id = newId("m", region: r)
+        let size = Int(first["DiskImageSize"] ?? first["DiskImSize"] ?? "") ?? 20
+        // The imported disk: a snapshot seeded from the platform's userland.
+        let sid = newId("s", region: r)
+        state.snapshots[sid] = Snapshot(id: sid, region: r, name: "", description: "Imported from oss://\(first["OSSBucket"]!)/\(first["OSSObject"]!)",
+                                        diskId: "", diskSize: size, diskType: "system", status: "progressing", doneAt: now + config.profile.imageImport,
+                                        hostDone: false, created: now, tags: [])
+        let host = self.host
+        let tmp = "d-import-" + sid
+        hostWork(sid, {
+            try host.createDisk(id: tmp, source: .image(family: family))
+            _ = try host.snapshot(disk: tmp, to: sid)
+            try host.deleteDisk(id: tmp)
+        }) { engine, error in
+            guard var s = engine.state.snapshots[sid] else { return }
+            if error != nil { s.status = "failed" } else { s.hostDone = true }
+            engine.state.snapshots[sid] = s
+            engine.dirty = true
+        }
+        state.images[id] = Image(id: id, region: r, name: name.isEmpty ? id : name, description: c.params["Description"] ?? "", family: "", version: "",
+                                 status: "Waiting", next: nil, ownerAlias: "self", osType: osType, osName: platform, platform: platform,
+                                 architecture: c.params["Architecture"] ?? "x86_64", size: size,
+                                 mappings: [DiskMapping(snapshotId: sid, size: size, device: "/dev/xvda", type: "system")], hostFamily: family,
+                                 bootMode: c.params["BootMode"] ?? "BIOS", created: now, tags: try c.params.tags())
+        let tid = newId("t", region: r)
+        state.tasks[tid] = SimTask(id: tid, region: r, action: "ImportImage", status: "Processing", resourceId: id, created: now, finished: nil)
+        return ["ImageId": js(id), "TaskId": js(tid), "RegionId": js(r)]
+    }
+
+    func modifyImageAttribute(_ c: ActionContext) throws -> JSONValue {
+        let r = try region(c)
+        var img = try ownImage(try c.params.required("ImageId"), r)
+        if let n = c.params["ImageName"], n != img.name { try checkImageName(n, region: r); img.name = n }
+        if let d = c.params["Description"] { img.description = d }
+        if let f = c.params["ImageFamily"] { img.family = f }
+        state.images[img.id] = img
+        return [:]
+    }
+
+    func modifyImageSharePermission(_ c: ActionContext) throws -> JSONValue {
+        let r = try region(c)
+        var img = try ownImage(try c.params.required("ImageId"), r)
+        let add = c.params.list("AddAccount"), remove = c.params.list("RemoveAccount")
+        guard add.count <= 10, remove.count <= 10 else { throw APIError.invalid("AddAccount.N", "At most 10 accounts per call.") }
+        for a in add + remove where a.isEmpty || !a.allSatisfy(\.isNumber) {
+            throw APIError("InvalidAccount.NotFound", "The specified account \"\(a)\" does not exist.", status: 404)
+        }
+        guard img.status != "CreateFailed" else { throw APIError.incorrectStatus("IncorrectImageStatus", "The image failed to be created.") }
+        for a in add where !img.sharedAccounts.contains(a) { img.sharedAccounts.append(a) }
+        img.sharedAccounts.removeAll { remove.contains($0) }
+        if let pub = c.params["IsPublic"] { img.isPublic = pub == "true" }
+        state.images[img.id] = img
+        return [:]
+    }
+
+    func describeImageSharePermission(_ c: ActionContext) throws -> JSONValue {
+        let r = try region(c)
+        let img = try ownImage(try c.params.required("ImageId"), r)
+        let (slice, meta) = try page(img.sharedAccounts, c)
+        var out = meta
+        out["ImageId"] = js(img.id)
+        out["RegionId"] = js(r)
+        out["Accounts"] = wrap("Account", slice.map { ["AliyunId": js($0)] })
+        out["ShareGroups"] = wrap("ShareGroup", img.isPublic ? [["Group": "all"]] : [])
+        return .object(out)
+    }
+}
+
+/// A mutable box for results handed from host work to its completion.
+final class Box<T>: @unchecked Sendable {
+    var value: T
+    init(_ v: T) { value = v }
+}

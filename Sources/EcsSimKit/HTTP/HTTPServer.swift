@@ -1,0 +1,435 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import AlicloudKit
+
+/// One parsed HTTP/1.1 request.
+public struct HTTPRequest: Sendable {
+    /// The method, upper case as sent (`GET`, `POST`, `CONNECT`).
+    public var method: String
+    /// The request target as sent: origin form (`/?a=b`) or absolute form (`http://host/?a=b`).
+    public var target: String
+    /// The path of the target (`/`), without the query.
+    public var path: String
+    /// The raw query string (after `?`, not decoded), empty when there is none.
+    public var query: String
+    /// The header fields in order, names as sent.
+    public var headers: [(name: String, value: String)]
+    /// The body bytes (de-chunked).
+    public var body: [UInt8]
+    /// The host named by an absolute-form target, else by the Host header.
+    public var host: String
+    /// The peer address, for the request log.
+    public var peer: String
+
+    /// The first value of a header, by case-insensitive name.
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first { $0.name.lowercased() == lower }?.value
+    }
+
+    /// Makes a request (used by tests and by the parser).
+    public init(method: String, target: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [], peer: String = "127.0.0.1") {
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.body = body
+        self.peer = peer
+        var rest = Substring(target)
+        var host = ""
+        if let schemeEnd = rest.range(of: "://") {
+            rest = rest[schemeEnd.upperBound...]
+            let slash = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+            host = String(rest[..<slash])
+            rest = rest[slash...]
+            if rest.isEmpty { rest = "/" }
+        }
+        if let q = rest.firstIndex(of: "?") {
+            path = String(rest[..<q])
+            query = String(rest[rest.index(after: q)...])
+        } else {
+            path = String(rest)
+            query = ""
+        }
+        if path.isEmpty { path = "/" }
+        if host.isEmpty { host = headers.first { $0.name.lowercased() == "host" }?.value ?? "" }
+        self.host = host
+    }
+}
+
+/// One HTTP response.
+public struct HTTPResponse: Sendable {
+    /// The status code.
+    public var status: Int
+    /// Extra header fields (Content-Length and Connection are added by the server).
+    public var headers: [(name: String, value: String)]
+    /// The body.
+    public var body: [UInt8]
+    /// Whether the server must close the connection after this response.
+    public var close: Bool
+    /// Close the connection without sending anything (fault injection: a lost response).
+    public var drop = false
+
+    /// Makes a response.
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = [], close: Bool = false) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.close = close
+    }
+
+    /// A JSON response.
+    public static func json(_ status: Int, _ text: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json;charset=utf-8")], body: Array(text.utf8))
+    }
+
+    /// The reason phrase of a status code.
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 100: return "Continue"
+        case 200: return "OK"
+        case 400: return "Bad Request"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
+        case 409: return "Conflict"
+        case 411: return "Length Required"
+        case 413: return "Payload Too Large"
+        case 431: return "Request Header Fields Too Large"
+        case 500: return "Internal Server Error"
+        case 501: return "Not Implemented"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        default: return "Status"
+        }
+    }
+
+    /// The bytes on the wire.
+    func serialized(keepAlive: Bool) -> [UInt8] {
+        var head = "HTTP/1.1 \(status) \(HTTPResponse.reason(status))\r\n"
+        for h in headers { head += "\(h.name): \(h.value)\r\n" }
+        head += "Content-Length: \(body.count)\r\n"
+        head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
+        return Array(head.utf8) + body
+    }
+}
+
+/// A malformed request: answered with `status` and the connection closed.
+struct HTTPParseError: Error {
+    var status: Int
+    var message: String
+}
+
+/// A small HTTP/1.1 server on a loopback address: keep-alive, Content-Length and chunked
+/// bodies, `Expect: 100-continue`, absolute-form targets (so clients can use it as their
+/// HTTP_PROXY). One thread per connection with blocking I/O; idle connections time out.
+public final class HTTPServer: @unchecked Sendable {
+    /// Answers one request; called concurrently from connection threads.
+    public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
+
+    private let handler: Handler
+    private var listenFD: Int32 = -1
+    private let lock = NSLock()
+    private var connections: Set<Int32> = []
+    private var stopped = false
+    /// Largest accepted request head and body.
+    static let maxHead = 64 * 1024
+    static let maxBody = 64 * 1024 * 1024
+    /// Seconds an idle keep-alive connection is kept.
+    static let idleTimeout = 120
+
+    /// The bound port (after `start`).
+    public private(set) var port: UInt16 = 0
+    /// The bound address.
+    public private(set) var address: String = "127.0.0.1"
+
+    /// A server that answers with `handler`.
+    public init(handler: @escaping Handler) {
+        self.handler = handler
+    }
+
+    /// Binds `address:port` (port 0 picks a free one) and starts accepting on a thread.
+    /// Only loopback addresses are accepted.
+    public func start(address: String, port: UInt16) throws {
+        guard HTTPServer.isLoopback(address) else {
+            throw ToolError.usage("--listen: \(address): only loopback addresses (127.0.0.0/8) are allowed")
+        }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ToolError(.cantCreate, "socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, address, &sin.sin_addr) == 1 else {
+            close(fd)
+            throw ToolError.usage("--listen: not an IPv4 address: \(address)")
+        }
+        let bound = withUnsafePointer(to: &sin) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            let cause = String(cString: strerror(errno))
+            close(fd)
+            throw ToolError(.unavailable, "--listen: \(address):\(port): \(cause)")
+        }
+        guard listen(fd, 512) == 0 else {
+            close(fd)
+            throw ToolError(.unavailable, "listen: \(String(cString: strerror(errno)))")
+        }
+        var actual = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        self.port = UInt16(bigEndian: actual.sin_port)
+        self.address = address
+        listenFD = fd
+        let thread = Thread { [self] in self.acceptLoop(fd) }
+        thread.name = "ecs-sim-accept"
+        thread.start()
+    }
+
+    /// Stops accepting and closes every open connection.
+    public func stop() {
+        lock.lock()
+        stopped = true
+        let fd = listenFD
+        listenFD = -1
+        let open = connections
+        lock.unlock()
+        if fd >= 0 {
+            shutdown(fd, Int32(SHUT_RDWR))
+            close(fd)
+        }
+        for c in open { shutdown(c, Int32(SHUT_RDWR)) }
+    }
+
+    /// Whether `address` is an IPv4 loopback address.
+    public static func isLoopback(_ address: String) -> Bool {
+        var a = in_addr()
+        guard inet_pton(AF_INET, address, &a) == 1 else { return false }
+        return UInt32(bigEndian: a.s_addr) >> 24 == 127
+    }
+
+    private func acceptLoop(_ fd: Int32) {
+        while true {
+            var peer = sockaddr_in()
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let c = withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(fd, $0, &len) }
+            }
+            if c < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                lock.lock()
+                let done = stopped
+                lock.unlock()
+                if done { return }
+                usleep(10_000)
+                continue
+            }
+            var buf = [CChar](repeating: 0, count: 32)
+            var addr = peer.sin_addr
+            inet_ntop(AF_INET, &addr, &buf, socklen_t(buf.count))
+            let peerText = String(cString: buf)
+            // Loopback only: anything else is closed at once (the bind already prevents it).
+            guard HTTPServer.isLoopback(peerText) else { close(c); continue }
+            var one: Int32 = 1
+            setsockopt(c, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            var tv = timeval(tv_sec: HTTPServer.idleTimeout, tv_usec: 0)
+            setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            lock.lock()
+            connections.insert(c)
+            lock.unlock()
+            let thread = Thread { [self] in
+                self.serve(c, peer: peerText)
+                self.lock.lock()
+                self.connections.remove(c)
+                self.lock.unlock()
+                close(c)
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    private func serve(_ fd: Int32, peer: String) {
+        var reader = SocketReader(fd: fd)
+        while true {
+            let request: HTTPRequest
+            let keepAlive: Bool
+            do {
+                guard let parsed = try HTTPServer.readRequest(&reader, peer: peer) else { return }
+                request = parsed.request
+                keepAlive = parsed.keepAlive
+            } catch let e as HTTPParseError {
+                let r = HTTPResponse(status: e.status, headers: [("Content-Type", "text/plain")], body: Array((e.message + "\n").utf8), close: true)
+                _ = HTTPServer.sendAll(fd, r.serialized(keepAlive: false))
+                return
+            } catch {
+                return
+            }
+            if request.method == "CONNECT" {
+                // No tunnelling: refuse at once so proxy-aware clients fall back immediately.
+                let r = HTTPResponse(status: 405, headers: [("Allow", "GET, POST"), ("Content-Type", "text/plain")], body: Array("CONNECT is not supported by ecs-sim\n".utf8), close: true)
+                _ = HTTPServer.sendAll(fd, r.serialized(keepAlive: false))
+                return
+            }
+            let response = handler(request)
+            if response.drop { return }
+            let again = keepAlive && !response.close
+            guard HTTPServer.sendAll(fd, response.serialized(keepAlive: again)) else { return }
+            if !again { return }
+        }
+    }
+
+    /// Reads one request; nil at a clean end of stream before a request starts.
+    static func readRequest(_ reader: inout SocketReader, peer: String) throws -> (request: HTTPRequest, keepAlive: Bool)? {
+        guard let headBytes = try reader.readHead(limit: maxHead) else { return nil }
+        guard let head = String(bytes: headBytes, encoding: .utf8) ?? String(bytes: headBytes, encoding: .isoLatin1) else {
+            throw HTTPParseError(status: 400, message: "bad request head")
+        }
+        var lines = head.components(separatedBy: "\r\n")
+        let requestLine = lines.removeFirst().split(separator: " ", omittingEmptySubsequences: true)
+        guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1.") else {
+            throw HTTPParseError(status: 400, message: "bad request line")
+        }
+        let method = String(requestLine[0])
+        let target = String(requestLine[1])
+        let version = String(requestLine[2])
+        var headers: [(name: String, value: String)] = []
+        for line in lines where !line.isEmpty {
+            guard let colon = line.firstIndex(of: ":") else { throw HTTPParseError(status: 400, message: "bad header line") }
+            let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
+            let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            headers.append((name, value))
+        }
+        func header(_ n: String) -> String? { headers.first { $0.name.lowercased() == n }?.value }
+        let connection = header("connection")?.lowercased() ?? ""
+        let keepAlive = version == "HTTP/1.1" ? !connection.contains("close") : connection.contains("keep-alive")
+        if method == "CONNECT" {
+            return (HTTPRequest(method: method, target: target, headers: headers, peer: peer), false)
+        }
+        var body: [UInt8] = []
+        let chunked = header("transfer-encoding")?.lowercased().contains("chunked") ?? false
+        let length = header("content-length").flatMap { Int($0) }
+        if header("content-length") != nil && length == nil { throw HTTPParseError(status: 400, message: "bad Content-Length") }
+        if let length, length > maxBody { throw HTTPParseError(status: 413, message: "body too large") }
+        if chunked || (length ?? 0) > 0, header("expect")?.lowercased() == "100-continue" {
+            guard sendAll(reader.fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return nil }
+        }
+        if chunked {
+            while true {
+                guard let sizeLine = try reader.readLine(limit: 1024) else { throw HTTPParseError(status: 400, message: "truncated chunk") }
+                let hex = sizeLine.split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+                guard let size = Int(hex, radix: 16), size >= 0 else { throw HTTPParseError(status: 400, message: "bad chunk size") }
+                if size == 0 {
+                    // Trailers, up to the empty line.
+                    while let trailer = try reader.readLine(limit: 8192), !trailer.isEmpty {}
+                    break
+                }
+                guard body.count + size <= maxBody else { throw HTTPParseError(status: 413, message: "body too large") }
+                guard let chunk = try reader.readExactly(size) else { throw HTTPParseError(status: 400, message: "truncated chunk") }
+                body += chunk
+                _ = try reader.readLine(limit: 16)
+            }
+        } else if let length, length > 0 {
+            guard let bytes = try reader.readExactly(length) else { throw HTTPParseError(status: 400, message: "truncated body") }
+            body = bytes
+        }
+        return (HTTPRequest(method: method, target: target, headers: headers, body: body, peer: peer), keepAlive)
+    }
+
+    /// Writes every byte; false when the peer has gone.
+    static func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
+    }
+}
+
+/// Buffered reads from a socket.
+struct SocketReader {
+    let fd: Int32
+    var buffer: [UInt8] = []
+    var start = 0
+    var chunk = [UInt8](repeating: 0, count: 65536)
+
+    init(fd: Int32) { self.fd = fd }
+
+    /// Reads more bytes into the buffer; false at end of stream.
+    mutating func fill() throws -> Bool {
+        if start > 0 && start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+        } else if start > 65536 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 65536, 0) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            buffer.append(contentsOf: chunk[0..<n])
+            return true
+        }
+    }
+
+    /// Reads up to and excluding the blank line that ends a request head; nil at EOF before any byte.
+    mutating func readHead(limit: Int) throws -> [UInt8]? {
+        var scanned = 0   // bytes after `start` already known not to end the head
+        while true {
+            // Tolerate stray CRLFs between keep-alive requests.
+            while start + 1 < buffer.count && buffer[start] == 13 && buffer[start + 1] == 10 { start += 2; scanned = 0 }
+            var i = start + max(0, scanned - 3)
+            while i + 3 < buffer.count {
+                if buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+                    let head = Array(buffer[start..<i])
+                    start = i + 4
+                    return head
+                }
+                i += 1
+            }
+            scanned = buffer.count - start
+            if scanned > limit { throw HTTPParseError(status: 431, message: "request head too large") }
+            let hadBytes = scanned > 0
+            guard try fill() else {
+                if hadBytes { throw HTTPParseError(status: 400, message: "truncated request head") }
+                return nil
+            }
+        }
+    }
+
+    /// Reads one CRLF-terminated line (without the CRLF).
+    mutating func readLine(limit: Int) throws -> String? {
+        while true {
+            if let nl = buffer[start...].firstIndex(of: 10) {
+                var end = nl
+                if end > start && buffer[end - 1] == 13 { end -= 1 }
+                let line = String(decoding: buffer[start..<end], as: UTF8.self)
+                start = nl + 1
+                return line
+            }
+            if buffer.count - start > limit { throw HTTPParseError(status: 400, message: "line too long") }
+            guard try fill() else { return nil }
+        }
+    }
+
+    /// Reads exactly `n` bytes; nil at a premature end of stream.
+    mutating func readExactly(_ n: Int) throws -> [UInt8]? {
+        while buffer.count - start < n {
+            guard try fill() else { return nil }
+        }
+        let out = Array(buffer[start..<(start + n)])
+        start += n
+        return out
+    }
+}

@@ -1,0 +1,451 @@
+import AlicloudKit
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Real sshd hosts for running Linux instances, one per instance on its own 127.0.0.x address.
+///
+/// Each instance is `unshare --pid --fork --kill-child --mount` running a generated launch
+/// script as pid 1 of a fresh pid and mount namespace. The script mounts, visible only there:
+/// a tmpfs on /run (sshd's privilege separation directory and a root-owned chroot path, so
+/// the state dir's own location and modes do not matter), a tmpfs on /var/log (sshd's
+/// wtmp/lastlog records stay off the host), the instance's disk at /run/ecs-sim/root with
+/// /dev (a few device nodes), /proc (of the new pid namespace) and its data disks, and
+/// one-line passwd/shadow files over the host's, so sshd checks the instance's password.
+/// Then it execs `sshd -D` with `ChrootDirectory /run/ecs-sim/root`. When sshd (pid 1
+/// there) ends, the kernel ends every session process with it: stopping leaves nothing behind.
+public final class SSHHosts: @unchecked Sendable {
+    private let layout: HostLayout
+    private let lock = NSLock()
+    private var hosts: [String: InstanceHost] = [:]
+
+    /// Opens the host layer rooted at `root` (`<state>/host`, shared with `DiskStore`).
+    public init(root: URL) throws {
+        layout = HostLayout(root: root)
+        try layout.prepare()
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// Whether the host layer can run sshd hosts here (it needs root for namespaces and chroot).
+    public static var isSupported: Bool { geteuid() == 0 }
+
+    /// Starts (or restarts) an sshd for the instance on `address`:`port` whose sessions run
+    /// chrooted in `rootDisk`, with each data disk bind-mounted at its mount point ("" means
+    /// /mnt/<disk-id>), accepting `loginUser` with any of `authorizedKeys` (OpenSSH public key
+    /// lines) or `password` (nil: no password login). For `refuseFor` seconds the port
+    /// refuses connections first (fault injection); otherwise this returns once the port
+    /// accepts connections.
+    public func start(instance id: String, address: String, port: Int, rootDisk: URL,
+                      dataDisks: [(diskId: String, mountPoint: String)] = [],
+                      loginUser: String = "root", authorizedKeys: [String], password: String?,
+                      refuseFor: Double = 0) throws {
+        try HostLayout.checkID(id, kind: "instance")
+        let context = "instance \(id)"
+        guard Self.isSupported else {
+            throw ToolError(.noPermission, "\(context): running an sshd host needs root (namespaces, chroot, device nodes)")
+        }
+        guard Self.isLoopback(address) else {
+            throw ToolError.data("\(context): address \(address) is not a loopback address (127.0.0.0/8)")
+        }
+        guard (1...65535).contains(port) else { throw ToolError.data("\(context): port \(port) out of range") }
+        guard loginUser.range(of: #"^[a-z_][a-z0-9_-]{0,31}$"#, options: .regularExpression) != nil else {
+            throw ToolError.data("\(context): login user \"\(loginUser)\" is not a valid user name")
+        }
+        if let password, password.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) {
+            throw ToolError.data("\(context): password contains a line break")
+        }
+        for key in authorizedKeys where key.contains(where: { $0 == "\n" || $0 == "\r" }) {
+            throw ToolError.data("\(context): authorized key contains a line break")
+        }
+        let refuse = refuseFor.isFinite ? max(0, refuseFor) : 0
+
+        stop(instance: id)
+        killStale(id)
+
+        let disk = rootDisk.standardizedFileURL
+        var mounts: [(source: URL, point: String)] = []
+        for (diskId, mountPoint) in dataDisks {
+            try HostLayout.checkID(diskId, kind: "disk")
+            let point = mountPoint.isEmpty ? "/mnt/\(diskId)" : mountPoint
+            guard point.hasPrefix("/"), point != "/", !point.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+                throw ToolError.data("\(context): mount point \"\(mountPoint)\" of disk \(diskId) is not an absolute path")
+            }
+            let source = layout.disk(diskId)
+            guard isDirectory(source) else { throw ToolError(.noInput, "\(context): data disk \(diskId) does not exist") }
+            mounts.append((source, point))
+        }
+        try prepareDisk(disk, mountPoints: ["/dev", "/proc"] + mounts.map(\.point), context: context)
+
+        let keys = try hostKeys(id)
+        let run = layout.run(id)
+        try makeDirectory(run, mode: 0o700)
+        let authorized = run.appendingPathComponent("authorized_keys")
+        try writeFile(authorized, authorizedKeys.map { $0 + "\n" }.joined(), mode: 0o644)
+        let config = run.appendingPathComponent("sshd_config")
+        try writeFile(config, try sshdConfig(id: id, address: address, port: port, hostKeys: keys,
+                                             authorizedKeys: authorized, loginUser: loginUser,
+                                             passwordLogin: password != nil), mode: 0o600)
+        let script = run.appendingPathComponent("launch.sh")
+        try writeFile(script, launchScript(id: id, disk: disk, mounts: mounts, config: config,
+                                           loginUser: loginUser, refuseFor: refuse), mode: 0o700)
+
+        if Self.accepts(address: address, port: port) {
+            throw ToolError(.unavailable, "\(context): \(address):\(port) is already in use by another process")
+        }
+        let log = run.appendingPathComponent("sshd.log")
+        let host = try launch(script: script, log: log, password: password)
+        host.address = address
+        host.port = port
+        try? writeFile(run.appendingPathComponent("pid"), "\(host.pid)\n", mode: 0o644)
+        lock.lock()
+        hosts[id] = host
+        lock.unlock()
+
+        guard refuse == 0 else { return }
+        let deadline = Date().addingTimeInterval(10)
+        while !Self.accepts(address: address, port: port) {
+            if host.hasExited || Date() > deadline {
+                let why = host.hasExited ? "sshd exited" : "sshd did not listen within 10s"
+                stop(instance: id)
+                throw ToolError(.unavailable, "\(context): \(why): \(Self.lastLine(of: log))")
+            }
+            usleep(2000)
+        }
+    }
+
+    /// Stops the instance's sshd and every session under it, and returns once the port is
+    /// closed. Nothing happens when it is not running.
+    public func stop(instance id: String) {
+        lock.lock()
+        let host = hosts.removeValue(forKey: id)
+        lock.unlock()
+        guard let host else { return }
+        terminate(host)
+        if let address = host.address, let port = host.port {
+            let deadline = Date().addingTimeInterval(5)
+            while Self.accepts(address: address, port: port) && Date() < deadline { usleep(2000) }
+        }
+        if (try? HostLayout.checkID(id, kind: "instance")) != nil {
+            try? FileManager.default.removeItem(at: layout.run(id).appendingPathComponent("pid"))
+        }
+    }
+
+    /// Stops every instance this object started, and any left running by an earlier emulator
+    /// process on the same state dir.
+    public func stopAll() {
+        lock.lock()
+        let ids = Array(hosts.keys)
+        lock.unlock()
+        for id in ids { stop(instance: id) }
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: layout.run.path)) ?? []
+        for id in leftovers where (try? HostLayout.checkID(id, kind: "instance")) != nil {
+            killStale(id)
+        }
+    }
+
+    /// Whether the instance's sshd process is alive (also while it still refuses connections).
+    /// False after a guest `poweroff` ended it; `<disk>/.ecs-sim/poweroff` then says so.
+    public func isRunning(instance id: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let host = hosts[id] else { return false }
+        return !host.hasExited
+    }
+
+    /// The sshd log of an instance (for diagnostics).
+    public func logPath(instance id: String) -> URL {
+        layout.run(id).appendingPathComponent("sshd.log")
+    }
+
+    // MARK: - processes
+
+    private func launch(script: URL, log: URL, password: String?) throws -> InstanceHost {
+        let logFD = open(log.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard logFD >= 0 else { throw ToolError(.cantCreate, "\(log.path): cannot open: \(errnoText())") }
+        defer { close(logFD) }
+        var input: [Int32] = [-1, -1]
+        guard makePipe(&input) else { throw ToolError(.software, "pipe: \(errnoText())") }
+        let pid: pid_t
+        do {
+            pid = try HostProcess.spawn(
+                ["/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private",
+                 "/bin/sh", script.path],
+                stdin: input[0], stdout: logFD, stderr: logFD, newProcessGroup: true)
+        } catch {
+            close(input[0]); close(input[1])
+            throw error
+        }
+        close(input[0])
+        // The password travels only through this pipe: never argv, environment or a file.
+        var line = Array(((password ?? "") + "\n").utf8)
+        _ = write(input[1], &line, line.count)
+        for i in line.indices { line[i] = 0 }
+        close(input[1])
+
+        let host = InstanceHost(pid: pid)
+        let reaper = Thread {
+            let status = HostProcess.waitForExit(pid)
+            host.markExited(status)
+        }
+        reaper.start()
+        return host
+    }
+
+    /// SIGTERM to sshd (pid 1 of the instance's namespace), SIGKILL after a grace period;
+    /// the namespace's end takes every session with it.
+    private func terminate(_ host: InstanceHost) {
+        if host.hasExited { return }
+        let child = Self.firstChild(of: host.pid)
+        if let child { kill(child, SIGTERM) }
+        if host.waitExit(seconds: child == nil ? 0.05 : 1) { return }
+        if let child = Self.firstChild(of: host.pid) { kill(child, SIGKILL) }
+        kill(host.pid, SIGKILL)  // --kill-child: unshare's death kills its child too
+        _ = host.waitExit(seconds: 10)
+    }
+
+    /// Kills an instance's launcher left by an earlier emulator process (crash or restart),
+    /// after checking from /proc that the pid is still that launcher.
+    private func killStale(_ id: String) {
+        let pidFile = layout.run(id).appendingPathComponent("pid")
+        defer { try? FileManager.default.removeItem(at: pidFile) }
+        guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else { return }
+        let script = layout.run(id).appendingPathComponent("launch.sh").path
+        guard let cmdline = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")),
+              String(decoding: cmdline, as: UTF8.self).split(separator: "\0").contains(where: { $0 == script }) else {
+            return
+        }
+        if let child = Self.firstChild(of: pid) { kill(child, SIGKILL) }
+        kill(pid, SIGKILL)
+        for _ in 0..<500 {
+            if access("/proc/\(pid)", F_OK) != 0 { break }
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, WNOHANG)  // in case it is our own child after all
+            usleep(2000)
+        }
+    }
+
+    private static func firstChild(of pid: pid_t) -> pid_t? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) else {
+            return nil
+        }
+        return text.split(separator: " ").compactMap { pid_t($0) }.first
+    }
+
+    // MARK: - files
+
+    /// Host keys live per instance under keys/<id>, so they survive stop and start.
+    private func hostKeys(_ id: String) throws -> [URL] {
+        let dir = layout.keys(id)
+        try makeDirectory(dir, mode: 0o700)
+        var keys: [URL] = []
+        for type in ["ed25519", "ecdsa"] {
+            let key = dir.appendingPathComponent("ssh_host_\(type)_key")
+            if !FileManager.default.fileExists(atPath: key.path) {
+                try? FileManager.default.removeItem(at: key.appendingPathExtension("pub"))
+                try HostProcess.check(["/usr/bin/ssh-keygen", "-q", "-t", type, "-N", "", "-C", "ecs-sim \(id)",
+                                       "-f", key.path], context: "instance \(id): host key")
+            }
+            keys.append(key)
+        }
+        return keys
+    }
+
+    /// The disk root must be root-owned and closed to others (sshd's chroot rule), and the
+    /// mount points must be plain directories inside it: a symlink there could point the
+    /// mount outside the disk.
+    private func prepareDisk(_ disk: URL, mountPoints: [String], context: String) throws {
+        var info = stat()
+        guard lstat(disk.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw ToolError(.noInput, "\(context): root disk \(disk.path) is not a directory")
+        }
+        chown(disk.path, 0, 0)
+        chmod(disk.path, 0o755)
+        for point in mountPoints {
+            var path = disk.path
+            for component in point.split(separator: "/") {
+                path += "/" + component
+                if lstat(path, &info) != 0 {
+                    guard mkdir(path, 0o755) == 0 else {
+                        throw ToolError(.cantCreate, "\(context): cannot create mount point \(point): \(errnoText())")
+                    }
+                } else if (info.st_mode & S_IFMT) != S_IFDIR {
+                    throw ToolError.data("\(context): mount point \(point) on the disk is not a plain directory")
+                }
+            }
+        }
+    }
+
+    private func sshdConfig(id: String, address: String, port: Int, hostKeys: [URL], authorizedKeys: URL,
+                            loginUser: String, passwordLogin: Bool) throws -> String {
+        func path(_ url: URL) throws -> String {
+            guard !url.path.contains("\""), !url.path.contains("%") else {
+                throw ToolError(.config, "instance \(id): state path \(url.path) holds a quote or %, which sshd_config cannot name")
+            }
+            return "\"\(url.path)\""
+        }
+        var lines = [
+            "# sshd for ecs-sim instance \(id) (generated; run by launch.sh in its own namespaces)",
+            "ListenAddress \(address):\(port)",
+        ]
+        for key in hostKeys { lines.append("HostKey \(try path(key))") }
+        lines += [
+            "PidFile none",
+            "AuthorizedKeysFile \(try path(authorizedKeys))",
+            "PermitRootLogin yes",
+            "AllowUsers \(loginUser)",
+            "UsePAM no",
+            "StrictModes no",
+            "PubkeyAuthentication yes",
+            "PasswordAuthentication \(passwordLogin ? "yes" : "no")",
+            "KbdInteractiveAuthentication no",
+            "PermitEmptyPasswords no",
+            "ChrootDirectory /run/ecs-sim/root",
+            "Subsystem sftp internal-sftp",
+            "UseDNS no",
+            "PrintMotd no",
+            "PrintLastLog no",
+            "X11Forwarding no",
+            "AllowTcpForwarding yes",
+            "MaxStartups 100:30:200",
+            "MaxSessions 64",
+            "LoginGraceTime 60",
+            "LogLevel INFO",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func launchScript(id: String, disk: URL, mounts: [(source: URL, point: String)], config: URL,
+                              loginUser: String, refuseFor: Double) -> String {
+        var s = """
+            #!/bin/sh
+            # ecs-sim instance \(id): pid 1 of its own pid and mount namespaces (see SSHHosts.swift).
+            set -eu
+            trap 'exit 143' TERM
+            IFS= read -r pw || true
+
+            """
+        if refuseFor > 0 {
+            s += "sleep \(String(format: "%.3f", refuseFor)) & wait $!\n"
+        }
+        s += """
+            mount -t tmpfs -o mode=755,size=4m ecs-sim-run /run
+            mkdir -m 755 /run/sshd /run/ecs-sim /run/ecs-sim/root
+            if [ -d /var/log ]; then mount -t tmpfs -o mode=755,size=4m ecs-sim-log /var/log; fi
+            R=/run/ecs-sim/root
+            mount --bind \(shellQuote(disk.path)) "$R"
+            mount -t tmpfs -o mode=755,size=1m,nosuid ecs-sim-dev "$R/dev"
+            mknod -m 666 "$R/dev/null" c 1 3
+            mknod -m 666 "$R/dev/zero" c 1 5
+            mknod -m 666 "$R/dev/full" c 1 7
+            mknod -m 666 "$R/dev/random" c 1 8
+            mknod -m 666 "$R/dev/urandom" c 1 9
+            mknod -m 666 "$R/dev/tty" c 5 0
+            mkdir -m 755 "$R/dev/pts"
+            mount --bind /dev/pts "$R/dev/pts"
+            ln -s pts/ptmx "$R/dev/ptmx"
+            mkdir -m 1777 "$R/dev/shm"
+            ln -s /proc/self/fd "$R/dev/fd"
+            ln -s /proc/self/fd/0 "$R/dev/stdin"
+            ln -s /proc/self/fd/1 "$R/dev/stdout"
+            ln -s /proc/self/fd/2 "$R/dev/stderr"
+            mount -t proc -o nosuid,nodev,noexec ecs-sim-proc "$R/proc"
+
+            """
+        for mount in mounts {
+            s += "mount --bind \(shellQuote(mount.source.path)) \"$R\"\(shellQuote(mount.point))\n"
+        }
+        let user = loginUser == "root"
+            ? ""
+            : "\(loginUser):x:1000:1000::/home/\(loginUser):/bin/sh\\n"
+        s += """
+            if [ -n "$pw" ]; then hash=$(printf '%s\\n' "$pw" | openssl passwd -6 -stdin); else hash='*'; fi
+            pw=
+            umask 077
+            if [ \(shellQuote(loginUser)) = root ]; then
+                printf 'root:%s:19000:0:99999:7:::\\n' "$hash" > /run/ecs-sim/shadow
+            else
+                printf 'root:*:19000:0:99999:7:::\\n%s:%s:19000:0:99999:7:::\\n' \(shellQuote(loginUser)) "$hash" > /run/ecs-sim/shadow
+            fi
+            printf 'root:x:0:0:root:/root:/bin/sh\\n\(user)sshd:x:100:65534::/run/sshd:/usr/sbin/nologin\\n' > /run/ecs-sim/passwd
+            chmod 644 /run/ecs-sim/passwd
+            mount --bind /run/ecs-sim/shadow /etc/shadow
+            mount --bind /run/ecs-sim/passwd /etc/passwd
+            exec /usr/sbin/sshd -D -e -f \(shellQuote(config.path)) </dev/null
+
+            """
+        return s
+    }
+
+    // MARK: - helpers
+
+    private func isDirectory(_ url: URL) -> Bool {
+        var info = stat()
+        return stat(url.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// True for a dotted IPv4 address inside 127.0.0.0/8.
+    static func isLoopback(_ address: String) -> Bool {
+        var addr = in_addr()
+        guard inet_pton(AF_INET, address, &addr) == 1 else { return false }
+        return address.split(separator: ".").first == "127"
+    }
+
+    /// Whether a TCP connection to address:port is accepted right now.
+    static func accepts(address: String, port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, address, &addr.sin_addr)
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
+    static func lastLine(of file: URL) -> String {
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return "no log" }
+        return text.split(separator: "\n").last.map(String.init) ?? "no output"
+    }
+}
+
+/// One launched instance host: the unshare process and whether it has ended.
+final class InstanceHost: @unchecked Sendable {
+    let pid: pid_t
+    var address: String?
+    var port: Int?
+    private let condition = NSCondition()
+    private var exitStatus: Int32?
+
+    init(pid: pid_t) { self.pid = pid }
+
+    var hasExited: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return exitStatus != nil
+    }
+
+    func markExited(_ status: Int32) {
+        condition.lock()
+        exitStatus = status
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits up to `seconds` for the process to end; true when it has.
+    func waitExit(seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while exitStatus == nil {
+            if !condition.wait(until: deadline) { break }
+        }
+        return exitStatus != nil
+    }
+}

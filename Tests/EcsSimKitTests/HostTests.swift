@@ -1,0 +1,212 @@
+import AlicloudKit
+import Foundation
+import Testing
+
+@testable import EcsSimKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throwaway `<state>/host` plus an SSH client identity, removed at the end.
+final class HostFixture {
+    let dir: URL
+    let store: DiskStore
+    let hosts: SSHHosts
+    let key: URL
+    let publicKey: String
+    let knownHosts: URL
+    let address: String
+
+    init() throws {
+        dir = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("host-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        store = try DiskStore(root: dir.appendingPathComponent("host"))
+        hosts = try SSHHosts(root: dir.appendingPathComponent("host"))
+        key = dir.appendingPathComponent("id_ed25519")
+        knownHosts = dir.appendingPathComponent("known_hosts")
+        _ = try HostProcess.check(["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.path], context: "test key")
+        publicKey = try String(contentsOf: key.appendingPathExtension("pub"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        address = "127.\(Int.random(in: 200...250)).\(Int.random(in: 0...255)).\(Int.random(in: 2...254))"
+    }
+
+    deinit {
+        hosts.stopAll()
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// Runs ssh to root@address with the fixture's key; returns exit status and merged output.
+    func ssh(_ command: String, port: Int = 22, user: String = "root", extra: [String] = [],
+             environment: [String: String]? = nil, strictHostKey: Bool = false) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
+        process.arguments = ["-F", "/dev/null", "-i", key.path, "-o", "IdentitiesOnly=yes",
+                             "-o", "UserKnownHostsFile=\(knownHosts.path)",
+                             "-o", "StrictHostKeyChecking=\(strictHostKey ? "yes" : "accept-new")",
+                             "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "-p", "\(port)"]
+            + (environment == nil ? ["-o", "BatchMode=yes"] : []) + extra + ["\(user)@\(address)", command]
+        if let environment { process.environment = environment }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        try? pipe.fileHandleForReading.close()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func start(_ id: String, disk: String, port: Int = 22, dataDisks: [(diskId: String, mountPoint: String)] = [],
+               password: String? = nil, refuseFor: Double = 0) throws {
+        try hosts.start(instance: id, address: address, port: port, rootDisk: store.diskPath(id: disk),
+                        dataDisks: dataDisks, loginUser: "root", authorizedKeys: [publicKey],
+                        password: password, refuseFor: refuseFor)
+    }
+
+    func file(_ disk: String, _ path: String) -> String? {
+        try? String(contentsOf: store.diskPath(id: disk).appendingPathComponent(path), encoding: .utf8)
+    }
+}
+
+/// Pids whose command line contains `needle` (to check that nothing is left behind).
+func processes(containing needle: String) -> [String] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.filter { Int($0) != nil && Int32($0) != getpid() }.filter {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\($0)/cmdline")) else { return false }
+        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\0", with: " ").contains(needle)
+    }
+}
+
+@Suite("Host: disks")
+struct HostDiskTests {
+    @Test func imageDisksCarryTheirFamilysUserland() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-centos", source: .image(family: "centos"))
+        try f.store.createDisk(id: "d-ubuntu", source: .image(family: "ubuntu"))
+        #expect(f.file("d-centos", "etc/os-release")?.contains("ID=\"centos\"") == true)
+        #expect(f.file("d-ubuntu", "etc/os-release")?.contains("ID=ubuntu") == true)
+        #expect(FileManager.default.isExecutableFile(atPath: f.store.diskPath(id: "d-centos").path + "/usr/bin/yum"))
+        #expect(!FileManager.default.fileExists(atPath: f.store.diskPath(id: "d-centos").path + "/usr/bin/apt-get"))
+        #expect(FileManager.default.isExecutableFile(atPath: f.store.diskPath(id: "d-ubuntu").path + "/usr/bin/apt-get"))
+        #expect(FileManager.default.isExecutableFile(atPath: f.store.diskPath(id: "d-ubuntu").path + "/bin/sh"))
+        #expect(throws: ToolError.self) { try f.store.createDisk(id: "d-centos", source: .blank) }
+        #expect(throws: ToolError.self) { try f.store.createDisk(id: "d-x", source: .image(family: "plan9")) }
+        #expect(throws: ToolError.self) { try f.store.createDisk(id: "../escape", source: .blank) }
+        #expect(throws: ToolError.self) { try f.store.createDisk(id: "d-y", source: .snapshot(id: "s-missing")) }
+    }
+
+    @Test func snapshotsAreCopiesAndDisksFromThemSeeTheWrites() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-1", source: .image(family: "centos"))
+        let marker = f.store.diskPath(id: "d-1").appendingPathComponent("root/provisioned")
+        try Data("before\n".utf8).write(to: marker)
+        let size = try f.store.snapshot(disk: "d-1", to: "s-1")
+        #expect(size > 1_000_000)  // busybox alone is about 2 MB
+        try Data("after\n".utf8).write(to: marker)  // a later write must not reach the snapshot
+        try f.store.createDisk(id: "d-2", source: .snapshot(id: "s-1"))
+        #expect(f.file("d-2", "root/provisioned") == "before\n")
+        #expect(f.file("d-2", "etc/os-release")?.contains("CentOS") == true)
+        try f.store.deleteSnapshot(id: "s-1")
+        try f.store.deleteSnapshot(id: "s-1")
+        try f.store.deleteDisk(id: "d-2")
+        try f.store.deleteDisk(id: "d-2")
+        #expect(!FileManager.default.fileExists(atPath: f.store.snapshotPath(id: "s-1").path))
+        #expect(!FileManager.default.fileExists(atPath: f.store.diskPath(id: "d-2").path))
+        #expect(f.file("d-1", "root/provisioned") == "after\n")
+    }
+}
+
+@Suite("Host: sshd instances", .serialized, .enabled(if: SSHHosts.isSupported, "needs root: sshd hosts use namespaces and chroot"))
+struct HostSSHTests {
+    @Test func keyLoginRunsTheSeedProvisionerConfinedToTheDisk() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        try f.start("i-1", disk: "d-sys")
+        #expect(f.hosts.isRunning(instance: "i-1"))
+
+        let run = try f.ssh("sleep 1 && yum install redis.x86_64 -y && cat /etc/os-release")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("Complete!"))
+        #expect(run.output.contains("ID=\"centos\""))
+        #expect(f.file("d-sys", "var/lib/yum/installed/redis.x86_64")?.contains("name=redis") == true)
+        #expect(FileManager.default.isExecutableFile(atPath: f.store.diskPath(id: "d-sys").path + "/usr/bin/redis-server"))
+
+        // Confined: the host's files are out of sight, and writes land on the disk.
+        let escape = try f.ssh("ls /work")
+        #expect(escape.status != 0)
+        let write = try f.ssh("echo hello > /tmp/from-guest && id -u && cat /proc/1/cmdline | tr '\\0' ' '")
+        #expect(write.status == 0, "\(write.output)")
+        #expect(write.output.hasPrefix("0\n"))
+        #expect(f.file("d-sys", "tmp/from-guest") == "hello\n")
+        let root = try f.ssh("ls /")
+        #expect(root.status == 0 && !root.output.contains("work") && root.output.contains("etc"), "\(root.output)")
+
+        // Without -y, yum asks and a closed stdin answers no.
+        let asked = try f.ssh("yum install nginx")
+        #expect(asked.status == 1)
+        #expect(asked.output.contains("Exiting on user command"))
+
+        // The remote exit status passes through.
+        #expect(try f.ssh("exit 7").status == 7)
+
+        // Stop closes the port and ends every session; the host key survives a restart.
+        f.hosts.stop(instance: "i-1")
+        #expect(!f.hosts.isRunning(instance: "i-1"))
+        #expect(!SSHHosts.accepts(address: f.address, port: 22))
+        #expect(processes(containing: "host/run/i-1/").isEmpty)
+        try f.start("i-1", disk: "d-sys")
+        let again = try f.ssh("cat /var/lib/yum/installed/redis.x86_64", strictHostKey: true)
+        #expect(again.status == 0, "\(again.output)")
+        f.hosts.stop(instance: "i-1")
+    }
+
+    @Test func stopEndsRunningSessionsAndLeavesNoProcess() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "ubuntu"))
+        try f.start("i-2", disk: "d-sys")
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
+        client.arguments = ["-F", "/dev/null", "-i", f.key.path, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+                            "-o", "UserKnownHostsFile=\(f.knownHosts.path)", "-o", "StrictHostKeyChecking=accept-new",
+                            "root@\(f.address)", "sleep 4242"]
+        client.standardInput = FileHandle.nullDevice
+        client.standardOutput = FileHandle.nullDevice
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+        var waited = 0
+        while processes(containing: "sleep 4242").filter({ !$0.isEmpty }).count < 2 && waited < 500 {
+            usleep(10000); waited += 1
+        }
+        #expect(processes(containing: "sleep 4242").count >= 2)  // the client and the session
+        let started = Date()
+        f.hosts.stop(instance: "i-2")
+        #expect(Date().timeIntervalSince(started) < 2)
+        client.waitUntilExit()
+        #expect(client.terminationStatus == 255)
+        #expect(processes(containing: "sleep 4242").isEmpty)
+        #expect(processes(containing: f.dir.path).isEmpty)
+    }
+}
+
+@Suite("Host: address pool")
+struct HostAddressPoolTests {
+    @Test func allocatesDistinctLoopbackAddressesAndWraps() throws {
+        var pool = AddressPool(allocated: ["127.0.0.2", "127.0.0.3"])
+        let a = try pool.allocate()
+        let b = try pool.allocate()
+        #expect(a == "127.0.0.4")
+        #expect(b == "127.0.0.5")
+        var wrapped = AddressPool(allocated: ["127.255.255.253"])
+        #expect(try wrapped.allocate() == "127.255.255.254")
+        #expect(try wrapped.allocate() == "127.0.0.2")  // wraps, skipping the emulator's 127.0.0.1
+        pool.release(a)
+        var seen = Set<String>()
+        for _ in 0..<300 { seen.insert(try pool.allocate()) }
+        #expect(seen.count == 300)
+        #expect(!seen.contains("127.0.0.2") && !seen.contains(b))
+        #expect(!seen.contains { $0.hasSuffix(".0") || $0.hasSuffix(".255") })
+    }
+}
