@@ -13,8 +13,8 @@ min=${MIN_RPS:-2000}
 work=$(mktemp -d)
 ECS_SIM_BIN=$bindir/ecs-sim
 export ECS_SIM_BIN
-# shellcheck source=../Tests/e2e/lib/ecs-sim.sh disable=SC1091
-. "$here/../Tests/e2e/lib/ecs-sim.sh"
+# shellcheck source=../scripts/lib/ecs-sim.sh disable=SC1091
+. "$here/../scripts/lib/ecs-sim.sh"
 cleanup () { ecs_sim_stop; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT

@@ -85,8 +85,8 @@ runTool("ecs-sim") {
     config.stateDirectory = stateDir
     let host = try makeHost(stateDir: stateDir)
     let engine = try Engine(config: config, host: host)
-    let credentials = Credentials.fromEnvironment()
-    for secret in credentials.keys.values where secret != Credentials.defaultSecret { Secrets.register(secret) }
+    let credentials = AccessKeys.fromEnvironment()
+    for secret in credentials.keys.values where secret != AccessKeys.defaultSecret { Secrets.register(secret) }
     let log = try RequestLog(path: stateDir.appendingPathComponent("requests.jsonl").path)
     let gateway = Gateway(engine: engine, credentials: credentials, log: log)
     let server = HTTPServer { gateway.handle($0) }
@@ -114,7 +114,7 @@ runTool("ecs-sim") {
     }
 
     for (id, secret) in credentials.keys {
-        let shown = secret == Credentials.defaultSecret ? secret : "(from ECS_SIM_SECRET_KEY)"
+        let shown = secret == AccessKeys.defaultSecret ? secret : "(from ECS_SIM_SECRET_KEY)"
         StandardStream.out("ecs-sim: access key id \(id) secret \(shown)\n")
     }
     StandardStream.out("ecs-sim: state \(stateDir.path) profile \(config.profile.name)\n")

@@ -30,7 +30,7 @@ struct Harness {
 
     /// Performs an action; returns the response object or the API error.
     @discardableResult
-    func call(_ action: String, _ params: [String: String] = [:], vpc: Bool = false) -> Result<JSONValue, APIError> {
+    func call(_ action: String, _ params: [String: String] = [:], vpc: Bool = false) -> Result<JSONValue, CloudError> {
         var p = params
         if p["RegionId"] == nil { p["RegionId"] = "cn-hangzhou" }
         let c = RPCCall(action: action, version: vpc ? "2016-04-28" : "2014-05-26", product: vpc ? .vpc : .ecs, params: p)
@@ -361,7 +361,7 @@ struct Harness {
 @Suite struct RamTests {
     @Test func imageImportRoleFlow() throws {
         let h = try Harness()
-        func ram(_ action: String, _ p: [String: String]) -> Result<JSONValue, APIError> {
+        func ram(_ action: String, _ p: [String: String]) -> Result<JSONValue, CloudError> {
             h.engine.perform(RPCCall(action: action, version: "2015-05-01", product: .ram, params: p), requestId: "R").result
         }
         let role = "AliyunECSImageImportDefaultRole"

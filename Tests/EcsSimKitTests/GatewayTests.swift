@@ -9,7 +9,7 @@ import AlicloudKit
 
     func gateway() throws -> Gateway {
         let engine = try Engine(config: EngineConfig(), host: NullHost())
-        return Gateway(engine: engine, credentials: Credentials(keys: [keyId: secret]), log: nil)
+        return Gateway(engine: engine, credentials: AccessKeys(keys: [keyId: secret]), log: nil)
     }
 
     func signedQuery(_ action: String, _ extra: [String: String] = [:], secret: String? = nil, nonce: String = UUID().uuidString,
@@ -21,35 +21,35 @@ import AlicloudKit
         return p.map { RPCSignature.percentEncode($0.key) + "=" + RPCSignature.percentEncode($0.value) }.joined(separator: "&")
     }
 
-    func body(_ r: EcsSimKit.HTTPResponse) throws -> JSONValue { try JSONParser.parse(r.body) }
+    func body(_ r: EcsSimKit.ServerResponse) throws -> JSONValue { try JSONParser.parse(r.body) }
 
     @Test func signedRequestsPassAndBadOnesFailWithTheRealErrors() throws {
         let g = try gateway()
-        let ok = g.handle(EcsSimKit.HTTPRequest(method: "GET", target: "/?" + signedQuery("DescribeRegions")))
+        let ok = g.handle(EcsSimKit.ServerRequest(method: "GET", target: "/?" + signedQuery("DescribeRegions")))
         #expect(ok.status == 200)
         #expect(try body(ok)["RequestId"]?.stringValue?.count == 36)
 
-        let bad = g.handle(EcsSimKit.HTTPRequest(method: "GET", target: "/?" + signedQuery("DescribeRegions", secret: "wrong")))
+        let bad = g.handle(EcsSimKit.ServerRequest(method: "GET", target: "/?" + signedQuery("DescribeRegions", secret: "wrong")))
         #expect(bad.status == 400)
         let b = try body(bad)
         #expect(b["Code"] == "SignatureDoesNotMatch")
         #expect(b["Message"]?.stringValue?.contains("server string to sign is:GET&%2F&AccessKeyId") == true)
         #expect(b["HostId"] == "ecs.aliyuncs.com" && b["Recommend"]?.stringValue?.contains("q=SignatureDoesNotMatch") == true)
 
-        let old = g.handle(EcsSimKit.HTTPRequest(method: "GET", target: "/?" + signedQuery("DescribeRegions", time: Date().timeIntervalSince1970 - 3600)))
+        let old = g.handle(EcsSimKit.ServerRequest(method: "GET", target: "/?" + signedQuery("DescribeRegions", time: Date().timeIntervalSince1970 - 3600)))
         #expect(old.status == 400)
         #expect(try body(old)["Code"] == "InvalidTimeStamp.Expired")
 
         let q = signedQuery("DescribeRegions", nonce: "same-nonce")
-        #expect(g.handle(EcsSimKit.HTTPRequest(method: "GET", target: "/?" + q)).status == 200)
-        let replay = g.handle(EcsSimKit.HTTPRequest(method: "GET", target: "/?" + q))
+        #expect(g.handle(EcsSimKit.ServerRequest(method: "GET", target: "/?" + q)).status == 200)
+        let replay = g.handle(EcsSimKit.ServerRequest(method: "GET", target: "/?" + q))
         #expect(try body(replay)["Code"] == "SignatureNonceUsed")
 
-        let unknown = g.handle(EcsSimKit.HTTPRequest(method: "GET", target: "/?" + signedQuery("DescribeRegions").replacingOccurrences(of: "AccessKeyId=\(keyId)", with: "AccessKeyId=LTAI5tOther")))
+        let unknown = g.handle(EcsSimKit.ServerRequest(method: "GET", target: "/?" + signedQuery("DescribeRegions").replacingOccurrences(of: "AccessKeyId=\(keyId)", with: "AccessKeyId=LTAI5tOther")))
         #expect(unknown.status == 404)
         #expect(try body(unknown)["Code"] == "InvalidAccessKeyId.NotFound")
 
-        let action = g.handle(EcsSimKit.HTTPRequest(method: "GET", target: "/?" + signedQuery("DescribeUnicorns")))
+        let action = g.handle(EcsSimKit.ServerRequest(method: "GET", target: "/?" + signedQuery("DescribeUnicorns")))
         #expect(action.status == 404)
         #expect(try body(action)["Code"] == "InvalidAction.NotFound")
     }
@@ -57,9 +57,9 @@ import AlicloudKit
     @Test func postFormBodiesAndAbsoluteTargetsAreAccepted() throws {
         let g = try gateway()
         let q = signedQuery("DescribeZones", method: "POST")
-        let viaBody = g.handle(EcsSimKit.HTTPRequest(method: "POST", target: "/", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(q.utf8)))
+        let viaBody = g.handle(EcsSimKit.ServerRequest(method: "POST", target: "/", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(q.utf8)))
         #expect(viaBody.status == 200)
-        let proxied = EcsSimKit.HTTPRequest(method: "POST", target: "http://ecs-cn-hangzhou.aliyuncs.com/?" + signedQuery("DescribeZones", method: "POST"))
+        let proxied = EcsSimKit.ServerRequest(method: "POST", target: "http://ecs-cn-hangzhou.aliyuncs.com/?" + signedQuery("DescribeZones", method: "POST"))
         #expect(proxied.host == "ecs-cn-hangzhou.aliyuncs.com" && proxied.path == "/")
         #expect(g.handle(proxied).status == 200)
     }
@@ -73,10 +73,10 @@ import AlicloudKit
         headers["Authorization"] = ACS3Signature.authorization(method: "POST", query: query, headers: headers, hashedBody: ACS3Signature.emptyBodyHash,
                                                                accessKeyId: keyId, secret: secret)
         let target = "/?" + ACS3Signature.canonicalQuery(query)
-        let r = g.handle(EcsSimKit.HTTPRequest(method: "POST", target: target, headers: headers.map { ($0.key, $0.value) }))
+        let r = g.handle(EcsSimKit.ServerRequest(method: "POST", target: target, headers: headers.map { ($0.key, $0.value) }))
         #expect(r.status == 200)
         headers["x-acs-signature-nonce"] = "other"
-        let tampered = g.handle(EcsSimKit.HTTPRequest(method: "POST", target: target, headers: headers.map { ($0.key, $0.value) }))
+        let tampered = g.handle(EcsSimKit.ServerRequest(method: "POST", target: target, headers: headers.map { ($0.key, $0.value) }))
         #expect(tampered.status == 400)
         #expect(try body(tampered)["Code"] == "SignatureDoesNotMatch")
     }

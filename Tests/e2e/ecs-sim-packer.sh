@@ -4,8 +4,8 @@
 # every temporary resource is released.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib/ecs-sim.sh disable=SC1091
-. "$here/lib/ecs-sim.sh"
+# shellcheck source=scripts/lib/ecs-sim.sh disable=SC1091
+. "$here/../../scripts/lib/ecs-sim.sh"
 command -v packer >/dev/null 2>&1 || { printf 'ecs-sim-packer: packer is not installed (scripts/install-deps installs it)\n' >&2; exit 1; }
 work=$(mktemp -d)
 cleanup () { ecs_sim_stop; rm -rf "$work"; }

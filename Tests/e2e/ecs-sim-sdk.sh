@@ -3,8 +3,8 @@
 # drive ecs-sim through a full create/delete cycle (Tests/sdk/sdk_fidelity.py).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib/ecs-sim.sh disable=SC1091
-. "$here/lib/ecs-sim.sh"
+# shellcheck source=scripts/lib/ecs-sim.sh disable=SC1091
+. "$here/../../scripts/lib/ecs-sim.sh"
 trap 'ecs_sim_stop' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

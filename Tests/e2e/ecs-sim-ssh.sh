@@ -5,8 +5,8 @@
 # instances their sshd back.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib/ecs-sim.sh disable=SC1091
-. "$here/lib/ecs-sim.sh"
+# shellcheck source=scripts/lib/ecs-sim.sh disable=SC1091
+. "$here/../../scripts/lib/ecs-sim.sh"
 call () { python3 "$here/lib/ecs-sim-call.py" "$@"; }
 work=$(mktemp -d)
 cleanup () { ecs_sim_stop; rm -rf "$work"; }

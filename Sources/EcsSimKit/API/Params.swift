@@ -17,15 +17,15 @@ public struct Params: Sendable {
 
     /// A required parameter.
     public func required(_ name: String) throws -> String {
-        guard let v = self[name] else { throw APIError.missing(name) }
+        guard let v = self[name] else { throw CloudError.missing(name) }
         return v
     }
 
     /// An integer parameter within `range`, or `defaultValue` when absent.
     public func int(_ name: String, default defaultValue: Int? = nil, in range: ClosedRange<Int>? = nil) throws -> Int? {
         guard let raw = self[name] else { return defaultValue }
-        guard let v = Int(raw) else { throw APIError.invalid(name, "It must be an integer.") }
-        if let range, !range.contains(v) { throw APIError.invalid(name, "It must be between \(range.lowerBound) and \(range.upperBound).") }
+        guard let v = Int(raw) else { throw CloudError.invalid(name, "It must be an integer.") }
+        if let range, !range.contains(v) { throw CloudError.invalid(name, "It must be between \(range.lowerBound) and \(range.upperBound).") }
         return v
     }
 
@@ -35,7 +35,7 @@ public struct Params: Sendable {
         switch raw.lowercased() {
         case "true": return true
         case "false": return false
-        default: throw APIError.invalid(name, "It must be true or false.")
+        default: throw CloudError.invalid(name, "It must be true or false.")
         }
     }
 
@@ -43,10 +43,10 @@ public struct Params: Sendable {
     public func jsonArray(_ name: String) throws -> [String]? {
         guard let raw = self[name] else { return nil }
         guard let parsed = try? JSONParser.parse(raw), let items = parsed.arrayValue else {
-            throw APIError.invalid(name, "It must be a JSON array of strings.")
+            throw CloudError.invalid(name, "It must be a JSON array of strings.")
         }
         return try items.map {
-            guard let s = $0.stringValue else { throw APIError.invalid(name, "It must be a JSON array of strings.") }
+            guard let s = $0.stringValue else { throw CloudError.invalid(name, "It must be a JSON array of strings.") }
             return s
         }
     }
@@ -85,14 +85,14 @@ public struct Params: Sendable {
         for entry in structList(name) {
             guard let key = entry["Key"], !key.isEmpty else {
                 if entry.values.allSatisfy({ $0.isEmpty }) { continue }
-                throw APIError.invalid("\(name).N.Key", "The tag key must not be empty.", code: "InvalidTagKey.Malformed")
+                throw CloudError.invalid("\(name).N.Key", "The tag key must not be empty.", code: "InvalidTagKey.Malformed")
             }
             if key.hasPrefix("aliyun") || key.hasPrefix("acs:") || key.hasPrefix("http://") || key.hasPrefix("https://") {
-                throw APIError("InvalidTagKey.Malformed", "The specified tag key \"\(key)\" is not valid: it must not start with aliyun, acs:, http:// or https://.")
+                throw CloudError("InvalidTagKey.Malformed", "The specified tag key \"\(key)\" is not valid: it must not start with aliyun, acs:, http:// or https://.")
             }
             out.append(Tag(key: key, value: entry["Value"] ?? ""))
         }
-        if out.count > 20 { throw APIError("InvalidTagCount", "The number of tags must not exceed 20.") }
+        if out.count > 20 { throw CloudError("InvalidTagCount", "The number of tags must not exceed 20.") }
         return out
     }
 }

@@ -3,7 +3,7 @@ import AlicloudKit
 extension Engine {
     func eip(_ id: String, _ r: String?) throws -> Eip {
         guard let e = state.eips[id], r == nil || e.region == r else {
-            throw APIError("InvalidAllocationId.NotFound", "Specified allocation ID is not found.", status: 404)
+            throw CloudError("InvalidAllocationId.NotFound", "Specified allocation ID is not found.", status: 404)
         }
         return e
     }
@@ -12,7 +12,7 @@ extension Engine {
         let r = try region(c)
         let bw = try c.params.int("Bandwidth", default: 5, in: 1...500)!
         let charge = c.params["InternetChargeType"] ?? "PayByBandwidth"
-        guard ["PayByBandwidth", "PayByTraffic"].contains(charge) else { throw APIError.invalid("InternetChargeType") }
+        guard ["PayByBandwidth", "PayByTraffic"].contains(charge) else { throw CloudError.invalid("InternetChargeType") }
         let id = newId("eip", region: r)
         let ip = allocateAddress(owner: id)
         state.eips[id] = Eip(id: id, region: r, ip: ip, status: "Available", next: nil, instanceId: nil, instanceType: "", bandwidth: String(bw),
@@ -24,15 +24,15 @@ extension Engine {
         var e = try eip(try c.params.required("AllocationId"), c.params["RegionId"])
         let instanceId = try c.params.required("InstanceId")
         let type = c.params["InstanceType"] ?? "EcsInstance"
-        guard type == "EcsInstance" else { throw APIError.invalid("InstanceType", "Only EcsInstance is emulated.") }
-        guard e.status == "Available" else { throw APIError("IncorrectEipStatus", "The current status of the EIP does not support this operation.") }
+        guard type == "EcsInstance" else { throw CloudError.invalid("InstanceType", "Only EcsInstance is emulated.") }
+        guard e.status == "Available" else { throw CloudError("IncorrectEipStatus", "The current status of the EIP does not support this operation.") }
         var inst = try instance(instanceId, e.region)
-        guard !inst.vpcId.isEmpty else { throw APIError("InvalidAssociation.Duplicated", "An EIP can only be associated with a VPC instance.") }
+        guard !inst.vpcId.isEmpty else { throw CloudError("InvalidAssociation.Duplicated", "An EIP can only be associated with a VPC instance.") }
         guard inst.status == "Running" || inst.status == "Stopped" else {
-            throw APIError("IncorrectInstanceStatus", "The current status of the instance does not support this operation.")
+            throw CloudError("IncorrectInstanceStatus", "The current status of the instance does not support this operation.")
         }
         guard inst.eipAllocationId == nil, inst.publicIp == nil else {
-            throw APIError("InvalidAssociation.Duplicated", "The instance already has a public IP address or an EIP.")
+            throw CloudError("InvalidAssociation.Duplicated", "The instance already has a public IP address or an EIP.")
         }
         e.status = "Associating"
         e.instanceId = inst.id
@@ -46,8 +46,8 @@ extension Engine {
 
     func unassociateEip(_ c: ActionContext) throws -> JSONValue {
         var e = try eip(try c.params.required("AllocationId"), c.params["RegionId"])
-        guard e.status == "InUse" else { throw APIError("IncorrectEipStatus", "The current status of the EIP does not support this operation.") }
-        if let i = c.params["InstanceId"], i != e.instanceId { throw APIError("InvalidInstanceId.NotFound", "The EIP is not associated with the specified instance.", status: 404) }
+        guard e.status == "InUse" else { throw CloudError("IncorrectEipStatus", "The current status of the EIP does not support this operation.") }
+        if let i = c.params["InstanceId"], i != e.instanceId { throw CloudError("InvalidInstanceId.NotFound", "The EIP is not associated with the specified instance.", status: 404) }
         e.status = "Unassociating"
         e.next = Transition(to: "Available", at: now + config.profile.eip)
         state.eips[e.id] = e
@@ -56,7 +56,7 @@ extension Engine {
 
     func releaseEip(_ c: ActionContext) throws -> JSONValue {
         let e = try eip(try c.params.required("AllocationId"), c.params["RegionId"])
-        guard e.status == "Available" else { throw APIError("IncorrectEipStatus", "The current status of the EIP does not support this operation.") }
+        guard e.status == "Available" else { throw CloudError("IncorrectEipStatus", "The current status of the EIP does not support this operation.") }
         releaseAddress(e.ip)
         state.eips[e.id] = nil
         return [:]

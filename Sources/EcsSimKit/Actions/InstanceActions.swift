@@ -4,7 +4,7 @@ import AlicloudKit
 extension Engine {
     func instance(_ id: String, _ r: String?) throws -> Instance {
         guard let i = state.instances[id], r == nil || i.region == r else {
-            throw APIError("InvalidInstanceId.NotFound", "The specified InstanceId does not exist.", status: 404)
+            throw CloudError("InvalidInstanceId.NotFound", "The specified InstanceId does not exist.", status: 404)
         }
         return i
     }
@@ -47,77 +47,77 @@ extension Engine {
         let r = try region(c)
         let typeId = try p.required("InstanceType")
         guard let type = Catalog.instanceTypes.first(where: { $0.id == typeId }) else {
-            throw APIError("InvalidInstanceType.ValueNotSupported", "The specified InstanceType does not exist or beyond the permitted range.")
+            throw CloudError("InvalidInstanceType.ValueNotSupported", "The specified InstanceType does not exist or beyond the permitted range.")
         }
         var img: Image?
         if let imageId = p["ImageId"] {
             img = image(imageId, region: r)
-            guard img != nil else { throw APIError("InvalidImageId.NotFound", "The specified ImageId does not exist.", status: 404) }
+            guard img != nil else { throw CloudError("InvalidImageId.NotFound", "The specified ImageId does not exist.", status: 404) }
         } else if let fam = p["ImageFamily"] {
             img = state.images.values.filter { $0.region == r && $0.family == fam && $0.status == "Available" }.max { $0.created < $1.created }
-            guard img != nil else { throw APIError("InvalidImageFamily.NotFound", "The specified ImageFamily does not exist.", status: 404) }
+            guard img != nil else { throw CloudError("InvalidImageFamily.NotFound", "The specified ImageFamily does not exist.", status: 404) }
         } else {
-            throw APIError.missing("ImageId")
+            throw CloudError.missing("ImageId")
         }
-        guard img!.status == "Available" else { throw APIError("InvalidImageId.IncorrectStatus", "The specified image is not available.", status: 403) }
+        guard img!.status == "Available" else { throw CloudError("InvalidImageId.IncorrectStatus", "The specified image is not available.", status: 403) }
         var vsw: VSwitch?
         var zone = p["ZoneId"]
         if let vswId = p["VSwitchId"] {
             let v = try vswitch(vswId, r)
-            guard v.status == "Available" else { throw APIError("IncorrectVSwitchStatus", "The current status of the VSwitch does not support this operation.") }
-            if let z = zone, z != v.zoneId { throw APIError("InvalidParameter.Mismatch", "The specified ZoneId does not match the VSwitch's zone.") }
+            guard v.status == "Available" else { throw CloudError("IncorrectVSwitchStatus", "The current status of the VSwitch does not support this operation.") }
+            if let z = zone, z != v.zoneId { throw CloudError("InvalidParameter.Mismatch", "The specified ZoneId does not match the VSwitch's zone.") }
             zone = v.zoneId
             vsw = v
         }
         let zones = Catalog.region(r)!.zones
-        if let z = zone, !zones.contains(z) { throw APIError.notFound("InvalidZoneId.NotFound", "ZoneId", z) }
-        guard !groups.isEmpty else { throw APIError.missing("SecurityGroupId") }
+        if let z = zone, !zones.contains(z) { throw CloudError.notFound("InvalidZoneId.NotFound", "ZoneId", z) }
+        guard !groups.isEmpty else { throw CloudError.missing("SecurityGroupId") }
         for g in groups {
             let sg = try securityGroup(g, r)
             if sg.vpcId != (vsw?.vpcId ?? "") {
-                throw APIError("InvalidSecurityGroupId.VPCMismatch", "The specified security group and the VSwitch are not in the same VPC.")
+                throw CloudError("InvalidSecurityGroupId.VPCMismatch", "The specified security group and the VSwitch are not in the same VPC.")
             }
         }
         var kp: KeyPair?
         if let name = p["KeyPairName"] {
             guard let k = state.keyPairs[keyPairKey(r, name)] else {
-                throw APIError("InvalidKeyPairName.NotFound", "The specified KeyPairName does not exist in our records.", status: 404)
+                throw CloudError("InvalidKeyPairName.NotFound", "The specified KeyPairName does not exist in our records.", status: 404)
             }
-            if img!.osType == "windows" { throw APIError("InvalidParameter.KeyPairNotSupport", "A key pair cannot be used with a Windows image.") }
+            if img!.osType == "windows" { throw CloudError("InvalidParameter.KeyPairNotSupport", "A key pair cannot be used with a Windows image.") }
             kp = k
         }
         let password = p["Password"]
         if let pw = password, !Engine.validPassword(pw) {
-            throw APIError("InvalidPassword.Malformed", "The specified parameter \"Password\" is not valid.")
+            throw CloudError("InvalidPassword.Malformed", "The specified parameter \"Password\" is not valid.")
         }
         let category = p["SystemDisk.Category"] ?? "cloud_efficiency"
-        guard Catalog.diskCategories.contains(category) else { throw APIError("InvalidSystemDiskCategory.ValueNotSupported", "The specified system disk category is not supported.") }
+        guard Catalog.diskCategories.contains(category) else { throw CloudError("InvalidSystemDiskCategory.ValueNotSupported", "The specified system disk category is not supported.") }
         let size = try p.int("SystemDisk.Size", default: max(img!.size, 20), in: 20...2048)!
-        guard size >= img!.size else { throw APIError("InvalidSystemDiskSize.LessThanImageSize", "The specified system disk size is less than the image size.") }
+        guard size >= img!.size else { throw CloudError("InvalidSystemDiskSize.LessThanImageSize", "The specified system disk size is less than the image size.") }
         let data = p.structList("DataDisk")
-        guard data.count <= 16 else { throw APIError.invalid("DataDisk", "At most 16 data disks.") }
+        guard data.count <= 16 else { throw CloudError.invalid("DataDisk", "At most 16 data disks.") }
         for d in data {
-            if let s = d["Size"], Int(s).map({ (20...32768).contains($0) }) != true { throw APIError("InvalidDataDiskSize.ValueNotSupported", "The specified data disk size is not valid.") }
-            if let cat = d["Category"], !Catalog.diskCategories.contains(cat) { throw APIError("InvalidDataDiskCategory.ValueNotSupported", "The specified data disk category is not supported.") }
+            if let s = d["Size"], Int(s).map({ (20...32768).contains($0) }) != true { throw CloudError("InvalidDataDiskSize.ValueNotSupported", "The specified data disk size is not valid.") }
+            if let cat = d["Category"], !Catalog.diskCategories.contains(cat) { throw CloudError("InvalidDataDiskCategory.ValueNotSupported", "The specified data disk category is not supported.") }
             if let snap = d["SnapshotId"] {
-                guard let s = state.snapshots[snap], s.region == r else { throw APIError.notFound("InvalidSnapshotId.NotFound", "SnapshotId", snap) }
-                guard s.status == "accomplished" else { throw APIError("IncorrectSnapshotStatus", "The snapshot is not accomplished yet.", status: 403) }
+                guard let s = state.snapshots[snap], s.region == r else { throw CloudError.notFound("InvalidSnapshotId.NotFound", "SnapshotId", snap) }
+                guard s.status == "accomplished" else { throw CloudError("IncorrectSnapshotStatus", "The snapshot is not accomplished yet.", status: 403) }
             } else if d["Size"] == nil {
-                throw APIError.missing("DataDisk.N.Size")
+                throw CloudError.missing("DataDisk.N.Size")
             }
         }
         let bw = try p.int("InternetMaxBandwidthOut", default: 0, in: 0...100)!
         let charge = p["InternetChargeType"] ?? "PayByTraffic"
-        guard ["PayByTraffic", "PayByBandwidth"].contains(charge) else { throw APIError("InvalidInternetChargeType.ValueNotSupported", "The specified InternetChargeType is not valid.") }
-        if let io = p["IoOptimized"], !["optimized", "none"].contains(io) { throw APIError.invalid("IoOptimized") }
+        guard ["PayByTraffic", "PayByBandwidth"].contains(charge) else { throw CloudError("InvalidInternetChargeType.ValueNotSupported", "The specified InternetChargeType is not valid.") }
+        if let io = p["IoOptimized"], !["optimized", "none"].contains(io) { throw CloudError.invalid("IoOptimized") }
         var userData: String?
         if let ud = p["UserData"] {
-            guard let raw = Data(base64Encoded: ud) else { throw APIError("InvalidUserData.Base64FormatInvalid", "The specified UserData is not Base64-encoded.") }
-            guard raw.count <= 32 * 1024 else { throw APIError("InvalidUserData.SizeExceeded", "The specified UserData is larger than 32 KB.") }
+            guard let raw = Data(base64Encoded: ud) else { throw CloudError("InvalidUserData.Base64FormatInvalid", "The specified UserData is not Base64-encoded.") }
+            guard raw.count <= 32 * 1024 else { throw CloudError("InvalidUserData.SizeExceeded", "The specified UserData is larger than 32 KB.") }
             userData = ud
         }
         if let name = p["InstanceName"], !(2...128).contains(name.count) || name.hasPrefix("http://") || name.hasPrefix("https://") {
-            throw APIError("InvalidInstanceName.Malformed", "The specified parameter \"InstanceName\" is not valid.")
+            throw CloudError("InvalidInstanceName.Malformed", "The specified parameter \"InstanceName\" is not valid.")
         }
         return InstancePlan(region: r, zone: zone ?? zones.first!, type: type, image: img!, vswitch: vsw, groups: groups, keyPair: kp,
                             password: password, systemCategory: category, systemSize: size, dataDisks: data, bandwidthOut: bw,
@@ -180,7 +180,7 @@ extension Engine {
         var groups = c.params["SecurityGroupId"].map { [$0] } ?? []
         groups += c.params.list("SecurityGroupIds")
         let plan = try planInstance(c, groups: groups)
-        if try c.params.bool("DryRun") { throw APIError("DryRunOperation", "Request validation has been passed with DryRun flag set.") }
+        if try c.params.bool("DryRun") { throw CloudError("DryRunOperation", "Request validation has been passed with DryRun flag set.") }
         let id = buildInstance(plan, c, name: c.params["InstanceName"], hostName: c.params["HostName"],
                                then: Transition(to: "Stopped", at: now + config.profile.instanceCreate))
         return ["InstanceId": js(id), "OrderId": "", "TradePrice": .double(0)]
@@ -191,7 +191,7 @@ extension Engine {
         if groups.isEmpty, let g = c.params["SecurityGroupId"] { groups = [g] }
         let plan = try planInstance(c, groups: groups)
         let amount = try c.params.int("Amount", default: 1, in: 1...100)!
-        if try c.params.bool("DryRun") { throw APIError("DryRunOperation", "Request validation has been passed with DryRun flag set.") }
+        if try c.params.bool("DryRun") { throw CloudError("DryRunOperation", "Request validation has been passed with DryRun flag set.") }
         var ids: [JSONValue] = []
         let unique = try c.params.bool("UniqueSuffix")
         for n in 0..<amount {
@@ -212,10 +212,10 @@ extension Engine {
         var inst = try instance(try c.params.required("InstanceId"), c.params["RegionId"])
         switch inst.status {
         case "Stopped": break
-        case "Pending": throw APIError.incorrectStatus("IncorrectInstanceStatus.Initializing", "The specified instance is initializing.")
-        default: throw APIError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
+        case "Pending": throw CloudError.incorrectStatus("IncorrectInstanceStatus.Initializing", "The specified instance is initializing.")
+        default: throw CloudError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
         }
-        if try c.params.bool("DryRun") { throw APIError("DryRunOperation", "Request validation has been passed with DryRun flag set.") }
+        if try c.params.bool("DryRun") { throw CloudError("DryRunOperation", "Request validation has been passed with DryRun flag set.") }
         inst.status = "Starting"
         inst.next = Transition(to: "Running", at: now + config.profile.instanceStart)
         state.instances[inst.id] = inst
@@ -228,11 +228,11 @@ extension Engine {
         let forceStop = try c.params.bool("ForceStop")
         guard inst.status == "Running" || (inst.status == "Starting" && forceStop) else {
             if inst.status == "Stopped" || inst.status == "Stopping" {
-                throw APIError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
+                throw CloudError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
             }
-            throw APIError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
+            throw CloudError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
         }
-        if try c.params.bool("DryRun") { throw APIError("DryRunOperation", "Request validation has been passed with DryRun flag set.") }
+        if try c.params.bool("DryRun") { throw CloudError("DryRunOperation", "Request validation has been passed with DryRun flag set.") }
         beginStop(&inst)
         state.instances[inst.id] = inst
         return [:]
@@ -247,7 +247,7 @@ extension Engine {
 
     func rebootInstance(_ c: ActionContext) throws -> JSONValue {
         var inst = try instance(try c.params.required("InstanceId"), c.params["RegionId"])
-        guard inst.status == "Running" else { throw APIError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.") }
+        guard inst.status == "Running" else { throw CloudError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.") }
         inst.status = "Starting"
         inst.next = Transition(to: "Running", at: now + config.profile.instanceStop + config.profile.instanceStart)
         state.instances[inst.id] = inst
@@ -266,7 +266,7 @@ extension Engine {
     func deleteInstances(_ c: ActionContext) throws -> JSONValue {
         let r = try region(c)
         let ids = c.params.list("InstanceId")
-        guard !ids.isEmpty else { throw APIError.missing("InstanceId.N") }
+        guard !ids.isEmpty else { throw CloudError.missing("InstanceId.N") }
         let found = try ids.map { try instance($0, r) }
         let force = try c.params.bool("Force")
         for inst in found { try checkDeletable(inst, force: force) }
@@ -275,9 +275,9 @@ extension Engine {
     }
 
     func checkDeletable(_ inst: Instance, force: Bool) throws {
-        if inst.status == "Pending" { throw APIError.incorrectStatus("IncorrectInstanceStatus.Initializing", "The specified instance is initializing.") }
+        if inst.status == "Pending" { throw CloudError.incorrectStatus("IncorrectInstanceStatus.Initializing", "The specified instance is initializing.") }
         if inst.status != "Stopped" && !force {
-            throw APIError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
+            throw CloudError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
         }
     }
 
@@ -370,7 +370,7 @@ extension Engine {
         let p = c.params
         var items = state.instances.values.filter { $0.region == r }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
         if let ids = try p.jsonArray("InstanceIds") {
-            guard ids.count <= 100 else { throw APIError.invalid("InstanceIds", "At most 100 IDs.") }
+            guard ids.count <= 100 else { throw CloudError.invalid("InstanceIds", "At most 100 IDs.") }
             items = items.filter { ids.contains($0.id) }
         }
         if let v = p["VpcId"] { items = items.filter { $0.vpcId == v } }
@@ -415,25 +415,25 @@ extension Engine {
     func modifyInstanceAttribute(_ c: ActionContext) throws -> JSONValue {
         var inst = try instance(try c.params.required("InstanceId"), c.params["RegionId"])
         if let n = c.params["InstanceName"] {
-            guard (2...128).contains(n.count) else { throw APIError("InvalidInstanceName.Malformed", "The specified parameter \"InstanceName\" is not valid.") }
+            guard (2...128).contains(n.count) else { throw CloudError("InvalidInstanceName.Malformed", "The specified parameter \"InstanceName\" is not valid.") }
             inst.name = n
         }
         if let d = c.params["Description"] { inst.description = d }
         if let h = c.params["HostName"] { inst.hostName = h }
         if let ud = c.params["UserData"] {
-            guard inst.status == "Stopped" else { throw APIError.incorrectStatus("IncorrectInstanceStatus", "The instance must be stopped to change UserData.") }
-            guard Data(base64Encoded: ud) != nil else { throw APIError("InvalidUserData.Base64FormatInvalid", "The specified UserData is not Base64-encoded.") }
+            guard inst.status == "Stopped" else { throw CloudError.incorrectStatus("IncorrectInstanceStatus", "The instance must be stopped to change UserData.") }
+            guard Data(base64Encoded: ud) != nil else { throw CloudError("InvalidUserData.Base64FormatInvalid", "The specified UserData is not Base64-encoded.") }
             inst.userData = ud
         }
         let groups = c.params.list("SecurityGroupIds")
         if !groups.isEmpty {
             for g in groups where try securityGroup(g, inst.region).vpcId != inst.vpcId {
-                throw APIError("InvalidSecurityGroupId.VPCMismatch", "The specified security group and the instance are not in the same VPC.")
+                throw CloudError("InvalidSecurityGroupId.VPCMismatch", "The specified security group and the instance are not in the same VPC.")
             }
             inst.securityGroupIds = groups
         }
         if let pw = c.params["Password"] {
-            guard Engine.validPassword(pw) else { throw APIError("InvalidPassword.Malformed", "The specified parameter \"Password\" is not valid.") }
+            guard Engine.validPassword(pw) else { throw CloudError("InvalidPassword.Malformed", "The specified parameter \"Password\" is not valid.") }
             // As on the real cloud, a new password takes effect at the next start.
             passwords[inst.id] = pw
         }
@@ -444,13 +444,13 @@ extension Engine {
     func allocatePublicIp(_ c: ActionContext) throws -> JSONValue {
         var inst = try instance(try c.params.required("InstanceId"), c.params["RegionId"])
         guard inst.status == "Running" || inst.status == "Stopped" else {
-            throw APIError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
+            throw CloudError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
         }
         guard inst.publicIp == nil, inst.eipAllocationId == nil else {
-            throw APIError("InvalidOperation.AllocatedAlready", "The instance already has a public IP address.", status: 403)
+            throw CloudError("InvalidOperation.AllocatedAlready", "The instance already has a public IP address.", status: 403)
         }
         guard inst.internetMaxBandwidthOut > 0 else {
-            throw APIError("InvalidInternetMaxBandwidthOut.ValueNotSupported", "The instance has no outbound public bandwidth (InternetMaxBandwidthOut is 0).")
+            throw CloudError("InvalidInternetMaxBandwidthOut.ValueNotSupported", "The instance has no outbound public bandwidth (InternetMaxBandwidthOut is 0).")
         }
         let ip = allocateAddress(owner: inst.id)
         inst.publicIp = ip

@@ -11,11 +11,11 @@ extension Engine {
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { throw APIError("InternalError", "ssh-keygen could not run: \(error)", status: 500) }
+        do { try p.run() } catch { throw CloudError("InternalError", "ssh-keygen could not run: \(error)", status: 500) }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         try? out.fileHandleForReading.close()
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw APIError("InternalError", "ssh-keygen failed.", status: 500) }
+        guard p.terminationStatus == 0 else { throw CloudError("InternalError", "ssh-keygen failed.", status: 500) }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -48,9 +48,9 @@ extension Engine {
     func createKeyPair(_ c: ActionContext) throws -> JSONValue {
         let r = try region(c)
         let name = try c.params.required("KeyPairName")
-        guard Engine.validKeyPairName(name) else { throw APIError.invalid("KeyPairName", code: "InvalidKeyPairName.Malformed") }
+        guard Engine.validKeyPairName(name) else { throw CloudError.invalid("KeyPairName", code: "InvalidKeyPairName.Malformed") }
         guard state.keyPairs[keyPairKey(r, name)] == nil else {
-            throw APIError("KeyPair.AlreadyExist", "The key pair already exists.", status: 400)
+            throw CloudError("KeyPair.AlreadyExist", "The key pair already exists.", status: 400)
         }
         let tags = try c.params.tags()
         let dir = try Engine.scratchDirectory()
@@ -71,12 +71,12 @@ extension Engine {
         let r = try region(c)
         let name = try c.params.required("KeyPairName")
         let body = try c.params.required("PublicKeyBody").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard Engine.validKeyPairName(name) else { throw APIError.invalid("KeyPairName", code: "InvalidKeyPairName.Malformed") }
+        guard Engine.validKeyPairName(name) else { throw CloudError.invalid("KeyPairName", code: "InvalidKeyPairName.Malformed") }
         guard state.keyPairs[keyPairKey(r, name)] == nil else {
-            throw APIError("KeyPair.AlreadyExist", "The key pair already exists.", status: 400)
+            throw CloudError("KeyPair.AlreadyExist", "The key pair already exists.", status: 400)
         }
         guard !body.contains("\n"), let fp = Engine.fingerprint(publicKey: body) else {
-            throw APIError("InvalidKeyPair.FormatError", "The specified public key is not valid.", status: 400)
+            throw CloudError("InvalidKeyPair.FormatError", "The specified public key is not valid.", status: 400)
         }
         let kp = KeyPair(name: name, id: newId("kp", region: r), region: r, fingerprint: fp, publicKey: body, created: now, tags: try c.params.tags(),
                          resourceGroupId: c.params["ResourceGroupId"] ?? "")
@@ -87,10 +87,10 @@ extension Engine {
     func attachKeyPair(_ c: ActionContext, attach: Bool) throws -> JSONValue {
         let r = try region(c)
         let name = try c.params.required("KeyPairName")
-        guard let ids = try c.params.jsonArray("InstanceIds"), !ids.isEmpty else { throw APIError.missing("InstanceIds") }
-        guard ids.count <= 50 else { throw APIError.invalid("InstanceIds", "At most 50 instances.") }
+        guard let ids = try c.params.jsonArray("InstanceIds"), !ids.isEmpty else { throw CloudError.missing("InstanceIds") }
+        guard ids.count <= 50 else { throw CloudError.invalid("InstanceIds", "At most 50 instances.") }
         guard let kp = state.keyPairs[keyPairKey(r, name)] else {
-            throw APIError("InvalidKeyPairName.NotFound", "The specified KeyPairName does not exist in our records.", status: 404)
+            throw CloudError("InvalidKeyPairName.NotFound", "The specified KeyPairName does not exist in our records.", status: 404)
         }
         var results: [JSONValue] = []
         var failed = 0
@@ -121,8 +121,8 @@ extension Engine {
 
     func deleteKeyPairs(_ c: ActionContext) throws -> JSONValue {
         let r = try region(c)
-        guard let names = try c.params.jsonArray("KeyPairNames"), !names.isEmpty else { throw APIError.missing("KeyPairNames") }
-        guard names.count <= 100 else { throw APIError.invalid("KeyPairNames", "At most 100 key pairs.") }
+        guard let names = try c.params.jsonArray("KeyPairNames"), !names.isEmpty else { throw CloudError.missing("KeyPairNames") }
+        guard names.count <= 100 else { throw CloudError.invalid("KeyPairNames", "At most 100 key pairs.") }
         for name in names where !name.isEmpty {
             // Deleting a key pair leaves the instances' authorized key in place, as on the real cloud.
             state.keyPairs[keyPairKey(r, name)] = nil

@@ -33,7 +33,7 @@ extension Engine {
     // MARK: VPC
 
     func vpc(_ id: String, _ r: String?) throws -> Vpc {
-        guard let v = state.vpcs[id], r == nil || v.region == r else { throw APIError.notFound("InvalidVpcId.NotFound", "VpcId", id) }
+        guard let v = state.vpcs[id], r == nil || v.region == r else { throw CloudError.notFound("InvalidVpcId.NotFound", "VpcId", id) }
         return v
     }
 
@@ -41,9 +41,9 @@ extension Engine {
         let r = try region(c)
         let cidrText = c.params["CidrBlock"] ?? "172.16.0.0/12"
         guard let cidr = CIDR(cidrText), cidr.isPrivate, (8...28).contains(cidr.bits) else {
-            throw APIError("InvalidCidrBlock.Malformed", "Specified CIDR block is not valid.")
+            throw CloudError("InvalidCidrBlock.Malformed", "Specified CIDR block is not valid.")
         }
-        if let name = c.params["VpcName"], !Engine.validName(name) { throw APIError.invalid("VpcName", code: "InvalidVpcName.Malformed") }
+        if let name = c.params["VpcName"], !Engine.validName(name) { throw CloudError.invalid("VpcName", code: "InvalidVpcName.Malformed") }
         let id = newId("vpc", region: r)
         let v = Vpc(id: id, region: r, name: c.params["VpcName"] ?? "", description: c.params["Description"] ?? "", cidr: cidrText,
                     status: "Pending", next: Transition(to: "Available", at: now + config.profile.network),
@@ -99,15 +99,15 @@ extension Engine {
 
     func deleteVpc(_ c: ActionContext) throws -> JSONValue {
         let v = try vpc(try c.params.required("VpcId"), c.params["RegionId"])
-        guard v.status == "Available" else { throw APIError("IncorrectVpcStatus", "The current status of the VPC does not support this operation.") }
+        guard v.status == "Available" else { throw CloudError("IncorrectVpcStatus", "The current status of the VPC does not support this operation.") }
         if state.instances.values.contains(where: { $0.vpcId == v.id }) {
-            throw APIError.dependency("DependencyViolation.Instance", "Specified VPC still has instances, delete them first.")
+            throw CloudError.dependency("DependencyViolation.Instance", "Specified VPC still has instances, delete them first.")
         }
         if state.vswitches.values.contains(where: { $0.vpcId == v.id }) {
-            throw APIError.dependency("DependencyViolation.VSwitch", "Specified VPC has VSwitches, delete them first.")
+            throw CloudError.dependency("DependencyViolation.VSwitch", "Specified VPC has VSwitches, delete them first.")
         }
         if state.securityGroups.values.contains(where: { $0.vpcId == v.id }) {
-            throw APIError.dependency("DependencyViolation.SecurityGroup", "Specified VPC has security groups, delete them first.")
+            throw CloudError.dependency("DependencyViolation.SecurityGroup", "Specified VPC has security groups, delete them first.")
         }
         state.vpcs[v.id] = nil
         return [:]
@@ -116,7 +116,7 @@ extension Engine {
     // MARK: VSwitch
 
     func vswitch(_ id: String, _ r: String?) throws -> VSwitch {
-        guard let v = state.vswitches[id], r == nil || v.region == r else { throw APIError.notFound("InvalidVSwitchId.NotFound", "VSwitchId", id) }
+        guard let v = state.vswitches[id], r == nil || v.region == r else { throw CloudError.notFound("InvalidVSwitchId.NotFound", "VSwitchId", id) }
         return v
     }
 
@@ -126,16 +126,16 @@ extension Engine {
         let zone = try c.params.required("ZoneId")
         let cidrText = try c.params.required("CidrBlock")
         let v = try vpc(vpcId, r)
-        guard Catalog.region(r)!.zones.contains(zone) else { throw APIError.notFound("InvalidZoneId.NotFound", "ZoneId", zone) }
-        guard v.status == "Available" else { throw APIError("IncorrectVpcStatus", "The current status of the VPC does not support this operation.") }
-        guard let cidr = CIDR(cidrText), (16...29).contains(cidr.bits) else { throw APIError("InvalidCidrBlock.Malformed", "Specified CIDR block is not valid.") }
+        guard Catalog.region(r)!.zones.contains(zone) else { throw CloudError.notFound("InvalidZoneId.NotFound", "ZoneId", zone) }
+        guard v.status == "Available" else { throw CloudError("IncorrectVpcStatus", "The current status of the VPC does not support this operation.") }
+        guard let cidr = CIDR(cidrText), (16...29).contains(cidr.bits) else { throw CloudError("InvalidCidrBlock.Malformed", "Specified CIDR block is not valid.") }
         guard CIDR(v.cidr)!.contains(cidr) else {
-            throw APIError("InvalidCidrBlock.Malformed", "Specified VSwitch CIDR block is not within the VPC's CIDR block.")
+            throw CloudError("InvalidCidrBlock.Malformed", "Specified VSwitch CIDR block is not within the VPC's CIDR block.")
         }
         for other in state.vswitches.values where other.vpcId == vpcId {
-            if let o = CIDR(other.cidr), o.overlaps(cidr) { throw APIError("InvalidCidrBlock.Overlapped", "Specified CIDR block overlapped with other VSwitch.") }
+            if let o = CIDR(other.cidr), o.overlaps(cidr) { throw CloudError("InvalidCidrBlock.Overlapped", "Specified CIDR block overlapped with other VSwitch.") }
         }
-        if let name = c.params["VSwitchName"], !Engine.validName(name) { throw APIError.invalid("VSwitchName", code: "InvalidVSwitchName.Malformed") }
+        if let name = c.params["VSwitchName"], !Engine.validName(name) { throw CloudError.invalid("VSwitchName", code: "InvalidVSwitchName.Malformed") }
         let id = newId("vsw", region: r)
         state.vswitches[id] = VSwitch(id: id, region: r, vpcId: vpcId, zoneId: zone, cidr: cidrText, name: c.params["VSwitchName"] ?? "",
                                       description: c.params["Description"] ?? "", status: "Pending",
@@ -176,9 +176,9 @@ extension Engine {
 
     func deleteVSwitch(_ c: ActionContext) throws -> JSONValue {
         let v = try vswitch(try c.params.required("VSwitchId"), c.params["RegionId"])
-        guard v.status == "Available" else { throw APIError("IncorrectVSwitchStatus", "The current status of the VSwitch does not support this operation.") }
+        guard v.status == "Available" else { throw CloudError("IncorrectVSwitchStatus", "The current status of the VSwitch does not support this operation.") }
         if state.instances.values.contains(where: { $0.vswitchId == v.id }) {
-            throw APIError.dependency("DependencyViolation", "Specified object has dependent resources (instances in the VSwitch).")
+            throw CloudError.dependency("DependencyViolation", "Specified object has dependent resources (instances in the VSwitch).")
         }
         state.vswitches[v.id] = nil
         return [:]
@@ -187,7 +187,7 @@ extension Engine {
     // MARK: security groups
 
     func securityGroup(_ id: String, _ r: String?) throws -> SecurityGroup {
-        guard let g = state.securityGroups[id], r == nil || g.region == r else { throw APIError.notFound("InvalidSecurityGroupId.NotFound", "SecurityGroupId", id) }
+        guard let g = state.securityGroups[id], r == nil || g.region == r else { throw CloudError.notFound("InvalidSecurityGroupId.NotFound", "SecurityGroupId", id) }
         return g
     }
 
@@ -196,9 +196,9 @@ extension Engine {
         var vpcId = ""
         if let v = c.params["VpcId"] { vpcId = try vpc(v, r).id }
         let type = c.params["SecurityGroupType"] ?? "normal"
-        guard ["normal", "enterprise"].contains(type) else { throw APIError.invalid("SecurityGroupType") }
+        guard ["normal", "enterprise"].contains(type) else { throw CloudError.invalid("SecurityGroupType") }
         if let name = c.params["SecurityGroupName"], !Engine.validName(name) || name.count < 2 {
-            throw APIError.invalid("SecurityGroupName", code: "InvalidSecurityGroupName.Malformed")
+            throw CloudError.invalid("SecurityGroupName", code: "InvalidSecurityGroupName.Malformed")
         }
         let id = newId("sg", region: r)
         state.securityGroups[id] = SecurityGroup(id: id, region: r, vpcId: vpcId, name: c.params["SecurityGroupName"] ?? "",
@@ -252,7 +252,7 @@ extension Engine {
     func deleteSecurityGroup(_ c: ActionContext) throws -> JSONValue {
         let g = try securityGroup(try c.params.required("SecurityGroupId"), c.params["RegionId"])
         if state.instances.values.contains(where: { $0.securityGroupIds.contains(g.id) }) {
-            throw APIError.dependency("DependencyViolation", "There is still instance(s) in the specified security group.")
+            throw CloudError.dependency("DependencyViolation", "There is still instance(s) in the specified security group.")
         }
         state.securityGroups[g.id] = nil
         return [:]
@@ -270,34 +270,34 @@ extension Engine {
             }
             entries = [top]
         }
-        guard entries.count <= 100 else { throw APIError.invalid("Permissions", "At most 100 rules per call.") }
+        guard entries.count <= 100 else { throw CloudError.invalid("Permissions", "At most 100 rules per call.") }
         for e in entries {
-            guard let protoRaw = e["IpProtocol"], !protoRaw.isEmpty else { throw APIError.missing("IpProtocol") }
+            guard let protoRaw = e["IpProtocol"], !protoRaw.isEmpty else { throw CloudError.missing("IpProtocol") }
             let proto = protoRaw.lowercased()
             guard ["tcp", "udp", "icmp", "gre", "all", "icmpv6"].contains(proto) else {
-                throw APIError("InvalidIpProtocol.Malformed", "The specified parameter \"IpProtocol\" is not valid.")
+                throw CloudError("InvalidIpProtocol.Malformed", "The specified parameter \"IpProtocol\" is not valid.")
             }
-            guard let range = e["PortRange"], !range.isEmpty else { throw APIError.missing("PortRange") }
+            guard let range = e["PortRange"], !range.isEmpty else { throw CloudError.missing("PortRange") }
             let ends = range.split(separator: "/", omittingEmptySubsequences: false).map { Int($0) }
             guard ends.count == 2, let lo = ends[0], let hi = ends[1] else {
-                throw APIError("InvalidPortRange.Malformed", "The specified parameter \"PortRange\" is not valid.")
+                throw CloudError("InvalidPortRange.Malformed", "The specified parameter \"PortRange\" is not valid.")
             }
             if ["tcp", "udp"].contains(proto) {
                 guard (1...65535).contains(lo), (lo...65535).contains(hi) else {
-                    throw APIError("InvalidPortRange.Malformed", "The specified parameter \"PortRange\" is not valid.")
+                    throw CloudError("InvalidPortRange.Malformed", "The specified parameter \"PortRange\" is not valid.")
                 }
             } else if lo != -1 || hi != -1 {
-                throw APIError("InvalidPortRange.Malformed", "The specified parameter \"PortRange\" must be -1/-1 for \(proto).")
+                throw CloudError("InvalidPortRange.Malformed", "The specified parameter \"PortRange\" must be -1/-1 for \(proto).")
             }
             let cidrKey = direction == "ingress" ? "SourceCidrIp" : "DestCidrIp"
             let cidr = e[cidrKey] ?? ""
             if !cidr.isEmpty, CIDR(cidr) == nil, CIDR(cidr + "/32") == nil {
-                throw APIError("InvalidIpAddress.Malformed", "The specified parameter \"\(cidrKey)\" is not valid.")
+                throw CloudError("InvalidIpAddress.Malformed", "The specified parameter \"\(cidrKey)\" is not valid.")
             }
             let policy = (e["Policy"] ?? "accept").lowercased()
-            guard ["accept", "drop"].contains(policy) else { throw APIError.invalid("Policy") }
+            guard ["accept", "drop"].contains(policy) else { throw CloudError.invalid("Policy") }
             let priority = e["Priority"] ?? "1"
-            guard let pr = Int(priority), (1...100).contains(pr) else { throw APIError.invalid("Priority") }
+            guard let pr = Int(priority), (1...100).contains(pr) else { throw CloudError.invalid("Priority") }
             let rule = SecurityRule(direction: direction, ipProtocol: proto.uppercased() == "ALL" ? "ALL" : proto.uppercased(), portRange: range,
                                     sourceCidrIp: direction == "ingress" ? cidr : "", destCidrIp: direction == "egress" ? cidr : "",
                                     policy: policy == "accept" ? "Accept" : "Drop", priority: priority, nicType: e["NicType"] ?? "internet",
@@ -309,7 +309,7 @@ extension Engine {
             if revoke {
                 g.rules.removeAll(where: same)
             } else if !g.rules.contains(where: same) {
-                guard g.rules.count < 200 else { throw APIError("QuotaExceed.AuthorizationRule", "The maximum number of rules in a security group is exceeded.") }
+                guard g.rules.count < 200 else { throw CloudError("QuotaExceed.AuthorizationRule", "The maximum number of rules in a security group is exceeded.") }
                 g.rules.append(rule)
             }
         }

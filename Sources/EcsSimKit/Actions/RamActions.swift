@@ -11,15 +11,15 @@ extension Engine {
              "Description": js(r.description), "AssumeRolePolicyDocument": js(r.assumeRolePolicy), "CreateDate": js(SimTime.iso(r.created)),
              "MaxSessionDuration": 3600]
         }
-        func notFound() -> APIError { APIError("EntityNotExist.Role", "The role does not exist: \(name).", status: 404) }
+        func notFound() -> CloudError { CloudError("EntityNotExist.Role", "The role does not exist: \(name).", status: 404) }
         switch action {
         case "GetRole":
             guard let r = roles[name] else { throw notFound() }
             return ["Role": roleJSON(r)]
         case "CreateRole":
-            guard roles[name] == nil else { throw APIError("EntityAlreadyExists.Role", "The role already exists: \(name).", status: 409) }
+            guard roles[name] == nil else { throw CloudError("EntityAlreadyExists.Role", "The role already exists: \(name).", status: 409) }
             let doc = try c.params.required("AssumeRolePolicyDocument")
-            guard (try? JSONParser.parse(doc))?.objectValue != nil else { throw APIError("MalformedPolicyDocument", "The policy document is not valid JSON.") }
+            guard (try? JSONParser.parse(doc))?.objectValue != nil else { throw CloudError("MalformedPolicyDocument", "The policy document is not valid JSON.") }
             let r = RamRole(name: name, assumeRolePolicy: doc, description: c.params["Description"] ?? "", policies: [], created: now)
             roles[name] = r
             return ["Role": roleJSON(r)]
@@ -30,7 +30,7 @@ extension Engine {
             return ["Role": roleJSON(r)]
         case "DeleteRole":
             guard let r = roles[name] else { throw notFound() }
-            guard r.policies.isEmpty else { throw APIError("DeleteConflict.Role.Policy", "The role still has policies attached.", status: 409) }
+            guard r.policies.isEmpty else { throw CloudError("DeleteConflict.Role.Policy", "The role still has policies attached.", status: 409) }
             roles[name] = nil
             return [:]
         case "AttachPolicyToRole", "DetachPolicyFromRole":
@@ -38,10 +38,10 @@ extension Engine {
             let policy = try c.params.required("PolicyName")
             _ = try c.params.required("PolicyType")
             if action == "AttachPolicyToRole" {
-                guard !r.policies.contains(policy) else { throw APIError("EntityAlreadyExists.Role.Policy", "The policy is already attached.", status: 409) }
+                guard !r.policies.contains(policy) else { throw CloudError("EntityAlreadyExists.Role.Policy", "The policy is already attached.", status: 409) }
                 r.policies.append(policy)
             } else {
-                guard r.policies.contains(policy) else { throw APIError("EntityNotExist.Role.Policy", "The policy is not attached.", status: 404) }
+                guard r.policies.contains(policy) else { throw CloudError("EntityNotExist.Role.Policy", "The policy is not attached.", status: 404) }
                 r.policies.removeAll { $0 == policy }
             }
             roles[name] = r

@@ -36,9 +36,9 @@ extension Engine {
     func deleteDisk(_ c: ActionContext) throws -> JSONValue {
         let id = try c.params.required("DiskId")
         guard let d = state.disks[id], c.params["RegionId"] == nil || d.region == c.params["RegionId"] else {
-            throw APIError.notFound("InvalidDiskId.NotFound", "DiskId", id)
+            throw CloudError.notFound("InvalidDiskId.NotFound", "DiskId", id)
         }
-        guard d.status == "Available" else { throw APIError.incorrectStatus("IncorrectDiskStatus", "The current disk status does not support this operation.") }
+        guard d.status == "Available" else { throw CloudError.incorrectStatus("IncorrectDiskStatus", "The current disk status does not support this operation.") }
         state.disks[id] = nil
         let host = self.host
         hostWork(id, { try host.deleteDisk(id: id) })
@@ -69,14 +69,14 @@ extension Engine {
     func createSnapshot(_ c: ActionContext) throws -> JSONValue {
         let id = try c.params.required("DiskId")
         guard let d = state.disks[id], c.params["RegionId"] == nil || d.region == c.params["RegionId"] else {
-            throw APIError.notFound("InvalidDiskId.NotFound", "DiskId", id)
+            throw CloudError.notFound("InvalidDiskId.NotFound", "DiskId", id)
         }
-        guard d.status != "Creating" else { throw APIError.incorrectStatus("IncorrectDiskStatus", "The current disk status does not support this operation.") }
+        guard d.status != "Creating" else { throw CloudError.incorrectStatus("IncorrectDiskStatus", "The current disk status does not support this operation.") }
         if let iid = d.instanceId, let inst = state.instances[iid], !["Running", "Stopped"].contains(inst.status) {
-            throw APIError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
+            throw CloudError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
         }
         if let n = c.params["SnapshotName"], n.hasPrefix("auto") || !(2...128).contains(n.count) {
-            throw APIError("InvalidSnapshotName.Malformed", "The specified parameter \"SnapshotName\" is not valid.")
+            throw CloudError("InvalidSnapshotName.Malformed", "The specified parameter \"SnapshotName\" is not valid.")
         }
         let sid = beginSnapshot(of: d, name: c.params["SnapshotName"] ?? "", description: c.params["Description"] ?? "", tags: try c.params.tags())
         return ["SnapshotId": js(sid)]
@@ -130,13 +130,13 @@ extension Engine {
     func deleteSnapshot(_ c: ActionContext) throws -> JSONValue {
         let id = try c.params.required("SnapshotId")
         guard let s = state.snapshots[id], c.params["RegionId"] == nil || s.region == c.params["RegionId"] else {
-            throw APIError.notFound("InvalidSnapshotId.NotFound", "SnapshotId", id)
+            throw CloudError.notFound("InvalidSnapshotId.NotFound", "SnapshotId", id)
         }
         if state.images.values.contains(where: { $0.mappings.contains { $0.snapshotId == id } }) {
-            throw APIError("SnapshotCreatedImage", "The snapshot has been used to create a custom image and cannot be deleted.", status: 403)
+            throw CloudError("SnapshotCreatedImage", "The snapshot has been used to create a custom image and cannot be deleted.", status: 403)
         }
         if !(try c.params.bool("Force")), state.disks.values.contains(where: { $0.sourceSnapshotId == id }) {
-            throw APIError("SnapshotCreatedDisk", "The snapshot has been used to create disks; use Force to delete it.", status: 403)
+            throw CloudError("SnapshotCreatedDisk", "The snapshot has been used to create disks; use Force to delete it.", status: 403)
         }
         state.snapshots[id] = nil
         let host = self.host
@@ -153,10 +153,10 @@ extension Engine {
 
     func checkImageName(_ name: String, region: String) throws {
         guard Engine.validImageName(name) else {
-            throw APIError("InvalidImageName.Malformed", "The specified parameter \"ImageName\" is not valid.")
+            throw CloudError("InvalidImageName.Malformed", "The specified parameter \"ImageName\" is not valid.")
         }
         if state.images.values.contains(where: { $0.region == region && $0.name == name && $0.ownerAlias == "self" }) {
-            throw APIError("InvalidImageName.Duplicated", "The specified Image name has already been used.")
+            throw CloudError("InvalidImageName.Duplicated", "The specified Image name has already been used.")
         }
     }
 
@@ -180,9 +180,9 @@ extension Engine {
             let inst = try instance(iid, r)
             // The real API images Running and Stopped instances alike.
             guard inst.status == "Running" || inst.status == "Stopped" else {
-                throw APIError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
+                throw CloudError.incorrectStatus("IncorrectInstanceStatus", "The current status of the resource does not support this operation.")
             }
-            guard !isBusy(iid) else { throw APIError.incorrectStatus("IncorrectInstanceStatus", "The instance is busy.") }
+            guard !isBusy(iid) else { throw CloudError.incorrectStatus("IncorrectInstanceStatus", "The instance is busy.") }
             facts = imageFacts(inst.imageId, region: r)
             sourceInstance = iid
             let tags = try p.tags()
@@ -195,18 +195,18 @@ extension Engine {
         } else {
             var entries = p.structList("DiskDeviceMapping")
             if let sid = p["SnapshotId"] { entries.insert(["SnapshotId": sid, "DiskType": "system"], at: 0) }
-            guard !entries.isEmpty else { throw APIError.missing("InstanceId") }
+            guard !entries.isEmpty else { throw CloudError.missing("InstanceId") }
             var firstImage: String?
             for (n, e) in entries.enumerated() {
-                guard let sid = e["SnapshotId"] else { throw APIError.missing("DiskDeviceMapping.\(n + 1).SnapshotId") }
-                guard let s = state.snapshots[sid], s.region == r else { throw APIError.notFound("InvalidSnapshotId.NotFound", "SnapshotId", sid) }
-                guard s.status == "accomplished" else { throw APIError("IncorrectSnapshotStatus", "The snapshot is not accomplished yet.", status: 403) }
+                guard let sid = e["SnapshotId"] else { throw CloudError.missing("DiskDeviceMapping.\(n + 1).SnapshotId") }
+                guard let s = state.snapshots[sid], s.region == r else { throw CloudError.notFound("InvalidSnapshotId.NotFound", "SnapshotId", sid) }
+                guard s.status == "accomplished" else { throw CloudError("IncorrectSnapshotStatus", "The snapshot is not accomplished yet.", status: 403) }
                 let type = e["DiskType"] ?? (n == 0 ? "system" : "data")
                 let size = Int(e["Size"] ?? "") ?? s.diskSize
                 if type == "system" && firstImage == nil { firstImage = s.sourceImageId ?? "" }
                 mappings.append(DiskMapping(snapshotId: sid, size: size, device: e["Device"] ?? (n == 0 ? "/dev/xvda" : "/dev/xvd" + String(UnicodeScalar(UInt8(97 + n)))), type: type))
             }
-            guard mappings.first(where: { $0.type == "system" }) != nil else { throw APIError.invalid("DiskDeviceMapping.N.DiskType", "One disk must be the system disk.") }
+            guard mappings.first(where: { $0.type == "system" }) != nil else { throw CloudError.invalid("DiskDeviceMapping.N.DiskType", "One disk must be the system disk.") }
             facts = imageFacts(firstImage, region: r)
         }
         let id = newId("m", region: r)
@@ -282,7 +282,7 @@ extension Engine {
         if let n = p["ImageName"] { items = items.filter { $0.name == n } }
         if let f = p["ImageFamily"] { items = items.filter { $0.family == f } }
         if let o = p["ImageOwnerAlias"] {
-            guard ["system", "self", "others", "marketplace"].contains(o) else { throw APIError.invalid("ImageOwnerAlias") }
+            guard ["system", "self", "others", "marketplace"].contains(o) else { throw CloudError.invalid("ImageOwnerAlias") }
             items = items.filter { $0.ownerAlias == o }
         }
         let statuses = p.commaList("Status") ?? ["Available"]
@@ -323,9 +323,9 @@ extension Engine {
     func ownImage(_ id: String, _ r: String) throws -> Image {
         if let img = state.images[id], img.region == r, img.ownerAlias == "self" { return img }
         if Catalog.images(region: r).contains(where: { $0.id == id }) {
-            throw APIError("InvalidImageId.NotBelongToUser", "The specified image does not belong to the caller.", status: 403)
+            throw CloudError("InvalidImageId.NotBelongToUser", "The specified image does not belong to the caller.", status: 403)
         }
-        throw APIError("InvalidImageId.NotFound", "The specified ImageId does not exist.", status: 404)
+        throw CloudError("InvalidImageId.NotFound", "The specified ImageId does not exist.", status: 404)
     }
 
     func deleteImage(_ c: ActionContext) throws -> JSONValue {
@@ -333,10 +333,10 @@ extension Engine {
         let img = try ownImage(try c.params.required("ImageId"), r)
         let force = try c.params.bool("Force")
         if !force, state.instances.values.contains(where: { $0.imageId == img.id }) {
-            throw APIError("InvalidImageId.ImageUsedByInstance", "The specified image is in use by instances; use Force to delete it.", status: 403)
+            throw CloudError("InvalidImageId.ImageUsedByInstance", "The specified image is in use by instances; use Force to delete it.", status: 403)
         }
         if !force, !img.sharedAccounts.isEmpty {
-            throw APIError("InvalidImage.IsShared", "The image is shared with other accounts; unshare it or use Force.", status: 403)
+            throw CloudError("InvalidImage.IsShared", "The image is shared with other accounts; unshare it or use Force.", status: 403)
         }
         state.images[img.id] = nil
         // Its snapshots remain, as on the real cloud (Usage becomes none).
@@ -346,9 +346,9 @@ extension Engine {
     func copyImage(_ c: ActionContext) throws -> JSONValue {
         let r = try region(c)
         let src = try ownImage(try c.params.required("ImageId"), r)
-        guard src.status == "Available" else { throw APIError.incorrectStatus("IncorrectImageStatus", "The image is not available yet.") }
+        guard src.status == "Available" else { throw CloudError.incorrectStatus("IncorrectImageStatus", "The image is not available yet.") }
         let dest = c.params["DestinationRegionId"] ?? r
-        guard Catalog.region(dest) != nil else { throw APIError("InvalidRegionId.NotFound", "The specified DestinationRegionId does not exist.", status: 404) }
+        guard Catalog.region(dest) != nil else { throw CloudError("InvalidRegionId.NotFound", "The specified DestinationRegionId does not exist.", status: 404) }
         let name = c.params["DestinationImageName"] ?? src.name
         try checkImageName(name, region: dest)
         let id = newId("m", region: dest)
@@ -394,7 +394,7 @@ extension Engine {
         let r = try region(c)
         let img = try ownImage(try c.params.required("ImageId"), r)
         guard img.status == "Creating", img.isCopied else {
-            throw APIError.incorrectStatus("IncorrectImageStatus", "The image is not being copied.")
+            throw CloudError.incorrectStatus("IncorrectImageStatus", "The image is not being copied.")
         }
         state.images[img.id] = nil
         let host = self.host
@@ -412,10 +412,10 @@ extension Engine {
     func importImage(_ c: ActionContext) throws -> JSONValue {
         let r = try region(c)
         let disks = c.params.structList("DiskDeviceMapping")
-        guard let first = disks.first else { throw APIError.missing("DiskDeviceMapping.1.OSSBucket") }
-        guard first["OSSBucket"] != nil else { throw APIError.missing("DiskDeviceMapping.1.OSSBucket") }
-        guard first["OSSObject"] != nil else { throw APIError.missing("DiskDeviceMapping.1.OSSObject") }
-        if let f = first["Format"], !["RAW", "VHD", "QCOW2", "VMDK"].contains(f.uppercased()) { throw APIError.invalid("DiskDeviceMapping.1.Format") }
+        guard let first = disks.first else { throw CloudError.missing("DiskDeviceMapping.1.OSSBucket") }
+        guard first["OSSBucket"] != nil else { throw CloudError.missing("DiskDeviceMapping.1.OSSBucket") }
+        guard first["OSSObject"] != nil else { throw CloudError.missing("DiskDeviceMapping.1.OSSObject") }
+        if let f = first["Format"], !["RAW", "VHD", "QCOW2", "VMDK"].contains(f.uppercased()) { throw CloudError.invalid("DiskDeviceMapping.1.Format") }
         let name = c.params["ImageName"] ?? ""
         if !name.isEmpty { try checkImageName(name, region: r) }
         let platform = c.params["Platform"] ?? "Others Linux"
@@ -464,11 +464,11 @@ extension Engine {
         let r = try region(c)
         var img = try ownImage(try c.params.required("ImageId"), r)
         let add = c.params.list("AddAccount"), remove = c.params.list("RemoveAccount")
-        guard add.count <= 10, remove.count <= 10 else { throw APIError.invalid("AddAccount.N", "At most 10 accounts per call.") }
+        guard add.count <= 10, remove.count <= 10 else { throw CloudError.invalid("AddAccount.N", "At most 10 accounts per call.") }
         for a in add + remove where a.isEmpty || !a.allSatisfy(\.isNumber) {
-            throw APIError("InvalidAccount.NotFound", "The specified account \"\(a)\" does not exist.", status: 404)
+            throw CloudError("InvalidAccount.NotFound", "The specified account \"\(a)\" does not exist.", status: 404)
         }
-        guard img.status != "CreateFailed" else { throw APIError.incorrectStatus("IncorrectImageStatus", "The image failed to be created.") }
+        guard img.status != "CreateFailed" else { throw CloudError.incorrectStatus("IncorrectImageStatus", "The image failed to be created.") }
         for a in add where !img.sharedAccounts.contains(a) { img.sharedAccounts.append(a) }
         img.sharedAccounts.removeAll { remove.contains($0) }
         if let pub = c.params["IsPublic"] { img.isPublic = pub == "true" }

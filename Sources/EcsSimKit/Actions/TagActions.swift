@@ -19,8 +19,8 @@ extension Engine {
 
     /// Reads or changes the tags of one resource; throws the kind's NotFound error.
     func withTags(kind: String, id: String, region: String, _ change: ((inout [Tag]) throws -> Void)?) throws -> [Tag] {
-        func missing() -> APIError {
-            APIError("InvalidResourceId.NotFound", "The specified ResourceIds are not found in our records.", status: 404)
+        func missing() -> CloudError {
+            CloudError("InvalidResourceId.NotFound", "The specified ResourceIds are not found in our records.", status: 404)
         }
         func apply<T>(_ dict: inout [String: T], _ key: String, _ reg: (T) -> String, _ tags: WritableKeyPath<T, [Tag]>) throws -> [Tag] {
             guard var v = dict[key], reg(v) == region else { throw missing() }
@@ -59,16 +59,16 @@ extension Engine {
     func addTags(_ c: ActionContext, remove: Bool) throws -> JSONValue {
         let r = try region(c)
         let typeText = try c.params.required("ResourceType")
-        guard let kind = Engine.resourceKind(typeText) else { throw APIError.invalid("ResourceType") }
+        guard let kind = Engine.resourceKind(typeText) else { throw CloudError.invalid("ResourceType") }
         let id = try c.params.required("ResourceId")
         let tags = try c.params.tags()
-        if !remove && tags.isEmpty { throw APIError.missing("Tag.1.Key") }
+        if !remove && tags.isEmpty { throw CloudError.missing("Tag.1.Key") }
         _ = try withTags(kind: kind, id: id, region: r) { current in
             if remove {
                 current.removeAll { t in tags.isEmpty || tags.contains { $0.key == t.key && ($0.value.isEmpty || $0.value == t.value) } }
             } else {
                 current.merge(tags)
-                guard current.count <= 20 else { throw APIError("InvalidTagCount", "A resource can have at most 20 tags.") }
+                guard current.count <= 20 else { throw CloudError("InvalidTagCount", "A resource can have at most 20 tags.") }
             }
         }
         return [:]
@@ -78,7 +78,7 @@ extension Engine {
         let r = try region(c)
         var resources = taggedResources(region: r)
         if let t = c.params["ResourceType"] {
-            guard let kind = Engine.resourceKind(t) else { throw APIError.invalid("ResourceType") }
+            guard let kind = Engine.resourceKind(t) else { throw CloudError.invalid("ResourceType") }
             resources = resources.filter { $0.kind == kind }
         }
         if let id = c.params["ResourceId"] { resources = resources.filter { $0.id == id } }
@@ -105,24 +105,24 @@ extension Engine {
 
     func tagResources(_ c: ActionContext, untag: Bool) throws -> JSONValue {
         let r = try region(c)
-        guard let kind = Engine.resourceKind(try c.params.required("ResourceType")) else { throw APIError.invalid("ResourceType") }
+        guard let kind = Engine.resourceKind(try c.params.required("ResourceType")) else { throw CloudError.invalid("ResourceType") }
         let ids = c.params.list("ResourceId")
-        guard !ids.isEmpty else { throw APIError.missing("ResourceId.1") }
-        guard ids.count <= 50 else { throw APIError.invalid("ResourceId.N", "At most 50 resources.") }
+        guard !ids.isEmpty else { throw CloudError.missing("ResourceId.1") }
+        guard ids.count <= 50 else { throw CloudError.invalid("ResourceId.N", "At most 50 resources.") }
         if untag {
             let keys = c.params.list("TagKey")
             let all = try c.params.bool("All")
-            guard all || !keys.isEmpty else { throw APIError.missing("TagKey.1") }
+            guard all || !keys.isEmpty else { throw CloudError.missing("TagKey.1") }
             for id in ids { _ = try withTags(kind: kind, id: id, region: r, nil) }
             for id in ids { _ = try withTags(kind: kind, id: id, region: r) { $0.removeAll { t in all || keys.contains(t.key) } } }
         } else {
             let tags = try c.params.tags()
-            guard !tags.isEmpty else { throw APIError.missing("Tag.1.Key") }
+            guard !tags.isEmpty else { throw CloudError.missing("Tag.1.Key") }
             for id in ids { _ = try withTags(kind: kind, id: id, region: r, nil) }
             for id in ids {
                 _ = try withTags(kind: kind, id: id, region: r) {
                     $0.merge(tags)
-                    guard $0.count <= 20 else { throw APIError("InvalidTagCount", "A resource can have at most 20 tags.") }
+                    guard $0.count <= 20 else { throw CloudError("InvalidTagCount", "A resource can have at most 20 tags.") }
                 }
             }
         }
@@ -131,10 +131,10 @@ extension Engine {
 
     func listTagResources(_ c: ActionContext) throws -> JSONValue {
         let r = try region(c)
-        guard let kind = Engine.resourceKind(try c.params.required("ResourceType")) else { throw APIError.invalid("ResourceType") }
+        guard let kind = Engine.resourceKind(try c.params.required("ResourceType")) else { throw CloudError.invalid("ResourceType") }
         let ids = c.params.list("ResourceId")
         let filterTags = try c.params.tags()
-        guard !ids.isEmpty || !filterTags.isEmpty else { throw APIError.missing("ResourceId.1") }
+        guard !ids.isEmpty || !filterTags.isEmpty else { throw CloudError.missing("ResourceId.1") }
         var rows: [(String, Tag)] = []
         for res in taggedResources(region: r) where res.kind == kind && (ids.isEmpty || ids.contains(res.id)) {
             if !filterTags.isEmpty && !res.tags.matches(filterTags) { continue }

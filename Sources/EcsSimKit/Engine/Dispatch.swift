@@ -43,11 +43,11 @@ extension Engine {
 
     func dispatch(_ call: RPCCall) throws -> JSONValue {
         guard Engine.serves(call.product, call.action) else {
-            throw APIError("InvalidAction.NotFound", "Specified api is not found, please check your url and method.", status: 404)
+            throw CloudError("InvalidAction.NotFound", "Specified api is not found, please check your url and method.", status: 404)
         }
         let c = ActionContext(product: call.product, params: call.params)
         if let region = c.params["RegionId"], Catalog.region(region) == nil {
-            throw APIError("InvalidRegionId.NotFound", "The specified RegionId does not exist.", status: 404)
+            throw CloudError("InvalidRegionId.NotFound", "The specified RegionId does not exist.", status: 404)
         }
         switch call.action {
         case "DescribeRegions": return describeRegions(c)
@@ -120,7 +120,7 @@ extension Engine {
         case "GetCallerIdentity":
             return ["AccountId": "1234567890123456", "UserId": "1234567890123456", "Arn": "acs:ram::1234567890123456:root", "IdentityType": "Account", "PrincipalId": "1234567890123456"]
         default:
-            throw APIError("InvalidAction.NotFound", "Specified api is not found, please check your url and method.", status: 404)
+            throw CloudError("InvalidAction.NotFound", "Specified api is not found, please check your url and method.", status: 404)
         }
     }
 
@@ -137,7 +137,7 @@ extension Engine {
             let size = try p.int("MaxResults", default: defaultSize, in: 1...maxSize)!
             var offset = 0
             if let t = p["NextToken"] {
-                guard t.hasPrefix("nt"), let o = Int(t.dropFirst(2)), o >= 0 else { throw APIError("InvalidNextToken.Malformed", "The specified NextToken is not valid.") }
+                guard t.hasPrefix("nt"), let o = Int(t.dropFirst(2)), o >= 0 else { throw CloudError("InvalidNextToken.Malformed", "The specified NextToken is not valid.") }
                 offset = o
             }
             let slice = Array(items.dropFirst(offset).prefix(size))

@@ -187,7 +187,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Performs one call: fault plan, ClientToken replay, the action, persistence. Returns the
     /// response object (with RequestId) or the error, and whether to drop the response.
-    public func perform(_ call: RPCCall, requestId: String) -> (result: Result<JSONValue, APIError>, drop: Bool, delay: Double) {
+    public func perform(_ call: RPCCall, requestId: String) -> (result: Result<JSONValue, CloudError>, drop: Bool, delay: Double) {
         lock.lock()
         defer { lock.unlock() }
         state.requestCounts[call.action, default: 0] += 1
@@ -195,7 +195,7 @@ public final class Engine: @unchecked Sendable {
         settleLocked()
         let decision = faults.decide(action: call.action)
         if let e = decision.error { return (.failure(e), false, decision.delay) }
-        let result: Result<JSONValue, APIError>
+        let result: Result<JSONValue, CloudError>
         do {
             var body = try performWithToken(call)
             if case .object(var o) = body {
@@ -203,10 +203,10 @@ public final class Engine: @unchecked Sendable {
                 body = .object(o)
             }
             result = .success(body)
-        } catch let e as APIError {
+        } catch let e as CloudError {
             result = .failure(e)
         } catch {
-            result = .failure(APIError("InternalError", "The request processing has failed due to some unknown error.", status: 500))
+            result = .failure(CloudError("InternalError", "The request processing has failed due to some unknown error.", status: 500))
         }
         if !Engine.isReadOnly(call.action) { dirty = true }
         saveIfDirty()
@@ -234,12 +234,12 @@ public final class Engine: @unchecked Sendable {
         guard Engine.tokenActions.contains(call.action), let token = call.params["ClientToken"] else {
             return try dispatch(call)
         }
-        guard token.count <= 64, token.allSatisfy({ $0.isASCII }) else { throw APIError.invalid("ClientToken", "It must be at most 64 ASCII characters.") }
+        guard token.count <= 64, token.allSatisfy({ $0.isASCII }) else { throw CloudError.invalid("ClientToken", "It must be at most 64 ASCII characters.") }
         let key = "\(call.params["RegionId"] ?? "")|\(call.action)|\(token)"
         let digest = Engine.digest(call.params.values.filter { !Engine.unsignedForToken.contains($0.key) && $0.key != "ClientToken" })
         if let stored = state.tokens[key] {
             guard stored.digest == digest else {
-                throw APIError("IdempotentParameterMismatch", "The request uses the same client token as a previous, but non-identical request.")
+                throw CloudError("IdempotentParameterMismatch", "The request uses the same client token as a previous, but non-identical request.")
             }
             return (try? JSONParser.parse(stored.response)) ?? .object([:])
         }

@@ -130,7 +130,7 @@ public struct FaultSpecError: Error, Sendable {
 /// What the fault plan decided for one request.
 public struct FaultDecision: Sendable, Equatable {
     /// Answer with this error instead of performing the action.
-    public var error: APIError?
+    public var error: CloudError?
     /// Perform the action, then drop the response.
     public var drop = false
     /// Extra latency in seconds.
@@ -162,7 +162,7 @@ struct FaultInjector: Sendable {
                     let message = status >= 500 ? "The request processing has failed due to some unknown error, exception or failure." :
                         code.hasPrefix("Throttling") ? "Request was denied due to request throttling." :
                         "The current status of the resource does not support this operation (injected fault)."
-                    decision.error = APIError(code, message, status: status)
+                    decision.error = CloudError(code, message, status: status)
                 }
             case .drop:
                 decision.drop = true

@@ -5,7 +5,7 @@ import Foundation
 import AlicloudKit
 
 /// One parsed HTTP/1.1 request.
-public struct HTTPRequest: Sendable {
+public struct ServerRequest: Sendable {
     /// The method, upper case as sent (`GET`, `POST`, `CONNECT`).
     public var method: String
     /// The request target as sent: origin form (`/?a=b`) or absolute form (`http://host/?a=b`).
@@ -59,7 +59,7 @@ public struct HTTPRequest: Sendable {
 }
 
 /// One HTTP response.
-public struct HTTPResponse: Sendable {
+public struct ServerResponse: Sendable {
     /// The status code.
     public var status: Int
     /// Extra header fields (Content-Length and Connection are added by the server).
@@ -80,8 +80,8 @@ public struct HTTPResponse: Sendable {
     }
 
     /// A JSON response.
-    public static func json(_ status: Int, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json;charset=utf-8")], body: Array(text.utf8))
+    public static func json(_ status: Int, _ text: String) -> ServerResponse {
+        ServerResponse(status: status, headers: [("Content-Type", "application/json;charset=utf-8")], body: Array(text.utf8))
     }
 
     /// The reason phrase of a status code.
@@ -109,7 +109,7 @@ public struct HTTPResponse: Sendable {
 
     /// The bytes on the wire.
     func serialized(keepAlive: Bool) -> [UInt8] {
-        var head = "HTTP/1.1 \(status) \(HTTPResponse.reason(status))\r\n"
+        var head = "HTTP/1.1 \(status) \(ServerResponse.reason(status))\r\n"
         for h in headers { head += "\(h.name): \(h.value)\r\n" }
         head += "Content-Length: \(body.count)\r\n"
         head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
@@ -128,7 +128,7 @@ struct HTTPParseError: Error {
 /// HTTP_PROXY). One thread per connection with blocking I/O; idle connections time out.
 public final class HTTPServer: @unchecked Sendable {
     /// Answers one request; called concurrently from connection threads.
-    public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
+    public typealias Handler = @Sendable (ServerRequest) -> ServerResponse
 
     private let handler: Handler
     private var listenFD: Int32 = -1
@@ -259,14 +259,14 @@ public final class HTTPServer: @unchecked Sendable {
     private func serve(_ fd: Int32, peer: String) {
         var reader = SocketReader(fd: fd)
         while true {
-            let request: HTTPRequest
+            let request: ServerRequest
             let keepAlive: Bool
             do {
                 guard let parsed = try HTTPServer.readRequest(&reader, peer: peer) else { return }
                 request = parsed.request
                 keepAlive = parsed.keepAlive
             } catch let e as HTTPParseError {
-                let r = HTTPResponse(status: e.status, headers: [("Content-Type", "text/plain")], body: Array((e.message + "\n").utf8), close: true)
+                let r = ServerResponse(status: e.status, headers: [("Content-Type", "text/plain")], body: Array((e.message + "\n").utf8), close: true)
                 _ = HTTPServer.sendAll(fd, r.serialized(keepAlive: false))
                 return
             } catch {
@@ -274,7 +274,7 @@ public final class HTTPServer: @unchecked Sendable {
             }
             if request.method == "CONNECT" {
                 // No tunnelling: refuse at once so proxy-aware clients fall back immediately.
-                let r = HTTPResponse(status: 405, headers: [("Allow", "GET, POST"), ("Content-Type", "text/plain")], body: Array("CONNECT is not supported by ecs-sim\n".utf8), close: true)
+                let r = ServerResponse(status: 405, headers: [("Allow", "GET, POST"), ("Content-Type", "text/plain")], body: Array("CONNECT is not supported by ecs-sim\n".utf8), close: true)
                 _ = HTTPServer.sendAll(fd, r.serialized(keepAlive: false))
                 return
             }
@@ -287,7 +287,7 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     /// Reads one request; nil at a clean end of stream before a request starts.
-    static func readRequest(_ reader: inout SocketReader, peer: String) throws -> (request: HTTPRequest, keepAlive: Bool)? {
+    static func readRequest(_ reader: inout SocketReader, peer: String) throws -> (request: ServerRequest, keepAlive: Bool)? {
         guard let headBytes = try reader.readHead(limit: maxHead) else { return nil }
         guard let head = String(bytes: headBytes, encoding: .utf8) ?? String(bytes: headBytes, encoding: .isoLatin1) else {
             throw HTTPParseError(status: 400, message: "bad request head")
@@ -311,7 +311,7 @@ public final class HTTPServer: @unchecked Sendable {
         let connection = header("connection")?.lowercased() ?? ""
         let keepAlive = version == "HTTP/1.1" ? !connection.contains("close") : connection.contains("keep-alive")
         if method == "CONNECT" {
-            return (HTTPRequest(method: method, target: target, headers: headers, peer: peer), false)
+            return (ServerRequest(method: method, target: target, headers: headers, peer: peer), false)
         }
         var body: [UInt8] = []
         let chunked = header("transfer-encoding")?.lowercased().contains("chunked") ?? false
@@ -340,7 +340,7 @@ public final class HTTPServer: @unchecked Sendable {
             guard let bytes = try reader.readExactly(length) else { throw HTTPParseError(status: 400, message: "truncated body") }
             body = bytes
         }
-        return (HTTPRequest(method: method, target: target, headers: headers, body: body, peer: peer), keepAlive)
+        return (ServerRequest(method: method, target: target, headers: headers, body: body, peer: peer), keepAlive)
     }
 
     /// Writes every byte; false when the peer has gone.

@@ -2,7 +2,7 @@ import Foundation
 import AlicloudKit
 
 /// The AccessKeys ecs-sim accepts.
-public struct Credentials: Sendable {
+public struct AccessKeys: Sendable {
     /// The default test AccessKey id.
     public static let defaultId = "LTAI5tSimAccessKeyId01"
     /// The default test AccessKey secret (a published test value, not a secret).
@@ -12,10 +12,10 @@ public struct Credentials: Sendable {
     public var keys: [String: String]
 
     /// Keys from the environment (ECS_SIM_ACCESS_KEY / ECS_SIM_SECRET_KEY) or the defaults.
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Credentials {
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> AccessKeys {
         let id = env["ECS_SIM_ACCESS_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultId
         let secret = env["ECS_SIM_SECRET_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultSecret
-        return Credentials(keys: [id: secret])
+        return AccessKeys(keys: [id: secret])
     }
 
     /// Makes a key set.
@@ -26,7 +26,7 @@ public struct Credentials: Sendable {
 /// the real endpoint's JSON responses; also serves the admin paths under `/__sim/`.
 public final class Gateway: @unchecked Sendable {
     let engine: Engine
-    let credentials: Credentials
+    let credentials: AccessKeys
     let log: RequestLog?
     private let nonceLock = NSLock()
     private var nonces: [String: Double] = [:]
@@ -35,24 +35,24 @@ public final class Gateway: @unchecked Sendable {
     static let maxSkew = 15.0 * 60
 
     /// A gateway in front of `engine`.
-    public init(engine: Engine, credentials: Credentials, log: RequestLog?) {
+    public init(engine: Engine, credentials: AccessKeys, log: RequestLog?) {
         self.engine = engine
         self.credentials = credentials
         self.log = log
     }
 
     /// Answers one HTTP request.
-    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+    public func handle(_ request: ServerRequest) -> ServerResponse {
         if request.path.hasPrefix("/__sim/") { return admin(request) }
         let started = Date().timeIntervalSince1970
         let requestId = engine.newRequestId()
         var params: [String: String] = [:]
         var action = "", version = "", product: Product = .ecs
-        let response: HTTPResponse
+        let response: ServerResponse
         var code = ""
         do {
             guard request.method == "GET" || request.method == "POST" else {
-                throw APIError("UnsupportedHTTPMethod", "Specified HTTP method is not supported; use GET or POST.", status: 405)
+                throw CloudError("UnsupportedHTTPMethod", "Specified HTTP method is not supported; use GET or POST.", status: 405)
             }
             let call = try verify(request, params: &params)
             action = call.action
@@ -62,7 +62,7 @@ public final class Gateway: @unchecked Sendable {
             if outcome.delay > 0 { usleep(UInt32(min(outcome.delay, 60) * 1_000_000)) }
             switch outcome.result {
             case .success(let body):
-                var r = HTTPResponse.json(200, body.serialized(pretty: false))
+                var r = ServerResponse.json(200, body.serialized(pretty: false))
                 r.headers.append(("x-acs-request-id", requestId))
                 r.drop = outcome.drop
                 response = r
@@ -70,12 +70,12 @@ public final class Gateway: @unchecked Sendable {
                 code = e.code
                 response = errorResponse(e, requestId: requestId, product: product, host: request.host)
             }
-        } catch let e as APIError {
+        } catch let e as CloudError {
             code = e.code
             response = errorResponse(e, requestId: requestId, product: product, host: request.host)
         } catch {
             code = "InternalError"
-            response = errorResponse(APIError("InternalError", "The request processing has failed due to some unknown error.", status: 500),
+            response = errorResponse(CloudError("InternalError", "The request processing has failed due to some unknown error.", status: 500),
                                      requestId: requestId, product: product, host: request.host)
         }
         log?.record(time: started, requestId: requestId, method: request.method, action: action.isEmpty ? (params["Action"] ?? "") : action,
@@ -92,19 +92,19 @@ public final class Gateway: @unchecked Sendable {
         return name
     }
 
-    func errorResponse(_ e: APIError, requestId: String, product: Product, host: String) -> HTTPResponse {
+    func errorResponse(_ e: CloudError, requestId: String, product: Product, host: String) -> ServerResponse {
         let body: JSONValue = [
             "RequestId": js(requestId), "HostId": js(Gateway.hostId(host, product)),
             "Code": js(e.code), "Message": js(e.message),
             "Recommend": js("https://api.aliyun.com/troubleshoot?q=\(e.code)&product=\(product.rawValue)&requestId=\(requestId)"),
         ]
-        var r = HTTPResponse.json(e.status, body.serialized(pretty: false))
+        var r = ServerResponse.json(e.status, body.serialized(pretty: false))
         r.headers.append(("x-acs-request-id", requestId))
         return r
     }
 
     /// Parses and authenticates a request (v1 signature parameters or a V3 Authorization header).
-    func verify(_ request: HTTPRequest, params: inout [String: String]) throws -> RPCCall {
+    func verify(_ request: ServerRequest, params: inout [String: String]) throws -> RPCCall {
         var queryParams: [String: String] = [:]
         for (k, v) in FormCodec.decode(request.query) { queryParams[k] = v }
         params = queryParams
@@ -115,55 +115,55 @@ public final class Gateway: @unchecked Sendable {
         if let auth = request.header("authorization"), auth.hasPrefix(ACS3Signature.algorithm) {
             return try verifyV3(request, auth: auth, query: queryParams, params: &params)
         }
-        guard let action = params["Action"], !action.isEmpty else { throw APIError.missing("Action") }
-        guard let version = params["Version"], !version.isEmpty else { throw APIError.missing("Version") }
+        guard let action = params["Action"], !action.isEmpty else { throw CloudError.missing("Action") }
+        guard let version = params["Version"], !version.isEmpty else { throw CloudError.missing("Version") }
         guard let product = Product.forVersion(version) else {
-            throw APIError("InvalidVersion", "Specified parameter Version is not valid.", status: 400)
+            throw CloudError("InvalidVersion", "Specified parameter Version is not valid.", status: 400)
         }
         for name in ["AccessKeyId", "Signature", "SignatureNonce", "Timestamp"] where (params[name] ?? "").isEmpty {
-            throw APIError.missing(name)
+            throw CloudError.missing(name)
         }
         let keyId = params["AccessKeyId"]!
         guard let secret = credentials.keys[keyId] else {
-            throw APIError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", status: 404)
+            throw CloudError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", status: 404)
         }
         if let m = params["SignatureMethod"], m != "HMAC-SHA1" {
-            throw APIError("InvalidSignatureMethod", "Specified signature method is not supported.", status: 400)
+            throw CloudError("InvalidSignatureMethod", "Specified signature method is not supported.", status: 400)
         }
         if let v = params["SignatureVersion"], v != "1.0" {
-            throw APIError("InvalidSignatureVersion", "Specified signature version is not supported.", status: 400)
+            throw CloudError("InvalidSignatureVersion", "Specified signature version is not supported.", status: 400)
         }
         try checkTime(params["Timestamp"]!)
         guard RPCSignature.verify(method: request.method, params: params, secret: secret) else {
             let sts = RPCSignature.stringToSign(method: request.method, params: params)
-            throw APIError("SignatureDoesNotMatch", "Specified signature is not matched with our calculation. server string to sign is:\(sts)", status: 400)
+            throw CloudError("SignatureDoesNotMatch", "Specified signature is not matched with our calculation. server string to sign is:\(sts)", status: 400)
         }
         try useNonce(keyId + "|" + params["SignatureNonce"]!)
         return RPCCall(action: action, version: version, product: product, params: params, accessKeyId: keyId)
     }
 
-    func verifyV3(_ request: HTTPRequest, auth: String, query: [String: String], params: inout [String: String]) throws -> RPCCall {
+    func verifyV3(_ request: ServerRequest, auth: String, query: [String: String], params: inout [String: String]) throws -> RPCCall {
         guard let parsed = ACS3Signature.parseAuthorization(auth) else {
-            throw APIError("IncompleteSignature", "The request signature does not conform to Aliyun standards.", status: 400)
+            throw CloudError("IncompleteSignature", "The request signature does not conform to Aliyun standards.", status: 400)
         }
-        guard let action = request.header("x-acs-action"), !action.isEmpty else { throw APIError.missing("x-acs-action") }
-        guard let version = request.header("x-acs-version"), !version.isEmpty else { throw APIError.missing("x-acs-version") }
-        guard let date = request.header("x-acs-date") else { throw APIError.missing("x-acs-date") }
-        guard let nonce = request.header("x-acs-signature-nonce"), !nonce.isEmpty else { throw APIError.missing("x-acs-signature-nonce") }
+        guard let action = request.header("x-acs-action"), !action.isEmpty else { throw CloudError.missing("x-acs-action") }
+        guard let version = request.header("x-acs-version"), !version.isEmpty else { throw CloudError.missing("x-acs-version") }
+        guard let date = request.header("x-acs-date") else { throw CloudError.missing("x-acs-date") }
+        guard let nonce = request.header("x-acs-signature-nonce"), !nonce.isEmpty else { throw CloudError.missing("x-acs-signature-nonce") }
         params["Action"] = action
         params["Version"] = version
         guard let product = Product.forVersion(version) else {
-            throw APIError("InvalidVersion", "Specified parameter Version is not valid.", status: 400)
+            throw CloudError("InvalidVersion", "Specified parameter Version is not valid.", status: 400)
         }
         guard let secret = credentials.keys[parsed.accessKeyId] else {
-            throw APIError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", status: 404)
+            throw CloudError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", status: 404)
         }
         for required in ["host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce"] where !parsed.signedHeaders.contains(required) {
-            throw APIError("IncompleteSignature", "The request signature does not sign the \(required) header.", status: 400)
+            throw CloudError("IncompleteSignature", "The request signature does not sign the \(required) header.", status: 400)
         }
         try checkTime(date)
         if let declared = request.header("x-acs-content-sha256"), declared.lowercased() != ACS3Signature.bodyHash(request.body) {
-            throw APIError("InvalidParameter.ContentSHA256", "The x-acs-content-sha256 header does not match the body.", status: 400)
+            throw CloudError("InvalidParameter.ContentSHA256", "The x-acs-content-sha256 header does not match the body.", status: 400)
         }
         var headers: [String: String] = [:]
         for h in request.headers { headers[h.name.lowercased()] = h.value }
@@ -171,7 +171,7 @@ public final class Gateway: @unchecked Sendable {
                                    body: request.body, secret: secret) else {
             let cr = ACS3Signature.canonicalRequest(method: request.method, path: request.path, query: query, headers: headers,
                                                     hashedBody: ACS3Signature.bodyHash(request.body), signedHeaders: parsed.signedHeaders)
-            throw APIError("SignatureDoesNotMatch", "The request signature does not conform to Aliyun standards. server string to sign is:\(ACS3Signature.stringToSign(canonicalRequest: cr.request))", status: 400)
+            throw CloudError("SignatureDoesNotMatch", "The request signature does not conform to Aliyun standards. server string to sign is:\(ACS3Signature.stringToSign(canonicalRequest: cr.request))", status: 400)
         }
         try useNonce(parsed.accessKeyId + "|" + nonce)
         return RPCCall(action: action, version: version, product: product, params: params, accessKeyId: parsed.accessKeyId)
@@ -179,10 +179,10 @@ public final class Gateway: @unchecked Sendable {
 
     func checkTime(_ text: String) throws {
         guard let t = SimTime.parse(text) else {
-            throw APIError("InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.", status: 400)
+            throw CloudError("InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.", status: 400)
         }
         if abs(t - Date().timeIntervalSince1970) > Gateway.maxSkew {
-            throw APIError("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.", status: 400)
+            throw CloudError("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.", status: 400)
         }
     }
 
@@ -195,12 +195,12 @@ public final class Gateway: @unchecked Sendable {
             lastPrune = now
         }
         if let until = nonces[key], until > now {
-            throw APIError("SignatureNonceUsed", "Specified signature nonce was used already.", status: 400)
+            throw CloudError("SignatureNonceUsed", "Specified signature nonce was used already.", status: 400)
         }
         nonces[key] = now + 2 * Gateway.maxSkew
     }
 
-    func admin(_ request: HTTPRequest) -> HTTPResponse {
+    func admin(_ request: ServerRequest) -> ServerResponse {
         switch request.path {
         case "/__sim/dump":
             return .json(200, engine.dump().document)

@@ -191,7 +191,7 @@ final class WinRMHTTPServer: @unchecked Sendable {
 
     init(address: String, port: Int, user: String, password: String, service: WinRMService) throws {
         self.service = service
-        expectedAuthorization = HTTPRequest.basicAuthorization(user: user, password: password)
+        expectedAuthorization = AlicloudKit.HTTPRequest.basicAuthorization(user: user, password: password)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw WinRMServerError("socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
