@@ -191,6 +191,152 @@ struct HostSSHTests {
     }
 }
 
+@Suite("Host: sshd faults and options", .serialized, .enabled(if: SSHHosts.isSupported, "needs root: sshd hosts use namespaces and chroot"))
+struct HostSSHOptionTests {
+    /// ssh with password authentication only, the password given by an askpass script.
+    func passwordLogin(_ f: HostFixture, password: String) throws -> (status: Int32, output: String) {
+        let secret = f.dir.appendingPathComponent("pw")
+        try Data((password + "\n").utf8).write(to: secret)
+        let askpass = f.dir.appendingPathComponent("askpass")
+        try Data("#!/bin/sh\ncat \(shellQuote(secret.path))\n".utf8).write(to: askpass)
+        chmod(askpass.path, 0o700)
+        return try f.ssh("echo logged-in-as-$(id -un)", extra: [
+            "-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password",
+            "-o", "NumberOfPasswordPrompts=1",
+        ], environment: ["SSH_ASKPASS": askpass.path, "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0",
+                         "PATH": "/usr/bin:/bin"])
+    }
+
+    @Test func passwordLoginAcceptsOnlyTheInstancePassword() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        try f.start("i-pw", disk: "d-sys", password: "Sim-Passw0rd!'x")
+        let good = try passwordLogin(f, password: "Sim-Passw0rd!'x")
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output.contains("logged-in-as-root"))
+        let bad = try passwordLogin(f, password: "wrong")
+        #expect(bad.status == 255)
+        // The password is in no file of the state dir, and never in a process's argv.
+        let grep = try HostProcess.run(["/bin/grep", "-rlF", "Sim-Passw0rd", f.dir.appendingPathComponent("host").path])
+        #expect(grep.status == 1, "\(String(decoding: grep.stdout, as: UTF8.self))")
+        #expect(processes(containing: "Sim-Passw0rd").isEmpty)
+        f.hosts.stop(instance: "i-pw")
+
+        // Without a password, password login is refused and keys still work.
+        try f.start("i-pw", disk: "d-sys", password: nil)
+        #expect(try passwordLogin(f, password: "Sim-Passw0rd!'x").status == 255)
+        #expect(try f.ssh("true").status == 0)
+    }
+
+    @Test func refuseForKeepsThePortClosedThenOpensIt() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        let started = Date()
+        try f.start("i-late", disk: "d-sys", refuseFor: 1.5)
+        #expect(Date().timeIntervalSince(started) < 0.5)
+        #expect(f.hosts.isRunning(instance: "i-late"))
+        #expect(!SSHHosts.accepts(address: f.address, port: 22))
+        usleep(700_000)
+        #expect(!SSHHosts.accepts(address: f.address, port: 22))
+        var opened: Double?
+        while Date().timeIntervalSince(started) < 5 {
+            if SSHHosts.accepts(address: f.address, port: 22) { opened = Date().timeIntervalSince(started); break }
+            usleep(20_000)
+        }
+        #expect(opened.map { $0 >= 1.5 } == true, "opened after \(String(describing: opened))")
+        #expect(try f.ssh("true").status == 0)
+        // Stopping while still refusing is prompt, too.
+        try f.start("i-late", disk: "d-sys", refuseFor: 30)
+        let stopping = Date()
+        f.hosts.stop(instance: "i-late")
+        #expect(Date().timeIntervalSince(stopping) < 1)
+        #expect(processes(containing: "host/run/i-late/").isEmpty)
+    }
+
+    @Test func dataDisksAreMountedAndStayOutOfTheSystemDisk() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "ubuntu"))
+        try f.store.createDisk(id: "d-data", source: .blank)
+        try f.start("i-data", disk: "d-sys", dataDisks: [(diskId: "d-data", mountPoint: "/data"),
+                                                          (diskId: "d-data", mountPoint: "")])
+        let run = try f.ssh("echo payload > /data/file && ls /mnt/d-data && apt-get install -y nginx >/dev/null && systemctl enable --now nginx && systemctl is-active nginx")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("file\n"))
+        #expect(run.output.contains("active"))
+        #expect(try String(contentsOf: f.store.diskPath(id: "d-data").appendingPathComponent("file"), encoding: .utf8) == "payload\n")
+        #expect(f.file("d-sys", "data/file") == nil)
+        #expect(f.file("d-sys", "var/lib/dpkg/status")?.contains("Package: nginx") == true)
+        _ = try f.store.snapshot(disk: "d-sys", to: "s-sys")
+        #expect(!FileManager.default.fileExists(atPath: f.store.snapshotPath(id: "s-sys").path + "/data/file"))
+        #expect(throws: ToolError.self) {
+            try f.start("i-data", disk: "d-sys", dataDisks: [(diskId: "d-data", mountPoint: "relative")])
+        }
+        #expect(throws: ToolError.self) {
+            try f.start("i-data", disk: "d-sys", dataDisks: [(diskId: "d-nope", mountPoint: "")])
+        }
+    }
+
+    @Test func guestPoweroffRecordsTheRequestAndEndsTheHost() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        try f.start("i-off", disk: "d-sys")
+        let run = try f.ssh("shutdown -h now")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(f.file("d-sys", ".ecs-sim/poweroff")?.hasPrefix("poweroff ") == true)
+        var waited = 0.0
+        while f.hosts.isRunning(instance: "i-off") && waited < 5 { usleep(50_000); waited += 0.05 }
+        #expect(!f.hosts.isRunning(instance: "i-off"))
+        #expect(!SSHHosts.accepts(address: f.address, port: 22))
+        #expect(processes(containing: "host/run/i-off/").isEmpty)
+    }
+
+    @Test func aRestartedEmulatorReplacesItsPredecessorsHost() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        try f.start("i-old", disk: "d-sys", port: 2222)
+        // A second SSHHosts on the same state dir (an emulator restarted after a crash).
+        let successor = try SSHHosts(root: f.dir.appendingPathComponent("host"))
+        try successor.start(instance: "i-old", address: f.address, port: 2222, rootDisk: f.store.diskPath(id: "d-sys"),
+                            dataDisks: [], loginUser: "root", authorizedKeys: [f.publicKey], password: nil, refuseFor: 0)
+        #expect(try f.ssh("true", port: 2222).status == 0)
+        #expect(processes(containing: "host/run/i-old/launch.sh").count == 1)
+        successor.stopAll()
+        #expect(processes(containing: "host/run/i-old/").isEmpty)
+        // Another process on the address: start fails and says so.
+        try f.start("i-a", disk: "d-sys", port: 2223)
+        #expect(throws: ToolError.self) {
+            try successor.start(instance: "i-b", address: f.address, port: 2223, rootDisk: f.store.diskPath(id: "d-sys"),
+                                dataDisks: [], loginUser: "root", authorizedKeys: [], password: nil, refuseFor: 0)
+        }
+    }
+
+    @Test func fileTransfersWorkWithSftpScpAndStreams() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        try f.start("i-xfer", disk: "d-sys")
+        let local = f.dir.appendingPathComponent("script.sh")
+        try Data("#!/bin/sh\necho uploaded\n".utf8).write(to: local)
+        for (legacy, name) in [(false, "via-sftp.sh"), (true, "via-scp.sh")] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/scp")
+            process.arguments = ["-F", "/dev/null", "-i", f.key.path, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+                                 "-o", "UserKnownHostsFile=\(f.knownHosts.path)", "-o", "StrictHostKeyChecking=accept-new"]
+                + (legacy ? ["-O"] : []) + [local.path, "root@\(f.address):/tmp/\(name)"]
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "scp \(legacy ? "-O" : "")")
+            #expect(f.file("d-sys", "tmp/\(name)") == "#!/bin/sh\necho uploaded\n")
+        }
+        let run = try f.ssh("chmod +x /tmp/via-scp.sh && /tmp/via-scp.sh && tar -cf - -C /etc os-release | tar -tf -")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output == "uploaded\nos-release\n")
+        let tty = try f.ssh("tty && bash -c 'echo in-bash'", extra: ["-tt"])
+        #expect(tty.output.contains("/dev/pts/"), "\(tty.output)")
+        #expect(tty.output.contains("in-bash"))
+    }
+}
+
 @Suite("Host: address pool")
 struct HostAddressPoolTests {
     @Test func allocatesDistinctLoopbackAddressesAndWraps() throws {

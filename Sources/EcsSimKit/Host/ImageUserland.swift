@@ -9,7 +9,7 @@ import Glibc
 /// busybox-static and the guest scripts, then copied into every disk made from that image.
 struct ImageUserland {
     /// Bump when the tree changes, so stores rebuild their templates.
-    static let version = "3"
+    static let version = "4"
     static let families = ["centos", "ubuntu", "windows"]
 
     let family: String
@@ -155,7 +155,7 @@ struct ImageUserland {
         guard ldd.status == 0 else { return }
         var files = [scp]
         for line in String(decoding: ldd.stdout, as: UTF8.self).split(separator: "\n") {
-            let fields = line.split(separator: " ").map(String.init)
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             if let lib = fields.first(where: { $0.hasPrefix("/") }) { files.append(lib) }
         }
         for file in files {
