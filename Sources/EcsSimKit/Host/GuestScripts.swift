@@ -244,7 +244,7 @@ status)
 		if [ -e "$wants/$u" ]; then e=enabled; else e=disabled; fi
 		printf '● %s\n     Loaded: loaded (%s; %s)\n     Active: %s\n' "$u" "$(file_of "$u")" "$e" "$a"
 	done ;;
-poweroff|halt|reboot) exec "/usr/sbin/$cmd" ;;
+poweroff|halt|reboot) exec "/usr/bin/$cmd" ;;
 daemon-reload|daemon-reexec|mask|unmask|list-units|list-unit-files|reset-failed|set-default|get-default|show) ;;
 "") echo "systemctl: no command given" >&2; exit 1 ;;
 *) echo "Unknown command verb $cmd." >&2; exit 1 ;;
@@ -252,28 +252,28 @@ esac
 exit $rc
 """#
 
-    /// shutdown, poweroff, halt and reboot: records the request in /.ecs-sim/poweroff (the
-    /// emulator polls it) and then ends the instance's sshd, as a real power-off ends sessions.
-    static let power = #"""
+    /// shutdown: signals the instance's pid 1 as busybox's poweroff (USR2), halt (USR1) and
+    /// reboot (TERM) do; pid 1 records the request in /.ecs-sim/poweroff (the emulator polls
+    /// it) and ends the instance's sshd, as a real power-off ends sessions.
+    static let shutdown = #"""
 #!/bin/sh
-# Power control for an ecs-sim instance (shutdown, poweroff, halt, reboot).
-action=${0##*/} delay=1
-[ "$action" = shutdown ] && action=poweroff
+# shutdown for an ecs-sim instance.
+signal=USR2 delay=1
 for a in "$@"; do
 	case $a in
-	-r|--reboot) action=reboot ;;
-	-h|-P|--poweroff) [ "${0##*/}" = reboot ] || action=poweroff ;;
-	-H|--halt) action=halt ;;
-	-c) rm -f /.ecs-sim/poweroff; echo "Shutdown cancelled."; exit 0 ;;
+	-r|--reboot) signal=TERM ;;
+	-h|-P|--poweroff) signal=USR2 ;;
+	-H|--halt) signal=USR1 ;;
+	-c) rm -f /.ecs-sim/shutdown-scheduled; echo "Shutdown cancelled."; exit 0 ;;
 	now) delay=1 ;;
 	+[0-9]*) delay=$(( ${a#+} * 60 )); [ "$delay" -gt 0 ] || delay=1 ;;
 	esac
 done
 mkdir -p /.ecs-sim
-printf '%s %s\n' "$action" "$(date +%s)" > /.ecs-sim/poweroff
+date +%s > /.ecs-sim/shutdown-scheduled
 [ "$delay" -gt 1 ] && echo "Shutdown scheduled, use 'shutdown -c' to cancel."
-# Leave the caller's command time to finish, then stop the instance's sshd (pid 1 here).
-setsid sh -c "sleep $delay; [ -e /.ecs-sim/poweroff ] && kill -TERM 1" </dev/null >/dev/null 2>&1 &
+# Leave the caller's command time to finish first.
+setsid sh -c "sleep $delay; [ -e /.ecs-sim/shutdown-scheduled ] && rm -f /.ecs-sim/shutdown-scheduled && kill -$signal 1" </dev/null >/dev/null 2>&1 &
 exit 0
 """#
 

@@ -8,22 +8,27 @@ import Glibc
 /// Real sshd hosts for running Linux instances, one per instance on its own 127.0.0.x address.
 ///
 /// Each instance is `unshare --pid --fork --kill-child --mount` running a generated launch
-/// script as pid 1 of a fresh pid and mount namespace. The script mounts, visible only there:
+/// script as pid 1 of a fresh pid and mount namespace (so a guest's `reboot -f` only ends
+/// that namespace, never the host). The script mounts, visible only there:
 /// a tmpfs on /run (sshd's privilege separation directory and a root-owned chroot path, so
 /// the state dir's own location and modes do not matter), a tmpfs on /var/log (sshd's
 /// wtmp/lastlog records stay off the host), the instance's disk at /run/ecs-sim/root with
 /// /dev (a few device nodes), /proc (of the new pid namespace) and its data disks, and
 /// one-line passwd/shadow files over the host's, so sshd checks the instance's password.
-/// Then it execs `sshd -D` with `ChrootDirectory /run/ecs-sim/root`. When sshd (pid 1
-/// there) ends, the kernel ends every session process with it: stopping leaves nothing behind.
+/// Then it runs `sshd -D` with `ChrootDirectory /run/ecs-sim/root` and waits. When the
+/// script (pid 1 there) ends, the kernel kills every process of the namespace: stopping
+/// leaves nothing behind.
 public final class SSHHosts: @unchecked Sendable {
     private let layout: HostLayout
     private let lock = NSLock()
     private var hosts: [String: InstanceHost] = [:]
+    private let rebootDelay: Double
 
     /// Opens the host layer rooted at `root` (`<state>/host`, shared with `DiskStore`).
-    public init(root: URL) throws {
+    /// A guest `reboot` brings the instance's sshd back after `rebootDelay` seconds.
+    public init(root: URL, rebootDelay: Double = 2) throws {
         layout = HostLayout(root: root)
+        self.rebootDelay = rebootDelay
         try layout.prepare()
         signal(SIGPIPE, SIG_IGN)
     }
@@ -98,6 +103,12 @@ public final class SSHHosts: @unchecked Sendable {
         let host = try launch(script: script, log: log, password: password)
         host.address = address
         host.port = port
+        host.restart = { [weak self] in
+            try self?.start(instance: id, address: address, port: port, rootDisk: rootDisk, dataDisks: dataDisks,
+                            loginUser: loginUser, authorizedKeys: authorizedKeys, password: password, refuseFor: 0)
+        }
+        host.onExit = { [weak self] host in self?.ended(id, host, poweroffFile: disk.appendingPathComponent(".ecs-sim/poweroff")) }
+        host.startReaper()
         try? writeFile(run.appendingPathComponent("pid"), "\(host.pid)\n", mode: 0o644)
         lock.lock()
         hosts[id] = host
@@ -151,7 +162,7 @@ public final class SSHHosts: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard let host = hosts[id] else { return false }
-        return !host.hasExited
+        return !host.hasExited || host.rebooting
     }
 
     /// The sshd log of an instance (for diagnostics).
@@ -160,6 +171,33 @@ public final class SSHHosts: @unchecked Sendable {
     }
 
     // MARK: - processes
+
+    /// Called when an instance's launcher ends by itself: after a guest `reboot` (the power
+    /// file says "reboot") the sshd comes back with the same settings, as a real instance does.
+    private func ended(_ id: String, _ host: InstanceHost, poweroffFile: URL) {
+        lock.lock()
+        let current = hosts[id] === host
+        lock.unlock()
+        guard current else { return }
+        // `reboot -f` / `poweroff -f` call reboot(2), which in a pid namespace kills its
+        // pid 1 with SIGHUP (restart) or SIGINT (power off) instead of touching the host.
+        switch host.exitStatus {
+        case 128 + SIGHUP: try? Self.recordPower("reboot", in: poweroffFile)
+        case 128 + SIGINT: try? Self.recordPower("poweroff", in: poweroffFile)
+        default: break
+        }
+        guard let text = try? String(contentsOf: poweroffFile, encoding: .utf8), text.hasPrefix("reboot") else { return }
+        try? FileManager.default.removeItem(at: poweroffFile)
+        host.rebooting = true
+        DispatchQueue.global().asyncAfter(deadline: .now() + rebootDelay) { [weak self] in
+            guard let self else { return }
+            self.lock.lock()
+            let stillCurrent = self.hosts[id] === host
+            self.lock.unlock()
+            if stillCurrent { try? host.restart?() }
+            host.rebooting = false
+        }
+    }
 
     private func launch(script: URL, log: URL, password: String?) throws -> InstanceHost {
         let logFD = open(log.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -184,25 +222,24 @@ public final class SSHHosts: @unchecked Sendable {
         for i in line.indices { line[i] = 0 }
         close(input[1])
 
-        let host = InstanceHost(pid: pid)
-        let reaper = Thread {
-            let status = HostProcess.waitForExit(pid)
-            host.markExited(status)
-        }
-        reaper.start()
-        return host
+        return InstanceHost(pid: pid)
     }
 
-    /// SIGTERM to sshd (pid 1 of the instance's namespace), SIGKILL after a grace period;
-    /// the namespace's end takes every session with it.
+    /// SIGKILL to the namespace's pid 1 (the launch script; only SIGKILL reaches it from
+    /// outside whatever it does, and the guest cannot fake it), which takes sshd and every
+    /// session with it: a stopped instance's sessions end as on a real power-off.
     private func terminate(_ host: InstanceHost) {
         if host.hasExited { return }
-        let child = Self.firstChild(of: host.pid)
-        if let child { kill(child, SIGTERM) }
-        if host.waitExit(seconds: child == nil ? 0.05 : 1) { return }
         if let child = Self.firstChild(of: host.pid) { kill(child, SIGKILL) }
+        if host.waitExit(seconds: 2) { return }
         kill(host.pid, SIGKILL)  // --kill-child: unshare's death kills its child too
         _ = host.waitExit(seconds: 10)
+    }
+
+    /// Writes `<disk>/.ecs-sim/poweroff` as the guest's shutdown command would.
+    static func recordPower(_ action: String, in file: URL) throws {
+        try makeDirectory(file.deletingLastPathComponent(), mode: 0o755)
+        try writeFile(file, "\(action) \(Int(Date().timeIntervalSince1970))\n", mode: 0o644)
     }
 
     /// Kills an instance's launcher left by an earlier emulator process (crash or restart),
@@ -323,12 +360,11 @@ public final class SSHHosts: @unchecked Sendable {
             #!/bin/sh
             # ecs-sim instance \(id): pid 1 of its own pid and mount namespaces (see SSHHosts.swift).
             set -eu
-            trap 'exit 143' TERM
             IFS= read -r pw || true
 
             """
         if refuseFor > 0 {
-            s += "sleep \(String(format: "%.3f", refuseFor)) & wait $!\n"
+            s += "sleep \(String(format: "%.3f", refuseFor))\n"
         }
         s += """
             mount -t tmpfs -o mode=755,size=4m ecs-sim-run /run
@@ -373,7 +409,24 @@ public final class SSHHosts: @unchecked Sendable {
             chmod 644 /run/ecs-sim/passwd
             mount --bind /run/ecs-sim/shadow /etc/shadow
             mount --bind /run/ecs-sim/passwd /etc/passwd
-            exec /usr/sbin/sshd -D -e -f \(shellQuote(config.path)) </dev/null
+            # Stay pid 1: busybox's reboot, halt and poweroff signal pid 1 (TERM, USR1, USR2);
+            # record the request where the emulator looks, then end, which ends the instance.
+            power () {
+                mkdir -p "$R/.ecs-sim"
+                printf '%s %s\n' "$1" "$(date +%s)" > "$R/.ecs-sim/poweroff"
+                exit 0
+            }
+            trap 'power reboot' TERM
+            trap 'power halt' USR1
+            trap 'power poweroff' USR2
+            /usr/sbin/sshd -D -e -f \(shellQuote(config.path)) </dev/null &
+            sshd=$!
+            set +e
+            while :; do
+                wait "$sshd"
+                status=$?
+                kill -0 "$sshd" 2>/dev/null || exit "$status"
+            done
 
             """
         return s
@@ -420,20 +473,47 @@ final class InstanceHost: @unchecked Sendable {
     let pid: pid_t
     var address: String?
     var port: Int?
+    /// Starts the instance again with the same settings (after a guest reboot).
+    var restart: (() throws -> Void)?
+    /// Runs on the reaper thread once the launcher has ended.
+    var onExit: ((InstanceHost) -> Void)?
+    private let flags = NSLock()
+    private var rebootingValue = false
+    /// True between a guest reboot ending sshd and its restart.
+    var rebooting: Bool {
+        get { flags.lock(); defer { flags.unlock() }; return rebootingValue }
+        set { flags.lock(); rebootingValue = newValue; flags.unlock() }
+    }
     private let condition = NSCondition()
-    private var exitStatus: Int32?
+    private var exitStatusValue: Int32?
+
+    /// How the launcher ended (128+n after signal n), nil while it runs.
+    var exitStatus: Int32? {
+        condition.lock()
+        defer { condition.unlock() }
+        return exitStatusValue
+    }
 
     init(pid: pid_t) { self.pid = pid }
 
     var hasExited: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return exitStatus != nil
+        return exitStatusValue != nil
+    }
+
+    /// Waits for the launcher on a thread of its own, then marks it ended and calls `onExit`.
+    func startReaper() {
+        let reaper = Thread { [self] in
+            markExited(HostProcess.waitForExit(pid))
+            onExit?(self)
+        }
+        reaper.start()
     }
 
     func markExited(_ status: Int32) {
         condition.lock()
-        exitStatus = status
+        exitStatusValue = status
         condition.broadcast()
         condition.unlock()
     }
@@ -443,9 +523,9 @@ final class InstanceHost: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         condition.lock()
         defer { condition.unlock() }
-        while exitStatus == nil {
+        while exitStatusValue == nil {
             if !condition.wait(until: deadline) { break }
         }
-        return exitStatus != nil
+        return exitStatusValue != nil
     }
 }
