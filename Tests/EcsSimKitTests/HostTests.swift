@@ -163,6 +163,38 @@ struct HostSSHTests {
         f.hosts.stop(instance: "i-1")
     }
 
+    @Test func guestRootCannotReachTheHost() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        try f.start("i-box", disk: "d-sys")
+        let hostName = ProcessInfo.processInfo.hostName
+        // Each line: a check and whether the guest got its way ("ok") or not ("denied").
+        let probe = """
+            t () { if eval "$2" >/dev/null 2>&1; then echo "$1 ok"; else echo "$1 denied"; fi; }
+            t mknod 'mknod /tmp/blk b 7 0'
+            t mount 'mount -t tmpfs x /mnt'
+            t sethostname 'hostname evil-guest'
+            t sysctl 'echo 3 > /proc/sys/vm/drop_caches'
+            t clock 'date -s 2001-01-01; [ "$(date +%Y)" = 2001 ]'
+            t link 'ip link set lo down'
+            t hostroot 'for p in /proc/[0-9]*; do ls "$p/root/"; done 2>/dev/null | grep -qx work'
+            # sshd's own root (seen through /proc) is what a chroot escape would reach.
+            t jailseen 'ls /proc/[0-9]*/root/ecs-sim/run/sshd_config'
+            t jailwrite '(for p in /proc/[0-9]*; do [ -d "$p/root/ecs-sim" ] || continue; for d in etc usr ecs-sim/run run/sshd .; do touch "$p/root/$d/ecs-sim-probe" && exit 0; done; done; exit 1)'
+            t hostsecret 'cat /proc/[0-9]*/root/etc/ssh/ssh_host_*_key'
+            echo "name $(hostname)"
+            """
+        let run = try f.ssh(probe)
+        #expect(run.output.contains("jailseen ok\n"), "\(run.output)")
+        for check in ["mknod", "mount", "sethostname", "sysctl", "clock", "link", "hostroot", "jailwrite", "hostsecret"] {
+            #expect(run.output.contains("\(check) denied\n"), "\(check): \(run.output)")
+        }
+        #expect(run.output.contains("name iZboxZ\n"), "\(run.output)")
+        #expect(ProcessInfo.processInfo.hostName == hostName)
+        #expect(!FileManager.default.fileExists(atPath: "/etc/ecs-sim-probe"))
+        #expect(!FileManager.default.fileExists(atPath: "/usr/ecs-sim-probe"))
+    }
+
     @Test func stopEndsRunningSessionsAndLeavesNoProcess() throws {
         let f = try HostFixture()
         try f.store.createDisk(id: "d-sys", source: .image(family: "ubuntu"))
@@ -289,6 +321,10 @@ struct HostSSHOptionTests {
         #expect(f.file("d-sys", ".ecs-sim/poweroff")?.hasPrefix("poweroff ") == true)
         #expect(!SSHHosts.accepts(address: f.address, port: 22))
         #expect(processes(containing: "host/run/i-off/").isEmpty)
+        // Starting again clears the request, which belonged to the previous run.
+        try f.start("i-off", disk: "d-sys")
+        #expect(f.file("d-sys", ".ecs-sim/poweroff") == nil)
+        #expect(f.hosts.isRunning(instance: "i-off"))
     }
 
     @Test func guestRebootBringsTheHostBack() throws {

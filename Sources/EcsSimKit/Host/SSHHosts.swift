@@ -93,7 +93,7 @@ public final class SSHHosts: @unchecked Sendable {
                                              authorizedKeys: authorized, loginUser: loginUser,
                                              passwordLogin: password != nil), mode: 0o600)
         let script = run.appendingPathComponent("launch.sh")
-        try writeFile(script, launchScript(id: id, disk: disk, mounts: mounts, config: config,
+        try writeFile(script, launchScript(id: id, disk: disk, mounts: mounts, run: run, keys: layout.keys(id),
                                            loginUser: loginUser, refuseFor: refuse), mode: 0o700)
 
         if Self.accepts(address: address, port: port) {
@@ -107,7 +107,9 @@ public final class SSHHosts: @unchecked Sendable {
             try self?.start(instance: id, address: address, port: port, rootDisk: rootDisk, dataDisks: dataDisks,
                             loginUser: loginUser, authorizedKeys: authorizedKeys, password: password, refuseFor: 0)
         }
-        host.onExit = { [weak self] host in self?.ended(id, host, poweroffFile: disk.appendingPathComponent(".ecs-sim/poweroff")) }
+        host.onExit = { [weak self] host, status in
+            self?.ended(id, host, status: status, poweroffFile: disk.appendingPathComponent(".ecs-sim/poweroff"))
+        }
         host.startReaper()
         try? writeFile(run.appendingPathComponent("pid"), "\(host.pid)\n", mode: 0o644)
         lock.lock()
@@ -174,14 +176,14 @@ public final class SSHHosts: @unchecked Sendable {
 
     /// Called when an instance's launcher ends by itself: after a guest `reboot` (the power
     /// file says "reboot") the sshd comes back with the same settings, as a real instance does.
-    private func ended(_ id: String, _ host: InstanceHost, poweroffFile: URL) {
+    private func ended(_ id: String, _ host: InstanceHost, status: Int32, poweroffFile: URL) {
         lock.lock()
         let current = hosts[id] === host
         lock.unlock()
         guard current else { return }
         // `reboot -f` / `poweroff -f` call reboot(2), which in a pid namespace kills its
         // pid 1 with SIGHUP (restart) or SIGINT (power off) instead of touching the host.
-        switch host.exitStatus {
+        switch status {
         case 128 + SIGHUP: try? Self.recordPower("reboot", in: poweroffFile)
         case 128 + SIGINT: try? Self.recordPower("poweroff", in: poweroffFile)
         default: break
@@ -208,7 +210,7 @@ public final class SSHHosts: @unchecked Sendable {
         let pid: pid_t
         do {
             pid = try HostProcess.spawn(
-                ["/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private",
+                ["/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--propagation", "private",
                  "/bin/sh", script.path],
                 stdin: input[0], stdout: logFD, stderr: logFD, newProcessGroup: true)
         } catch {
@@ -230,8 +232,10 @@ public final class SSHHosts: @unchecked Sendable {
     /// session with it: a stopped instance's sessions end as on a real power-off.
     private func terminate(_ host: InstanceHost) {
         if host.hasExited { return }
-        if let child = Self.firstChild(of: host.pid) { kill(child, SIGKILL) }
-        if host.waitExit(seconds: 2) { return }
+        if let child = Self.firstChild(of: host.pid) {
+            kill(child, SIGKILL)
+            if host.waitExit(seconds: 2) { return }
+        }
         kill(host.pid, SIGKILL)  // --kill-child: unshare's death kills its child too
         _ = host.waitExit(seconds: 10)
     }
@@ -290,7 +294,8 @@ public final class SSHHosts: @unchecked Sendable {
         return keys
     }
 
-    /// The disk root must be root-owned and closed to others (sshd's chroot rule), and the
+    /// The disk root must be root-owned and closed to others (sshd's chroot rule), old power
+    /// requests are cleared, and the
     /// mount points must be plain directories inside it: a symlink there could point the
     /// mount outside the disk.
     private func prepareDisk(_ disk: URL, mountPoints: [String], context: String) throws {
@@ -300,6 +305,10 @@ public final class SSHHosts: @unchecked Sendable {
         }
         chown(disk.path, 0, 0)
         chmod(disk.path, 0o755)
+        // A power request belongs to the previous run (an image may even carry one).
+        for marker in [".ecs-sim/poweroff", ".ecs-sim/shutdown-scheduled"] {
+            unlink(disk.path + "/" + marker)
+        }
         for point in mountPoints {
             var path = disk.path
             for component in point.split(separator: "/") {
@@ -317,20 +326,15 @@ public final class SSHHosts: @unchecked Sendable {
 
     private func sshdConfig(id: String, address: String, port: Int, hostKeys: [URL], authorizedKeys: URL,
                             loginUser: String, passwordLogin: Bool) throws -> String {
-        func path(_ url: URL) throws -> String {
-            guard !url.path.contains("\""), !url.path.contains("%") else {
-                throw ToolError(.config, "instance \(id): state path \(url.path) holds a quote or %, which sshd_config cannot name")
-            }
-            return "\"\(url.path)\""
-        }
+        // Paths as sshd sees them inside the launch script's small root.
         var lines = [
             "# sshd for ecs-sim instance \(id) (generated; run by launch.sh in its own namespaces)",
             "ListenAddress \(address):\(port)",
         ]
-        for key in hostKeys { lines.append("HostKey \(try path(key))") }
+        for key in hostKeys { lines.append("HostKey /ecs-sim/keys/\(key.lastPathComponent)") }
         lines += [
             "PidFile none",
-            "AuthorizedKeysFile \(try path(authorizedKeys))",
+            "AuthorizedKeysFile /ecs-sim/run/\(authorizedKeys.lastPathComponent)",
             "PermitRootLogin yes",
             "AllowUsers \(loginUser)",
             "UsePAM no",
@@ -354,11 +358,20 @@ public final class SSHHosts: @unchecked Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func launchScript(id: String, disk: URL, mounts: [(source: URL, point: String)], config: URL,
+    /// Capabilities sshd and the sessions keep: enough to log users in, chroot and own files,
+    /// not enough to mount, make device nodes, load modules, set the clock, reconfigure the
+    /// network or open files by handle. `sys_boot` stays: in a pid namespace reboot(2) only
+    /// ends the namespace.
+    static let sessionCapabilities = "-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,"
+        + "+net_bind_service,+sys_chroot,+sys_boot,+audit_write"
+
+    private func launchScript(id: String, disk: URL, mounts: [(source: URL, point: String)], run: URL, keys: URL,
                               loginUser: String, refuseFor: Double) -> String {
         var s = """
             #!/bin/sh
-            # ecs-sim instance \(id): pid 1 of its own pid and mount namespaces (see SSHHosts.swift).
+            # ecs-sim instance \(id): pid 1 of its own pid, mount, UTS and IPC namespaces.
+            # Builds a small root (read-only host /usr, a few /etc files, the instance's files) and runs
+            # sshd in it, chrooting sessions into the instance's disk (see SSHHosts.swift).
             set -eu
             IFS= read -r pw || true
 
@@ -367,27 +380,49 @@ public final class SSHHosts: @unchecked Sendable {
             s += "sleep \(String(format: "%.3f", refuseFor))\n"
         }
         s += """
-            mount -t tmpfs -o mode=755,size=4m ecs-sim-run /run
-            mkdir -m 755 /run/sshd /run/ecs-sim /run/ecs-sim/root
-            if [ -d /var/log ]; then mount -t tmpfs -o mode=755,size=4m ecs-sim-log /var/log; fi
-            R=/run/ecs-sim/root
+            mount -t tmpfs -o mode=755,size=1m ecs-sim-run /run
+            J=/run/jail
+            mkdir -m 755 "$J"
+            mount -t tmpfs -o mode=755,size=4m ecs-sim-jail "$J"
+            robind () { mkdir -p "$2"; mount --bind "$1" "$2"; mount -o remount,bind,ro "$2"; }
+            robind /usr "$J/usr"
+            # Of the host's /etc, only what sshd and the C library read (no host secrets).
+            mkdir -m 755 "$J/etc" "$J/etc/ssh"
+            for f in ld.so.cache nsswitch.conf localtime hosts host.conf gai.conf ssh/moduli; do
+                if [ -f "/etc/$f" ]; then : > "$J/etc/$f"; mount --bind -o ro "/etc/$f" "$J/etc/$f"; fi
+            done
+            printf 'root:x:0:\\nnogroup:x:65534:\\n' > "$J/etc/group"
+            for l in bin sbin lib lib32 lib64 libx32; do
+                if [ -L "/$l" ]; then ln -s "$(readlink "/$l")" "$J/$l"
+                elif [ -d "/$l" ]; then robind "/$l" "$J/$l"; fi
+            done
+            robind \(shellQuote(run.path)) "$J/ecs-sim/run"
+            robind \(shellQuote(keys.path)) "$J/ecs-sim/keys"
+            mkdir -m 755 "$J/run" "$J/run/sshd" "$J/run/ecs-sim" "$J/var" "$J/var/log" "$J/proc" "$J/dev" "$J/oldroot"
+            devices () {
+                mount -t tmpfs -o mode=755,size=1m,nosuid ecs-sim-dev "$1"
+                mknod -m 666 "$1/null" c 1 3
+                mknod -m 666 "$1/zero" c 1 5
+                mknod -m 666 "$1/full" c 1 7
+                mknod -m 666 "$1/random" c 1 8
+                mknod -m 666 "$1/urandom" c 1 9
+                mknod -m 666 "$1/tty" c 5 0
+                mkdir -m 755 "$1/pts"
+                mount --bind /dev/pts "$1/pts"
+                ln -s pts/ptmx "$1/ptmx"
+                mkdir -m 1777 "$1/shm"
+                ln -s /proc/self/fd "$1/fd"
+                ln -s /proc/self/fd/0 "$1/stdin"
+                ln -s /proc/self/fd/1 "$1/stdout"
+                ln -s /proc/self/fd/2 "$1/stderr"
+            }
+            devices "$J/dev"
+            mount -t proc -o ro,nosuid,nodev,noexec ecs-sim-proc "$J/proc"
+            R="$J/run/ecs-sim/root"
+            mkdir -m 755 "$R"
             mount --bind \(shellQuote(disk.path)) "$R"
-            mount -t tmpfs -o mode=755,size=1m,nosuid ecs-sim-dev "$R/dev"
-            mknod -m 666 "$R/dev/null" c 1 3
-            mknod -m 666 "$R/dev/zero" c 1 5
-            mknod -m 666 "$R/dev/full" c 1 7
-            mknod -m 666 "$R/dev/random" c 1 8
-            mknod -m 666 "$R/dev/urandom" c 1 9
-            mknod -m 666 "$R/dev/tty" c 5 0
-            mkdir -m 755 "$R/dev/pts"
-            mount --bind /dev/pts "$R/dev/pts"
-            ln -s pts/ptmx "$R/dev/ptmx"
-            mkdir -m 1777 "$R/dev/shm"
-            ln -s /proc/self/fd "$R/dev/fd"
-            ln -s /proc/self/fd/0 "$R/dev/stdin"
-            ln -s /proc/self/fd/1 "$R/dev/stdout"
-            ln -s /proc/self/fd/2 "$R/dev/stderr"
-            mount -t proc -o nosuid,nodev,noexec ecs-sim-proc "$R/proc"
+            devices "$R/dev"
+            mount -t proc -o ro,nosuid,nodev,noexec ecs-sim-proc "$R/proc"
 
             """
         for mount in mounts {
@@ -399,27 +434,40 @@ public final class SSHHosts: @unchecked Sendable {
         s += """
             if [ -n "$pw" ]; then hash=$(printf '%s\\n' "$pw" | openssl passwd -6 -stdin); else hash='*'; fi
             pw=
-            umask 077
-            if [ \(shellQuote(loginUser)) = root ]; then
-                printf 'root:%s:19000:0:99999:7:::\\n' "$hash" > /run/ecs-sim/shadow
-            else
-                printf 'root:*:19000:0:99999:7:::\\n%s:%s:19000:0:99999:7:::\\n' \(shellQuote(loginUser)) "$hash" > /run/ecs-sim/shadow
-            fi
-            printf 'root:x:0:0:root:/root:/bin/sh\\n\(user)sshd:x:100:65534::/run/sshd:/usr/sbin/nologin\\n' > /run/ecs-sim/passwd
-            chmod 644 /run/ecs-sim/passwd
-            mount --bind /run/ecs-sim/shadow /etc/shadow
-            mount --bind /run/ecs-sim/passwd /etc/passwd
+            (
+                umask 077
+                if [ \(shellQuote(loginUser)) = root ]; then
+                    printf 'root:%s:19000:0:99999:7:::\\n' "$hash" > "$J/run/ecs-sim/shadow"
+                else
+                    printf 'root:*:19000:0:99999:7:::\\n%s:%s:19000:0:99999:7:::\\n' \(shellQuote(loginUser)) "$hash" > "$J/run/ecs-sim/shadow"
+                fi
+            )
+            hash=
+            printf 'root:x:0:0:root:/root:/bin/sh\\n\(user)sshd:x:100:65534::/run/sshd:/usr/sbin/nologin\\n' > "$J/run/ecs-sim/passwd"
+            mv "$J/run/ecs-sim/shadow" "$J/etc/shadow"
+            mv "$J/run/ecs-sim/passwd" "$J/etc/passwd"
+            mount -t tmpfs -o mode=755,size=1m,nosuid,nodev,noexec ecs-sim-log "$J/var/log"
+            name=$(head -n 1 "$R/etc/hostname" 2>/dev/null || true)
+            case $name in ""|localhost|localhost.*) name=\(shellQuote(Self.hostname(for: id))) ;; esac
+            hostname "$name"
+            cd "$J"
+            pivot_root . oldroot
+            cd /
+            umount -l /oldroot
+            rmdir /oldroot
+            mount -o remount,ro /
+            R=/run/ecs-sim/root
             # Stay pid 1: busybox's reboot, halt and poweroff signal pid 1 (TERM, USR1, USR2);
             # record the request where the emulator looks, then end, which ends the instance.
             power () {
                 mkdir -p "$R/.ecs-sim"
-                printf '%s %s\n' "$1" "$(date +%s)" > "$R/.ecs-sim/poweroff"
+                printf '%s %s\\n' "$1" "$(date +%s)" > "$R/.ecs-sim/poweroff"
                 exit 0
             }
             trap 'power reboot' TERM
             trap 'power halt' USR1
             trap 'power poweroff' USR2
-            /usr/sbin/sshd -D -e -f \(shellQuote(config.path)) </dev/null &
+            setpriv --bounding-set \(Self.sessionCapabilities) /usr/sbin/sshd -D -e -f /ecs-sim/run/sshd_config </dev/null &
             sshd=$!
             set +e
             while :; do
@@ -430,6 +478,13 @@ public final class SSHHosts: @unchecked Sendable {
 
             """
         return s
+    }
+
+    /// The host name an instance gets when its disk names none, shaped like Alibaba Cloud's
+    /// (iZ<id>Z).
+    static func hostname(for id: String) -> String {
+        let tail = id.hasPrefix("i-") ? String(id.dropFirst(2)) : id
+        return "iZ" + tail.filter { $0.isLetter || $0.isNumber } + "Z"
     }
 
     // MARK: - helpers
@@ -476,7 +531,7 @@ final class InstanceHost: @unchecked Sendable {
     /// Starts the instance again with the same settings (after a guest reboot).
     var restart: (() throws -> Void)?
     /// Runs on the reaper thread once the launcher has ended.
-    var onExit: ((InstanceHost) -> Void)?
+    var onExit: ((InstanceHost, Int32) -> Void)?
     private let flags = NSLock()
     private var rebootingValue = false
     /// True between a guest reboot ending sshd and its restart.
@@ -505,8 +560,9 @@ final class InstanceHost: @unchecked Sendable {
     /// Waits for the launcher on a thread of its own, then marks it ended and calls `onExit`.
     func startReaper() {
         let reaper = Thread { [self] in
-            markExited(HostProcess.waitForExit(pid))
-            onExit?(self)
+            let status = HostProcess.waitForExit(pid)
+            onExit?(self, status)  // first, so a reboot never shows as "not running"
+            markExited(status)
         }
         reaper.start()
     }
