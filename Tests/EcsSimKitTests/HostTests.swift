@@ -109,8 +109,12 @@ struct HostDiskTests {
         try f.store.createDisk(id: "d-2", source: .snapshot(id: "s-1"))
         #expect(f.file("d-2", "root/provisioned") == "before\n")
         #expect(f.file("d-2", "etc/os-release")?.contains("CentOS") == true)
+        #expect(try f.store.copySnapshot(id: "s-1", to: "s-copy") == size)
+        #expect(throws: ToolError.self) { try f.store.copySnapshot(id: "s-1", to: "s-copy") }
         try f.store.deleteSnapshot(id: "s-1")
         try f.store.deleteSnapshot(id: "s-1")
+        try f.store.createDisk(id: "d-3", source: .snapshot(id: "s-copy"))
+        #expect(f.file("d-3", "root/provisioned") == "before\n")
         try f.store.deleteDisk(id: "d-2")
         try f.store.deleteDisk(id: "d-2")
         #expect(!FileManager.default.fileExists(atPath: f.store.snapshotPath(id: "s-1").path))
