@@ -264,6 +264,17 @@ struct HostSSHOptionTests {
         #expect(try f.ssh("true").status == 0)
     }
 
+    @Test func aNonRootLoginUserGetsAnAccountAndOnlyItLogsIn() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "ubuntu"))
+        try f.hosts.start(instance: "i-user", address: f.address, port: 22, rootDisk: f.store.diskPath(id: "d-sys"),
+                          dataDisks: [], loginUser: "ecs-user", authorizedKeys: [f.publicKey], password: nil, refuseFor: 0)
+        let run = try f.ssh("id -u; whoami; pwd; touch ~/mine && ls -ln ~/mine | awk '{print $3}'", user: "ecs-user")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output == "1000\necs-user\n/home/ecs-user\n1000\n")
+        #expect(try f.ssh("true").status == 255)  // root is not the login user here
+    }
+
     @Test func refuseForKeepsThePortClosedThenOpensIt() throws {
         let f = try HostFixture()
         try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))

@@ -82,10 +82,12 @@ public final class SSHHosts: @unchecked Sendable {
             mounts.append((source, point))
         }
         try prepareDisk(disk, mountPoints: ["/dev", "/proc"] + mounts.map(\.point), context: context)
+        if loginUser != "root" { try addUser(loginUser, to: disk) }
 
         let keys = try hostKeys(id)
         let run = layout.run(id)
-        try makeDirectory(run, mode: 0o700)
+        // 0755: sshd reads authorized_keys as the login user, who may not be root.
+        try makeDirectory(run, mode: 0o755)
         let authorized = run.appendingPathComponent("authorized_keys")
         try writeFile(authorized, authorizedKeys.map { $0 + "\n" }.joined(), mode: 0o644)
         let config = run.appendingPathComponent("sshd_config")
@@ -321,6 +323,25 @@ public final class SSHHosts: @unchecked Sendable {
                     throw ToolError.data("\(context): mount point \(point) on the disk is not a plain directory")
                 }
             }
+        }
+    }
+
+    /// Gives a non-root login user an account on the disk (uid 1000, as cloud-init would),
+    /// matching the account sshd sees, and a home directory.
+    private func addUser(_ user: String, to disk: URL) throws {
+        let passwd = disk.appendingPathComponent("etc/passwd")
+        let text = (try? String(contentsOf: passwd, encoding: .utf8)) ?? ""
+        if !text.split(separator: "\n").contains(where: { $0.hasPrefix("\(user):") }) {
+            try writeFile(passwd, text + "\(user):x:1000:1000::/home/\(user):/bin/sh\n", mode: 0o644)
+            let group = disk.appendingPathComponent("etc/group")
+            let groups = (try? String(contentsOf: group, encoding: .utf8)) ?? ""
+            try writeFile(group, groups + "\(user):x:1000:\n", mode: 0o644)
+        }
+        let home = disk.appendingPathComponent("home/\(user)")
+        var info = stat()
+        if lstat(home.path, &info) != 0 {
+            try makeDirectory(home, mode: 0o700)
+            chown(home.path, 1000, 1000)
         }
     }
 
