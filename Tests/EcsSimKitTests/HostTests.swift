@@ -71,6 +71,14 @@ final class HostFixture {
     }
 }
 
+/// Error texts collected from concurrent work.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ item: String) { lock.lock(); items.append(item); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
 /// Pids whose command line contains `needle` (to check that nothing is left behind).
 func processes(containing needle: String) -> [String] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
@@ -197,6 +205,30 @@ struct HostSSHTests {
         #expect(ProcessInfo.processInfo.hostName == hostName)
         #expect(!FileManager.default.fileExists(atPath: "/etc/ecs-sim-probe"))
         #expect(!FileManager.default.fileExists(atPath: "/usr/ecs-sim-probe"))
+    }
+
+    @Test func instancesStartAndRunConcurrently() throws {
+        let f = try HostFixture()
+        let ids = (1...4).map { "i-c\($0)" }
+        for id in ids { try f.store.createDisk(id: "d-\(id)", source: .image(family: id.hasSuffix("1") ? "ubuntu" : "centos")) }
+        let failures = Failures()
+        let hosts = f.hosts, address = f.address, key = f.publicKey
+        let disks = ids.map { f.store.diskPath(id: "d-\($0)") }
+        DispatchQueue.concurrentPerform(iterations: ids.count) { n in
+            do {
+                try hosts.start(instance: ids[n], address: address, port: 2200 + n, rootDisk: disks[n],
+                                  dataDisks: [], loginUser: "root", authorizedKeys: [key], password: nil, refuseFor: 0)
+            } catch { failures.add("\(ids[n]): \(error)") }
+        }
+        #expect(failures.all.isEmpty, "\(failures.all)")
+        for (n, id) in ids.enumerated() {
+            let run = try f.ssh("cat /etc/hostname /etc/os-release | grep -c . && yum --version 2>/dev/null; echo \(id) > /root/me", port: 2200 + n)
+            #expect(run.status == 0, "\(id): \(run.output)")
+            #expect(f.file("d-\(id)", "root/me") == "\(id)\n")
+        }
+        f.hosts.stopAll()
+        for id in ids { #expect(!f.hosts.isRunning(instance: id)) }
+        #expect(processes(containing: f.dir.path).isEmpty)
     }
 
     @Test func stopEndsRunningSessionsAndLeavesNoProcess() throws {

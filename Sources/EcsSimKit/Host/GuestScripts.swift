@@ -19,6 +19,7 @@ bins_for () {
 	*) echo "$1" ;;
 	esac
 }
+count () { echo $#; }
 placeholder_for () {
 	_files=
 	for _b in $(bins_for "$2"); do
@@ -44,7 +45,7 @@ placeholder_for () {
 # yum for an ecs-sim instance: records installs in /var/lib/yum/installed/<package>
 # and /var/log/yum.log, and adds placeholder commands; it downloads nothing.
 \#(packageHelpers)
-yes=0 quiet=0 cmd= pkgs=
+yes=0 quiet=0 cmd='' pkgs=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	-y|--assumeyes) yes=1 ;;
@@ -76,7 +77,8 @@ install|localinstall|groupinstall|reinstall)
 	if [ -z "$todo" ]; then say "Nothing to do"; exit 0; fi
 	say "Resolving Dependencies"
 	for p in $todo; do say "---> Package $(name_of "$p").$(arch_of "$p") 0:1.0-1.el7 will be installed"; done
-	say "" "Transaction Summary" "Install  $(echo $todo | wc -w) Package(s)" ""
+	# shellcheck disable=SC2086 # counting the words of $todo
+	say "" "Transaction Summary" "Install  $(count $todo) Package(s)" ""
 	if [ "$yes" != 1 ]; then
 		printf 'Is this ok [y/d/N]: '
 		answer=
@@ -102,6 +104,7 @@ remove|erase|autoremove)
 	for p in $pkgs; do
 		for r in "$db/$p" "$db/$p".*; do
 			[ -e "$r" ] || continue
+			# shellcheck disable=SC2013 # the list is space-separated paths without blanks
 			for f in $(sed -n 's/^files=//p' "$r"); do rm -f "$f"; done
 			rm -f "$r"
 			echo "$(date '+%b %d %H:%M:%S') Erased: $p" >> /var/log/yum.log
@@ -132,10 +135,10 @@ exit 0
 # apt-get for an ecs-sim instance: records installs in /var/lib/dpkg/status and
 # /var/log/apt/history.log, and adds placeholder commands; it downloads nothing.
 \#(packageHelpers)
-yes=0 quiet=0 cmd= pkgs=
+quiet=0 cmd='' pkgs=''
 while [ $# -gt 0 ]; do
 	case $1 in
-	-y|--yes|--assume-yes) yes=1 ;;
+	-y|--yes|--assume-yes) ;;  # installs never prompt here: no extra packages are pulled in
 	-q|-qq|--quiet) quiet=1 ;;
 	-o|-t|-c) shift ;;
 	-*) ;;
@@ -165,7 +168,8 @@ install|reinstall)
 	done
 	if [ -z "$todo" ]; then say "0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded."; exit 0; fi
 	say "The following NEW packages will be installed:" " $todo"
-	say "0 upgraded, $(echo $todo | wc -w) newly installed, 0 to remove and 0 not upgraded."
+	# shellcheck disable=SC2086 # counting the words of $todo
+	say "0 upgraded, $(count $todo) newly installed, 0 to remove and 0 not upgraded."
 	for n in $todo; do
 		files=$(placeholder_for "$n" "$n")
 		printf 'Package: %s\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0-1\nDescription: ecs-sim placeholder\nX-Ecs-Sim-Files:%s\n\n' "$n" "$files" >> "$status"
@@ -177,6 +181,7 @@ remove|purge)
 	for p in $pkgs; do
 		n=$(name_of "$p")
 		grep -qx "Package: $n" "$status" || { say "Package '$n' is not installed, so not removed"; continue; }
+		# shellcheck disable=SC2013 # the list is space-separated paths without blanks
 		for f in $(awk -v n="$n" '$0=="Package: " n {on=1} on && /^X-Ecs-Sim-Files:/ {sub(/^X-Ecs-Sim-Files:/, ""); print; exit}' "$status"); do rm -f "$f"; done
 		awk -v n="$n" 'BEGIN{RS=""; ORS="\n\n"} $0 !~ ("^Package: " n "\n")' "$status" > "$status.new" && mv "$status.new" "$status"
 		say "Removing $n (1.0-1) ..."
@@ -198,7 +203,7 @@ exit 0
 state=/var/lib/ecs-sim/systemd
 wants=/etc/systemd/system/multi-user.target.wants
 mkdir -p "$state" "$wants"
-now=0 cmd= units=
+now=0 cmd='' units=''
 for a in "$@"; do
 	case $a in
 	--now) now=1 ;;
@@ -292,7 +297,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ $# -gt 0 ] || { [ "$login" = 1 ] && exec /bin/sh -l; echo "usage: sudo command" >&2; exit 1; }
-while [ $# -gt 0 ]; do case $1 in *=*) export "$1"; shift ;; *) break ;; esac; done
+while [ $# -gt 0 ]; do case $1 in *=*) export "${1?}"; shift ;; *) break ;; esac; done
 exec "$@"
 """#
 

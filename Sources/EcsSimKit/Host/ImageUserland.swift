@@ -9,7 +9,7 @@ import Glibc
 /// busybox-static and the guest scripts, then copied into every disk made from that image.
 struct ImageUserland {
     /// Bump when the tree changes, so stores rebuild their templates.
-    static let version = "5"
+    static let version = "6"
     static let families = ["centos", "ubuntu", "windows"]
 
     let family: String
