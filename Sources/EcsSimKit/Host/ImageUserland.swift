@@ -152,8 +152,7 @@ struct ImageUserland {
     private func copyScp(into root: URL) throws {
         let scp = "/usr/bin/scp"
         guard FileManager.default.isExecutableFile(atPath: scp) else { return }
-        let ldd = try HostProcess.run(["/usr/bin/ldd", scp])
-        guard ldd.status == 0 else { return }
+        guard let ldd = try? HostProcess.run(["/usr/bin/ldd", scp]), ldd.status == 0 else { return }
         var files = [scp]
         for line in String(decoding: ldd.stdout, as: UTF8.self).split(separator: "\n") {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
