@@ -434,8 +434,9 @@ struct HostSSHOptionTests {
         let run = try f.ssh("chmod +x /tmp/via-scp.sh && /tmp/via-scp.sh && tar -cf - -C /etc os-release | tar -tf -")
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output == "uploaded\nos-release\n")
-        let tty = try f.ssh("tty && bash -c 'echo in-bash'", extra: ["-tt"])
-        #expect(tty.output.contains("/dev/pts/"), "\(tty.output)")
+        let tty = try f.ssh("tty && bash -c 'echo in-bash' && ls /dev/pts | tr '\\n' ' '", extra: ["-tt"])
+        #expect(tty.output.contains("/dev/pts/0"), "\(tty.output)")
+        #expect(tty.output.contains("0 ptmx "), "the instance's own terminals only: \(tty.output)")
         #expect(tty.output.contains("in-bash"))
     }
 }

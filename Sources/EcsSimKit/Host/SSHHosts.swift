@@ -420,6 +420,8 @@ public final class SSHHosts: @unchecked Sendable {
             robind \(shellQuote(run.path)) "$J/ecs-sim/run"
             robind \(shellQuote(keys.path)) "$J/ecs-sim/keys"
             mkdir -m 755 "$J/run" "$J/run/sshd" "$J/run/ecs-sim" "$J/var" "$J/var/log" "$J/proc" "$J/dev" "$J/oldroot"
+            # $1: the dev directory; $2: how to get its pts (the instance's own devpts, so
+            # no guest sees the host's terminals).
             devices () {
                 mount -t tmpfs -o mode=755,size=1m,nosuid ecs-sim-dev "$1"
                 mknod -m 666 "$1/null" c 1 3
@@ -429,7 +431,11 @@ public final class SSHHosts: @unchecked Sendable {
                 mknod -m 666 "$1/urandom" c 1 9
                 mknod -m 666 "$1/tty" c 5 0
                 mkdir -m 755 "$1/pts"
-                mount --bind /dev/pts "$1/pts"
+                if [ "$2" = new ]; then
+                    mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5,nosuid,noexec ecs-sim-pts "$1/pts"
+                else
+                    mount --bind "$2" "$1/pts"
+                fi
                 ln -s pts/ptmx "$1/ptmx"
                 mkdir -m 1777 "$1/shm"
                 ln -s /proc/self/fd "$1/fd"
@@ -437,12 +443,12 @@ public final class SSHHosts: @unchecked Sendable {
                 ln -s /proc/self/fd/1 "$1/stdout"
                 ln -s /proc/self/fd/2 "$1/stderr"
             }
-            devices "$J/dev"
+            devices "$J/dev" new
             mount -t proc -o ro,nosuid,nodev,noexec ecs-sim-proc "$J/proc"
             R="$J/run/ecs-sim/root"
             mkdir -m 755 "$R"
             mount --bind \(shellQuote(disk.path)) "$R"
-            devices "$R/dev"
+            devices "$R/dev" "$J/dev/pts"
             mount -t proc -o ro,nosuid,nodev,noexec ecs-sim-proc "$R/proc"
 
             """
