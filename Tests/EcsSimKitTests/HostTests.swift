@@ -422,7 +422,7 @@ struct HostSSHOptionTests {
         for (legacy, name) in [(false, "via-sftp.sh"), (true, "via-scp.sh")] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/scp")
-            process.arguments = ["-F", "/dev/null", "-i", f.key.path, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+            process.arguments = ["-F", "/dev/null", "-i", f.key.path, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR",
                                  "-o", "UserKnownHostsFile=\(f.knownHosts.path)", "-o", "StrictHostKeyChecking=accept-new"]
                 + (legacy ? ["-O"] : []) + [local.path, "root@\(f.address):/tmp/\(name)"]
             process.standardInput = FileHandle.nullDevice
