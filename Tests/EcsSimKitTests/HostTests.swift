@@ -71,6 +71,14 @@ final class HostFixture {
     }
 }
 
+/// Error texts collected from concurrent work.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ item: String) { lock.lock(); items.append(item); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
 /// Pids whose command line contains `needle` (to check that nothing is left behind).
 func processes(containing needle: String) -> [String] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
@@ -109,8 +117,12 @@ struct HostDiskTests {
         try f.store.createDisk(id: "d-2", source: .snapshot(id: "s-1"))
         #expect(f.file("d-2", "root/provisioned") == "before\n")
         #expect(f.file("d-2", "etc/os-release")?.contains("CentOS") == true)
+        #expect(try f.store.copySnapshot(id: "s-1", to: "s-copy") == size)
+        #expect(throws: ToolError.self) { try f.store.copySnapshot(id: "s-1", to: "s-copy") }
         try f.store.deleteSnapshot(id: "s-1")
         try f.store.deleteSnapshot(id: "s-1")
+        try f.store.createDisk(id: "d-3", source: .snapshot(id: "s-copy"))
+        #expect(f.file("d-3", "root/provisioned") == "before\n")
         try f.store.deleteDisk(id: "d-2")
         try f.store.deleteDisk(id: "d-2")
         #expect(!FileManager.default.fileExists(atPath: f.store.snapshotPath(id: "s-1").path))
@@ -163,6 +175,62 @@ struct HostSSHTests {
         f.hosts.stop(instance: "i-1")
     }
 
+    @Test func guestRootCannotReachTheHost() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        try f.start("i-box", disk: "d-sys")
+        let hostName = ProcessInfo.processInfo.hostName
+        // Each line: a check and whether the guest got its way ("ok") or not ("denied").
+        let probe = """
+            t () { if eval "$2" >/dev/null 2>&1; then echo "$1 ok"; else echo "$1 denied"; fi; }
+            t mknod 'mknod /tmp/blk b 7 0'
+            t mount 'mount -t tmpfs x /mnt'
+            t sethostname 'hostname evil-guest'
+            t sysctl 'echo 3 > /proc/sys/vm/drop_caches'
+            t clock 'date -s 2001-01-01; [ "$(date +%Y)" = 2001 ]'
+            t link 'ip link set lo down'
+            t hostroot 'for p in /proc/[0-9]*; do ls "$p/root/"; done 2>/dev/null | grep -qx work'
+            # sshd's own root (seen through /proc) is what a chroot escape would reach.
+            t jailseen 'ls /proc/[0-9]*/root/ecs-sim/run/sshd_config'
+            t jailwrite '(for p in /proc/[0-9]*; do [ -d "$p/root/ecs-sim" ] || continue; for d in etc usr ecs-sim/run run/sshd .; do touch "$p/root/$d/ecs-sim-probe" && exit 0; done; done; exit 1)'
+            t hostsecret 'cat /proc/[0-9]*/root/etc/ssh/ssh_host_*_key'
+            echo "name $(hostname)"
+            """
+        let run = try f.ssh(probe)
+        #expect(run.output.contains("jailseen ok\n"), "\(run.output)")
+        for check in ["mknod", "mount", "sethostname", "sysctl", "clock", "link", "hostroot", "jailwrite", "hostsecret"] {
+            #expect(run.output.contains("\(check) denied\n"), "\(check): \(run.output)")
+        }
+        #expect(run.output.contains("name iZboxZ\n"), "\(run.output)")
+        #expect(ProcessInfo.processInfo.hostName == hostName)
+        #expect(!FileManager.default.fileExists(atPath: "/etc/ecs-sim-probe"))
+        #expect(!FileManager.default.fileExists(atPath: "/usr/ecs-sim-probe"))
+    }
+
+    @Test func instancesStartAndRunConcurrently() throws {
+        let f = try HostFixture()
+        let ids = (1...4).map { "i-c\($0)" }
+        for id in ids { try f.store.createDisk(id: "d-\(id)", source: .image(family: id.hasSuffix("1") ? "ubuntu" : "centos")) }
+        let failures = Failures()
+        let hosts = f.hosts, address = f.address, key = f.publicKey
+        let disks = ids.map { f.store.diskPath(id: "d-\($0)") }
+        DispatchQueue.concurrentPerform(iterations: ids.count) { n in
+            do {
+                try hosts.start(instance: ids[n], address: address, port: 2200 + n, rootDisk: disks[n],
+                                  dataDisks: [], loginUser: "root", authorizedKeys: [key], password: nil, refuseFor: 0)
+            } catch { failures.add("\(ids[n]): \(error)") }
+        }
+        #expect(failures.all.isEmpty, "\(failures.all)")
+        for (n, id) in ids.enumerated() {
+            let run = try f.ssh("cat /etc/hostname /etc/os-release | grep -c . && yum --version 2>/dev/null; echo \(id) > /root/me", port: 2200 + n)
+            #expect(run.status == 0, "\(id): \(run.output)")
+            #expect(f.file("d-\(id)", "root/me") == "\(id)\n")
+        }
+        f.hosts.stopAll()
+        for id in ids { #expect(!f.hosts.isRunning(instance: id)) }
+        #expect(processes(containing: f.dir.path).isEmpty)
+    }
+
     @Test func stopEndsRunningSessionsAndLeavesNoProcess() throws {
         let f = try HostFixture()
         try f.store.createDisk(id: "d-sys", source: .image(family: "ubuntu"))
@@ -188,6 +256,188 @@ struct HostSSHTests {
         #expect(client.terminationStatus == 255)
         #expect(processes(containing: "sleep 4242").isEmpty)
         #expect(processes(containing: f.dir.path).isEmpty)
+    }
+}
+
+@Suite("Host: sshd faults and options", .serialized, .enabled(if: SSHHosts.isSupported, "needs root: sshd hosts use namespaces and chroot"))
+struct HostSSHOptionTests {
+    /// ssh with password authentication only, the password given by an askpass script.
+    func passwordLogin(_ f: HostFixture, password: String) throws -> (status: Int32, output: String) {
+        let secret = f.dir.appendingPathComponent("pw")
+        try Data((password + "\n").utf8).write(to: secret)
+        let askpass = f.dir.appendingPathComponent("askpass")
+        try Data("#!/bin/sh\ncat \(shellQuote(secret.path))\n".utf8).write(to: askpass)
+        chmod(askpass.path, 0o700)
+        return try f.ssh("echo logged-in-as-$(id -un)", extra: [
+            "-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password",
+            "-o", "NumberOfPasswordPrompts=1",
+        ], environment: ["SSH_ASKPASS": askpass.path, "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0",
+                         "PATH": "/usr/bin:/bin"])
+    }
+
+    @Test func passwordLoginAcceptsOnlyTheInstancePassword() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        try f.start("i-pw", disk: "d-sys", password: "Sim-Passw0rd!'x")
+        let good = try passwordLogin(f, password: "Sim-Passw0rd!'x")
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output.contains("logged-in-as-root"))
+        let bad = try passwordLogin(f, password: "wrong")
+        #expect(bad.status == 255)
+        // The password is in no file of the state dir, and never in a process's argv.
+        let grep = try HostProcess.run(["/bin/grep", "-rlF", "Sim-Passw0rd", f.dir.appendingPathComponent("host").path])
+        #expect(grep.status == 1, "\(String(decoding: grep.stdout, as: UTF8.self))")
+        #expect(processes(containing: "Sim-Passw0rd").isEmpty)
+        f.hosts.stop(instance: "i-pw")
+
+        // Without a password, password login is refused and keys still work.
+        try f.start("i-pw", disk: "d-sys", password: nil)
+        #expect(try passwordLogin(f, password: "Sim-Passw0rd!'x").status == 255)
+        #expect(try f.ssh("true").status == 0)
+    }
+
+    @Test func aNonRootLoginUserGetsAnAccountAndOnlyItLogsIn() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "ubuntu"))
+        try f.hosts.start(instance: "i-user", address: f.address, port: 22, rootDisk: f.store.diskPath(id: "d-sys"),
+                          dataDisks: [], loginUser: "ecs-user", authorizedKeys: [f.publicKey], password: nil, refuseFor: 0)
+        let run = try f.ssh("id -u; whoami; pwd; touch ~/mine && ls -ln ~/mine | awk '{print $3}'", user: "ecs-user")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output == "1000\necs-user\n/home/ecs-user\n1000\n")
+        #expect(try f.ssh("true").status == 255)  // root is not the login user here
+    }
+
+    @Test func refuseForKeepsThePortClosedThenOpensIt() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        let started = Date()
+        try f.start("i-late", disk: "d-sys", refuseFor: 1.5)
+        #expect(Date().timeIntervalSince(started) < 0.5)
+        #expect(f.hosts.isRunning(instance: "i-late"))
+        #expect(!SSHHosts.accepts(address: f.address, port: 22))
+        usleep(700_000)
+        #expect(!SSHHosts.accepts(address: f.address, port: 22))
+        var opened: Double?
+        while Date().timeIntervalSince(started) < 5 {
+            if SSHHosts.accepts(address: f.address, port: 22) { opened = Date().timeIntervalSince(started); break }
+            usleep(20_000)
+        }
+        #expect(opened.map { $0 >= 1.5 } == true, "opened after \(String(describing: opened))")
+        #expect(try f.ssh("true").status == 0)
+        // Stopping while still refusing is prompt, too.
+        try f.start("i-late", disk: "d-sys", refuseFor: 30)
+        let stopping = Date()
+        f.hosts.stop(instance: "i-late")
+        #expect(Date().timeIntervalSince(stopping) < 1)
+        #expect(processes(containing: "host/run/i-late/").isEmpty)
+    }
+
+    @Test func dataDisksAreMountedAndStayOutOfTheSystemDisk() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "ubuntu"))
+        try f.store.createDisk(id: "d-data", source: .blank)
+        try f.start("i-data", disk: "d-sys", dataDisks: [(diskId: "d-data", mountPoint: "/data"),
+                                                          (diskId: "d-data", mountPoint: "")])
+        let run = try f.ssh("echo payload > /data/file && ls /mnt/d-data && apt-get install -y nginx >/dev/null && systemctl enable --now nginx && systemctl is-active nginx")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("file\n"))
+        #expect(run.output.contains("active"))
+        #expect(try String(contentsOf: f.store.diskPath(id: "d-data").appendingPathComponent("file"), encoding: .utf8) == "payload\n")
+        #expect(f.file("d-sys", "data/file") == nil)
+        #expect(f.file("d-sys", "var/lib/dpkg/status")?.contains("Package: nginx") == true)
+        _ = try f.store.snapshot(disk: "d-sys", to: "s-sys")
+        #expect(!FileManager.default.fileExists(atPath: f.store.snapshotPath(id: "s-sys").path + "/data/file"))
+        #expect(throws: ToolError.self) {
+            try f.start("i-data", disk: "d-sys", dataDisks: [(diskId: "d-data", mountPoint: "relative")])
+        }
+        #expect(throws: ToolError.self) {
+            try f.start("i-data", disk: "d-sys", dataDisks: [(diskId: "d-nope", mountPoint: "")])
+        }
+    }
+
+    @Test(arguments: ["shutdown -h now", "poweroff", "systemctl poweroff", "poweroff -f"])
+    func guestPoweroffRecordsTheRequestAndEndsTheHost(command: String) throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        try f.start("i-off", disk: "d-sys")
+        let run = try f.ssh(command)  // the connection may drop before the status arrives
+        #expect(run.status == 0 || run.status == 255, "\(run.output)")
+        var waited = 0.0
+        while f.hosts.isRunning(instance: "i-off") && waited < 5 { usleep(20_000); waited += 0.02 }
+        #expect(!f.hosts.isRunning(instance: "i-off"))
+        #expect(f.file("d-sys", ".ecs-sim/poweroff")?.hasPrefix("poweroff ") == true)
+        #expect(!SSHHosts.accepts(address: f.address, port: 22))
+        #expect(processes(containing: "host/run/i-off/").isEmpty)
+        // Starting again clears the request, which belonged to the previous run.
+        try f.start("i-off", disk: "d-sys")
+        #expect(f.file("d-sys", ".ecs-sim/poweroff") == nil)
+        #expect(f.hosts.isRunning(instance: "i-off"))
+    }
+
+    @Test func guestRebootBringsTheHostBack() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "ubuntu"))
+        try f.start("i-rb", disk: "d-sys")
+        _ = try f.ssh("echo kept > /root/kept && reboot")  // may lose the connection
+        var waited = 0.0
+        while SSHHosts.accepts(address: f.address, port: 22) && waited < 5 { usleep(20_000); waited += 0.02 }
+        #expect(!SSHHosts.accepts(address: f.address, port: 22))  // down for the reboot
+        #expect(f.hosts.isRunning(instance: "i-rb"))
+        waited = 0
+        while !SSHHosts.accepts(address: f.address, port: 22) && waited < 10 { usleep(50_000); waited += 0.05 }
+        let back = try f.ssh("cat /root/kept", strictHostKey: true)
+        #expect(back.status == 0 && back.output == "kept\n", "\(back.output)")
+        #expect(f.file("d-sys", ".ecs-sim/poweroff") == nil)
+        f.hosts.stop(instance: "i-rb")
+        #expect(processes(containing: "host/run/i-rb/").isEmpty)
+    }
+
+    @Test func aRestartedEmulatorReplacesItsPredecessorsHost() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        try f.start("i-old", disk: "d-sys", port: 2222)
+        // A second SSHHosts on the same state dir (an emulator restarted after a crash).
+        let successor = try SSHHosts(root: f.dir.appendingPathComponent("host"))
+        try successor.start(instance: "i-old", address: f.address, port: 2222, rootDisk: f.store.diskPath(id: "d-sys"),
+                            dataDisks: [], loginUser: "root", authorizedKeys: [f.publicKey], password: nil, refuseFor: 0)
+        #expect(try f.ssh("true", port: 2222).status == 0)
+        // One launcher (unshare, whose child runs the same script) for the instance, not two.
+        #expect(processes(containing: "private /bin/sh \(f.dir.path)/host/run/i-old/launch.sh").count == 1)
+        successor.stopAll()
+        #expect(processes(containing: "host/run/i-old/").isEmpty)
+        // Another process on the address: start fails and says so.
+        try f.start("i-a", disk: "d-sys", port: 2223)
+        #expect(throws: ToolError.self) {
+            try successor.start(instance: "i-b", address: f.address, port: 2223, rootDisk: f.store.diskPath(id: "d-sys"),
+                                dataDisks: [], loginUser: "root", authorizedKeys: [], password: nil, refuseFor: 0)
+        }
+    }
+
+    @Test func fileTransfersWorkWithSftpScpAndStreams() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        try f.start("i-xfer", disk: "d-sys")
+        let local = f.dir.appendingPathComponent("script.sh")
+        try Data("#!/bin/sh\necho uploaded\n".utf8).write(to: local)
+        for (legacy, name) in [(false, "via-sftp.sh"), (true, "via-scp.sh")] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/scp")
+            process.arguments = ["-F", "/dev/null", "-i", f.key.path, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR",
+                                 "-o", "UserKnownHostsFile=\(f.knownHosts.path)", "-o", "StrictHostKeyChecking=accept-new"]
+                + (legacy ? ["-O"] : []) + [local.path, "root@\(f.address):/tmp/\(name)"]
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "scp \(legacy ? "-O" : "")")
+            #expect(f.file("d-sys", "tmp/\(name)") == "#!/bin/sh\necho uploaded\n")
+        }
+        let run = try f.ssh("chmod +x /tmp/via-scp.sh && /tmp/via-scp.sh && tar -cf - -C /etc os-release | tar -tf -")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output == "uploaded\nos-release\n")
+        let tty = try f.ssh("tty && bash -c 'echo in-bash' && ls /dev/pts | tr '\\n' ' '", extra: ["-tt"])
+        #expect(tty.output.contains("/dev/pts/0"), "\(tty.output)")
+        #expect(tty.output.contains("0 ptmx "), "the instance's own terminals only: \(tty.output)")
+        #expect(tty.output.contains("in-bash"))
     }
 }
 

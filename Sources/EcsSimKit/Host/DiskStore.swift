@@ -71,6 +71,19 @@ public final class DiskStore: @unchecked Sendable {
         return Self.treeSize(dest)
     }
 
+    /// Copies a snapshot into a new snapshot (CopyImage); returns its size in bytes.
+    @discardableResult
+    public func copySnapshot(id: String, to newId: String) throws -> Int64 {
+        try HostLayout.checkID(id, kind: "snapshot")
+        try HostLayout.checkID(newId, kind: "snapshot")
+        let source = layout.snapshot(id)
+        guard exists(source) else { throw ToolError(.noInput, "snapshot \(newId): snapshot \(id) does not exist") }
+        let dest = layout.snapshot(newId)
+        guard !exists(dest) else { throw ToolError.failed("snapshot \(newId): already exists") }
+        try copyTree(source, to: dest, what: "snapshot \(newId)")
+        return Self.treeSize(dest)
+    }
+
     /// Removes a disk's tree; nothing happens when it does not exist.
     public func deleteDisk(id: String) throws {
         try HostLayout.checkID(id, kind: "disk")

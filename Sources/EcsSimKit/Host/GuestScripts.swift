@@ -19,6 +19,7 @@ bins_for () {
 	*) echo "$1" ;;
 	esac
 }
+count () { echo $#; }
 placeholder_for () {
 	_files=
 	for _b in $(bins_for "$2"); do
@@ -44,7 +45,7 @@ placeholder_for () {
 # yum for an ecs-sim instance: records installs in /var/lib/yum/installed/<package>
 # and /var/log/yum.log, and adds placeholder commands; it downloads nothing.
 \#(packageHelpers)
-yes=0 quiet=0 cmd= pkgs=
+yes=0 quiet=0 cmd='' pkgs=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	-y|--assumeyes) yes=1 ;;
@@ -76,7 +77,8 @@ install|localinstall|groupinstall|reinstall)
 	if [ -z "$todo" ]; then say "Nothing to do"; exit 0; fi
 	say "Resolving Dependencies"
 	for p in $todo; do say "---> Package $(name_of "$p").$(arch_of "$p") 0:1.0-1.el7 will be installed"; done
-	say "" "Transaction Summary" "Install  $(echo $todo | wc -w) Package(s)" ""
+	# shellcheck disable=SC2086 # counting the words of $todo
+	say "" "Transaction Summary" "Install  $(count $todo) Package(s)" ""
 	if [ "$yes" != 1 ]; then
 		printf 'Is this ok [y/d/N]: '
 		answer=
@@ -102,6 +104,7 @@ remove|erase|autoremove)
 	for p in $pkgs; do
 		for r in "$db/$p" "$db/$p".*; do
 			[ -e "$r" ] || continue
+			# shellcheck disable=SC2013 # the list is space-separated paths without blanks
 			for f in $(sed -n 's/^files=//p' "$r"); do rm -f "$f"; done
 			rm -f "$r"
 			echo "$(date '+%b %d %H:%M:%S') Erased: $p" >> /var/log/yum.log
@@ -132,10 +135,10 @@ exit 0
 # apt-get for an ecs-sim instance: records installs in /var/lib/dpkg/status and
 # /var/log/apt/history.log, and adds placeholder commands; it downloads nothing.
 \#(packageHelpers)
-yes=0 quiet=0 cmd= pkgs=
+quiet=0 cmd='' pkgs=''
 while [ $# -gt 0 ]; do
 	case $1 in
-	-y|--yes|--assume-yes) yes=1 ;;
+	-y|--yes|--assume-yes) ;;  # installs never prompt here: no extra packages are pulled in
 	-q|-qq|--quiet) quiet=1 ;;
 	-o|-t|-c) shift ;;
 	-*) ;;
@@ -165,7 +168,8 @@ install|reinstall)
 	done
 	if [ -z "$todo" ]; then say "0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded."; exit 0; fi
 	say "The following NEW packages will be installed:" " $todo"
-	say "0 upgraded, $(echo $todo | wc -w) newly installed, 0 to remove and 0 not upgraded."
+	# shellcheck disable=SC2086 # counting the words of $todo
+	say "0 upgraded, $(count $todo) newly installed, 0 to remove and 0 not upgraded."
 	for n in $todo; do
 		files=$(placeholder_for "$n" "$n")
 		printf 'Package: %s\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0-1\nDescription: ecs-sim placeholder\nX-Ecs-Sim-Files:%s\n\n' "$n" "$files" >> "$status"
@@ -177,6 +181,7 @@ remove|purge)
 	for p in $pkgs; do
 		n=$(name_of "$p")
 		grep -qx "Package: $n" "$status" || { say "Package '$n' is not installed, so not removed"; continue; }
+		# shellcheck disable=SC2013 # the list is space-separated paths without blanks
 		for f in $(awk -v n="$n" '$0=="Package: " n {on=1} on && /^X-Ecs-Sim-Files:/ {sub(/^X-Ecs-Sim-Files:/, ""); print; exit}' "$status"); do rm -f "$f"; done
 		awk -v n="$n" 'BEGIN{RS=""; ORS="\n\n"} $0 !~ ("^Package: " n "\n")' "$status" > "$status.new" && mv "$status.new" "$status"
 		say "Removing $n (1.0-1) ..."
@@ -198,7 +203,7 @@ exit 0
 state=/var/lib/ecs-sim/systemd
 wants=/etc/systemd/system/multi-user.target.wants
 mkdir -p "$state" "$wants"
-now=0 cmd= units=
+now=0 cmd='' units=''
 for a in "$@"; do
 	case $a in
 	--now) now=1 ;;
@@ -244,7 +249,7 @@ status)
 		if [ -e "$wants/$u" ]; then e=enabled; else e=disabled; fi
 		printf '● %s\n     Loaded: loaded (%s; %s)\n     Active: %s\n' "$u" "$(file_of "$u")" "$e" "$a"
 	done ;;
-poweroff|halt|reboot) exec "/usr/sbin/$cmd" ;;
+poweroff|halt|reboot) exec "/usr/bin/$cmd" ;;
 daemon-reload|daemon-reexec|mask|unmask|list-units|list-unit-files|reset-failed|set-default|get-default|show) ;;
 "") echo "systemctl: no command given" >&2; exit 1 ;;
 *) echo "Unknown command verb $cmd." >&2; exit 1 ;;
@@ -252,28 +257,28 @@ esac
 exit $rc
 """#
 
-    /// shutdown, poweroff, halt and reboot: records the request in /.ecs-sim/poweroff (the
-    /// emulator polls it) and then ends the instance's sshd, as a real power-off ends sessions.
-    static let power = #"""
+    /// shutdown: signals the instance's pid 1 as busybox's poweroff (USR2), halt (USR1) and
+    /// reboot (TERM) do; pid 1 records the request in /.ecs-sim/poweroff (the emulator polls
+    /// it) and ends the instance's sshd, as a real power-off ends sessions.
+    static let shutdown = #"""
 #!/bin/sh
-# Power control for an ecs-sim instance (shutdown, poweroff, halt, reboot).
-action=${0##*/} delay=1
-[ "$action" = shutdown ] && action=poweroff
+# shutdown for an ecs-sim instance.
+signal=USR2 delay=1
 for a in "$@"; do
 	case $a in
-	-r|--reboot) action=reboot ;;
-	-h|-P|--poweroff) [ "${0##*/}" = reboot ] || action=poweroff ;;
-	-H|--halt) action=halt ;;
-	-c) rm -f /.ecs-sim/poweroff; echo "Shutdown cancelled."; exit 0 ;;
+	-r|--reboot) signal=TERM ;;
+	-h|-P|--poweroff) signal=USR2 ;;
+	-H|--halt) signal=USR1 ;;
+	-c) rm -f /.ecs-sim/shutdown-scheduled; echo "Shutdown cancelled."; exit 0 ;;
 	now) delay=1 ;;
 	+[0-9]*) delay=$(( ${a#+} * 60 )); [ "$delay" -gt 0 ] || delay=1 ;;
 	esac
 done
 mkdir -p /.ecs-sim
-printf '%s %s\n' "$action" "$(date +%s)" > /.ecs-sim/poweroff
+date +%s > /.ecs-sim/shutdown-scheduled
 [ "$delay" -gt 1 ] && echo "Shutdown scheduled, use 'shutdown -c' to cancel."
-# Leave the caller's command time to finish, then stop the instance's sshd (pid 1 here).
-setsid sh -c "sleep $delay; [ -e /.ecs-sim/poweroff ] && kill -TERM 1" </dev/null >/dev/null 2>&1 &
+# Leave the caller's command time to finish first.
+setsid sh -c "sleep $delay; [ -e /.ecs-sim/shutdown-scheduled ] && rm -f /.ecs-sim/shutdown-scheduled && kill -$signal 1" </dev/null >/dev/null 2>&1 &
 exit 0
 """#
 
@@ -292,7 +297,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ $# -gt 0 ] || { [ "$login" = 1 ] && exec /bin/sh -l; echo "usage: sudo command" >&2; exit 1; }
-while [ $# -gt 0 ]; do case $1 in *=*) export "$1"; shift ;; *) break ;; esac; done
+while [ $# -gt 0 ]; do case $1 in *=*) export "${1?}"; shift ;; *) break ;; esac; done
 exec "$@"
 """#
 

@@ -9,7 +9,7 @@ import Glibc
 /// busybox-static and the guest scripts, then copied into every disk made from that image.
 struct ImageUserland {
     /// Bump when the tree changes, so stores rebuild their templates.
-    static let version = "3"
+    static let version = "6"
     static let families = ["centos", "ubuntu", "windows"]
 
     let family: String
@@ -49,11 +49,12 @@ struct ImageUserland {
         let busybox = try Self.hostBusybox()
         try copyHostFile(busybox, to: path("usr/bin/busybox"))
         let applets = try Self.busyboxApplets(busybox)
+        // Debian's busybox ash runs its applets before searching PATH, so scripts can only add
+        // commands busybox lacks; poweroff, halt and reboot stay busybox's (see SSHHosts).
         var scripts: [String: String] = [
             "sudo": GuestScripts.sudo, "bash": GuestScripts.bash, "hostnamectl": GuestScripts.hostnamectl,
             "cloud-init": GuestScripts.cloudInit, "systemctl": GuestScripts.systemctl,
-            "shutdown": GuestScripts.power, "poweroff": GuestScripts.power, "halt": GuestScripts.power,
-            "reboot": GuestScripts.power,
+            "shutdown": GuestScripts.shutdown,
         ]
         if family == "centos" {
             scripts["yum"] = GuestScripts.yum
@@ -151,11 +152,10 @@ struct ImageUserland {
     private func copyScp(into root: URL) throws {
         let scp = "/usr/bin/scp"
         guard FileManager.default.isExecutableFile(atPath: scp) else { return }
-        let ldd = try HostProcess.run(["/usr/bin/ldd", scp])
-        guard ldd.status == 0 else { return }
+        guard let ldd = try? HostProcess.run(["/usr/bin/ldd", scp]), ldd.status == 0 else { return }
         var files = [scp]
         for line in String(decoding: ldd.stdout, as: UTF8.self).split(separator: "\n") {
-            let fields = line.split(separator: " ").map(String.init)
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             if let lib = fields.first(where: { $0.hasPrefix("/") }) { files.append(lib) }
         }
         for file in files {

@@ -8,22 +8,27 @@ import Glibc
 /// Real sshd hosts for running Linux instances, one per instance on its own 127.0.0.x address.
 ///
 /// Each instance is `unshare --pid --fork --kill-child --mount` running a generated launch
-/// script as pid 1 of a fresh pid and mount namespace. The script mounts, visible only there:
+/// script as pid 1 of a fresh pid and mount namespace (so a guest's `reboot -f` only ends
+/// that namespace, never the host). The script mounts, visible only there:
 /// a tmpfs on /run (sshd's privilege separation directory and a root-owned chroot path, so
 /// the state dir's own location and modes do not matter), a tmpfs on /var/log (sshd's
 /// wtmp/lastlog records stay off the host), the instance's disk at /run/ecs-sim/root with
 /// /dev (a few device nodes), /proc (of the new pid namespace) and its data disks, and
 /// one-line passwd/shadow files over the host's, so sshd checks the instance's password.
-/// Then it execs `sshd -D` with `ChrootDirectory /run/ecs-sim/root`. When sshd (pid 1
-/// there) ends, the kernel ends every session process with it: stopping leaves nothing behind.
+/// Then it runs `sshd -D` with `ChrootDirectory /run/ecs-sim/root` and waits. When the
+/// script (pid 1 there) ends, the kernel kills every process of the namespace: stopping
+/// leaves nothing behind.
 public final class SSHHosts: @unchecked Sendable {
     private let layout: HostLayout
     private let lock = NSLock()
     private var hosts: [String: InstanceHost] = [:]
+    private let rebootDelay: Double
 
     /// Opens the host layer rooted at `root` (`<state>/host`, shared with `DiskStore`).
-    public init(root: URL) throws {
+    /// A guest `reboot` brings the instance's sshd back after `rebootDelay` seconds.
+    public init(root: URL, rebootDelay: Double = 2) throws {
         layout = HostLayout(root: root)
+        self.rebootDelay = rebootDelay
         try layout.prepare()
         signal(SIGPIPE, SIG_IGN)
     }
@@ -77,10 +82,12 @@ public final class SSHHosts: @unchecked Sendable {
             mounts.append((source, point))
         }
         try prepareDisk(disk, mountPoints: ["/dev", "/proc"] + mounts.map(\.point), context: context)
+        if loginUser != "root" { try addUser(loginUser, to: disk) }
 
         let keys = try hostKeys(id)
         let run = layout.run(id)
-        try makeDirectory(run, mode: 0o700)
+        // 0755: sshd reads authorized_keys as the login user, who may not be root.
+        try makeDirectory(run, mode: 0o755)
         let authorized = run.appendingPathComponent("authorized_keys")
         try writeFile(authorized, authorizedKeys.map { $0 + "\n" }.joined(), mode: 0o644)
         let config = run.appendingPathComponent("sshd_config")
@@ -88,7 +95,7 @@ public final class SSHHosts: @unchecked Sendable {
                                              authorizedKeys: authorized, loginUser: loginUser,
                                              passwordLogin: password != nil), mode: 0o600)
         let script = run.appendingPathComponent("launch.sh")
-        try writeFile(script, launchScript(id: id, disk: disk, mounts: mounts, config: config,
+        try writeFile(script, launchScript(id: id, disk: disk, mounts: mounts, run: run, keys: layout.keys(id),
                                            loginUser: loginUser, refuseFor: refuse), mode: 0o700)
 
         if Self.accepts(address: address, port: port) {
@@ -98,6 +105,14 @@ public final class SSHHosts: @unchecked Sendable {
         let host = try launch(script: script, log: log, password: password)
         host.address = address
         host.port = port
+        host.restart = { [weak self] in
+            try self?.start(instance: id, address: address, port: port, rootDisk: rootDisk, dataDisks: dataDisks,
+                            loginUser: loginUser, authorizedKeys: authorizedKeys, password: password, refuseFor: 0)
+        }
+        host.onExit = { [weak self] host, status in
+            self?.ended(id, host, status: status, poweroffFile: disk.appendingPathComponent(".ecs-sim/poweroff"))
+        }
+        host.startReaper()
         try? writeFile(run.appendingPathComponent("pid"), "\(host.pid)\n", mode: 0o644)
         lock.lock()
         hosts[id] = host
@@ -151,7 +166,7 @@ public final class SSHHosts: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard let host = hosts[id] else { return false }
-        return !host.hasExited
+        return !host.hasExited || host.rebooting
     }
 
     /// The sshd log of an instance (for diagnostics).
@@ -160,6 +175,33 @@ public final class SSHHosts: @unchecked Sendable {
     }
 
     // MARK: - processes
+
+    /// Called when an instance's launcher ends by itself: after a guest `reboot` (the power
+    /// file says "reboot") the sshd comes back with the same settings, as a real instance does.
+    private func ended(_ id: String, _ host: InstanceHost, status: Int32, poweroffFile: URL) {
+        lock.lock()
+        let current = hosts[id] === host
+        lock.unlock()
+        guard current else { return }
+        // `reboot -f` / `poweroff -f` call reboot(2), which in a pid namespace kills its
+        // pid 1 with SIGHUP (restart) or SIGINT (power off) instead of touching the host.
+        switch status {
+        case 128 + SIGHUP: try? Self.recordPower("reboot", in: poweroffFile)
+        case 128 + SIGINT: try? Self.recordPower("poweroff", in: poweroffFile)
+        default: break
+        }
+        guard let text = try? String(contentsOf: poweroffFile, encoding: .utf8), text.hasPrefix("reboot") else { return }
+        try? FileManager.default.removeItem(at: poweroffFile)
+        host.rebooting = true
+        DispatchQueue.global().asyncAfter(deadline: .now() + rebootDelay) { [weak self] in
+            guard let self else { return }
+            self.lock.lock()
+            let stillCurrent = self.hosts[id] === host
+            self.lock.unlock()
+            if stillCurrent { try? host.restart?() }
+            host.rebooting = false
+        }
+    }
 
     private func launch(script: URL, log: URL, password: String?) throws -> InstanceHost {
         let logFD = open(log.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -170,7 +212,7 @@ public final class SSHHosts: @unchecked Sendable {
         let pid: pid_t
         do {
             pid = try HostProcess.spawn(
-                ["/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private",
+                ["/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--propagation", "private",
                  "/bin/sh", script.path],
                 stdin: input[0], stdout: logFD, stderr: logFD, newProcessGroup: true)
         } catch {
@@ -184,25 +226,26 @@ public final class SSHHosts: @unchecked Sendable {
         for i in line.indices { line[i] = 0 }
         close(input[1])
 
-        let host = InstanceHost(pid: pid)
-        let reaper = Thread {
-            let status = HostProcess.waitForExit(pid)
-            host.markExited(status)
-        }
-        reaper.start()
-        return host
+        return InstanceHost(pid: pid)
     }
 
-    /// SIGTERM to sshd (pid 1 of the instance's namespace), SIGKILL after a grace period;
-    /// the namespace's end takes every session with it.
+    /// SIGKILL to the namespace's pid 1 (the launch script; only SIGKILL reaches it from
+    /// outside whatever it does, and the guest cannot fake it), which takes sshd and every
+    /// session with it: a stopped instance's sessions end as on a real power-off.
     private func terminate(_ host: InstanceHost) {
         if host.hasExited { return }
-        let child = Self.firstChild(of: host.pid)
-        if let child { kill(child, SIGTERM) }
-        if host.waitExit(seconds: child == nil ? 0.05 : 1) { return }
-        if let child = Self.firstChild(of: host.pid) { kill(child, SIGKILL) }
+        if let child = Self.firstChild(of: host.pid) {
+            kill(child, SIGKILL)
+            if host.waitExit(seconds: 2) { return }
+        }
         kill(host.pid, SIGKILL)  // --kill-child: unshare's death kills its child too
         _ = host.waitExit(seconds: 10)
+    }
+
+    /// Writes `<disk>/.ecs-sim/poweroff` as the guest's shutdown command would.
+    static func recordPower(_ action: String, in file: URL) throws {
+        try makeDirectory(file.deletingLastPathComponent(), mode: 0o755)
+        try writeFile(file, "\(action) \(Int(Date().timeIntervalSince1970))\n", mode: 0o644)
     }
 
     /// Kills an instance's launcher left by an earlier emulator process (crash or restart),
@@ -253,7 +296,8 @@ public final class SSHHosts: @unchecked Sendable {
         return keys
     }
 
-    /// The disk root must be root-owned and closed to others (sshd's chroot rule), and the
+    /// The disk root must be root-owned and closed to others (sshd's chroot rule), old power
+    /// requests are cleared, and the
     /// mount points must be plain directories inside it: a symlink there could point the
     /// mount outside the disk.
     private func prepareDisk(_ disk: URL, mountPoints: [String], context: String) throws {
@@ -263,6 +307,10 @@ public final class SSHHosts: @unchecked Sendable {
         }
         chown(disk.path, 0, 0)
         chmod(disk.path, 0o755)
+        // A power request belongs to the previous run (an image may even carry one).
+        for marker in [".ecs-sim/poweroff", ".ecs-sim/shutdown-scheduled"] {
+            unlink(disk.path + "/" + marker)
+        }
         for point in mountPoints {
             var path = disk.path
             for component in point.split(separator: "/") {
@@ -278,22 +326,36 @@ public final class SSHHosts: @unchecked Sendable {
         }
     }
 
+    /// Gives a non-root login user an account on the disk (uid 1000, as cloud-init would),
+    /// matching the account sshd sees, and a home directory.
+    private func addUser(_ user: String, to disk: URL) throws {
+        let passwd = disk.appendingPathComponent("etc/passwd")
+        let text = (try? String(contentsOf: passwd, encoding: .utf8)) ?? ""
+        if !text.split(separator: "\n").contains(where: { $0.hasPrefix("\(user):") }) {
+            try writeFile(passwd, text + "\(user):x:1000:1000::/home/\(user):/bin/sh\n", mode: 0o644)
+            let group = disk.appendingPathComponent("etc/group")
+            let groups = (try? String(contentsOf: group, encoding: .utf8)) ?? ""
+            try writeFile(group, groups + "\(user):x:1000:\n", mode: 0o644)
+        }
+        let home = disk.appendingPathComponent("home/\(user)")
+        var info = stat()
+        if lstat(home.path, &info) != 0 {
+            try makeDirectory(home, mode: 0o700)
+            chown(home.path, 1000, 1000)
+        }
+    }
+
     private func sshdConfig(id: String, address: String, port: Int, hostKeys: [URL], authorizedKeys: URL,
                             loginUser: String, passwordLogin: Bool) throws -> String {
-        func path(_ url: URL) throws -> String {
-            guard !url.path.contains("\""), !url.path.contains("%") else {
-                throw ToolError(.config, "instance \(id): state path \(url.path) holds a quote or %, which sshd_config cannot name")
-            }
-            return "\"\(url.path)\""
-        }
+        // Paths as sshd sees them inside the launch script's small root.
         var lines = [
             "# sshd for ecs-sim instance \(id) (generated; run by launch.sh in its own namespaces)",
             "ListenAddress \(address):\(port)",
         ]
-        for key in hostKeys { lines.append("HostKey \(try path(key))") }
+        for key in hostKeys { lines.append("HostKey /ecs-sim/keys/\(key.lastPathComponent)") }
         lines += [
             "PidFile none",
-            "AuthorizedKeysFile \(try path(authorizedKeys))",
+            "AuthorizedKeysFile /ecs-sim/run/\(authorizedKeys.lastPathComponent)",
             "PermitRootLogin yes",
             "AllowUsers \(loginUser)",
             "UsePAM no",
@@ -317,41 +379,77 @@ public final class SSHHosts: @unchecked Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func launchScript(id: String, disk: URL, mounts: [(source: URL, point: String)], config: URL,
+    /// Capabilities sshd and the sessions keep: enough to log users in, chroot and own files,
+    /// not enough to mount, make device nodes, load modules, set the clock, reconfigure the
+    /// network or open files by handle. `sys_boot` stays: in a pid namespace reboot(2) only
+    /// ends the namespace.
+    static let sessionCapabilities = "-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,"
+        + "+net_bind_service,+sys_chroot,+sys_boot,+audit_write"
+
+    private func launchScript(id: String, disk: URL, mounts: [(source: URL, point: String)], run: URL, keys: URL,
                               loginUser: String, refuseFor: Double) -> String {
         var s = """
             #!/bin/sh
-            # ecs-sim instance \(id): pid 1 of its own pid and mount namespaces (see SSHHosts.swift).
+            # ecs-sim instance \(id): pid 1 of its own pid, mount, UTS and IPC namespaces.
+            # Builds a small root (read-only host /usr, a few /etc files, the instance's files) and runs
+            # sshd in it, chrooting sessions into the instance's disk (see SSHHosts.swift).
             set -eu
-            trap 'exit 143' TERM
             IFS= read -r pw || true
 
             """
         if refuseFor > 0 {
-            s += "sleep \(String(format: "%.3f", refuseFor)) & wait $!\n"
+            s += "sleep \(String(format: "%.3f", refuseFor))\n"
         }
         s += """
-            mount -t tmpfs -o mode=755,size=4m ecs-sim-run /run
-            mkdir -m 755 /run/sshd /run/ecs-sim /run/ecs-sim/root
-            if [ -d /var/log ]; then mount -t tmpfs -o mode=755,size=4m ecs-sim-log /var/log; fi
-            R=/run/ecs-sim/root
+            mount -t tmpfs -o mode=755,size=1m ecs-sim-run /run
+            J=/run/jail
+            mkdir -m 755 "$J"
+            mount -t tmpfs -o mode=755,size=4m ecs-sim-jail "$J"
+            robind () { mkdir -p "$2"; mount --bind "$1" "$2"; mount -o remount,bind,ro "$2"; }
+            robind /usr "$J/usr"
+            # Of the host's /etc, only what sshd and the C library read (no host secrets).
+            mkdir -m 755 "$J/etc" "$J/etc/ssh"
+            for f in ld.so.cache nsswitch.conf localtime hosts host.conf gai.conf ssh/moduli; do
+                if [ -f "/etc/$f" ]; then : > "$J/etc/$f"; mount --bind -o ro "/etc/$f" "$J/etc/$f"; fi
+            done
+            printf 'root:x:0:\\nnogroup:x:65534:\\n' > "$J/etc/group"
+            for l in bin sbin lib lib32 lib64 libx32; do
+                if [ -L "/$l" ]; then ln -s "$(readlink "/$l")" "$J/$l"
+                elif [ -d "/$l" ]; then robind "/$l" "$J/$l"; fi
+            done
+            robind \(shellQuote(run.path)) "$J/ecs-sim/run"
+            robind \(shellQuote(keys.path)) "$J/ecs-sim/keys"
+            mkdir -m 755 "$J/run" "$J/run/sshd" "$J/run/ecs-sim" "$J/var" "$J/var/log" "$J/proc" "$J/dev" "$J/oldroot"
+            # $1: the dev directory; $2: how to get its pts (the instance's own devpts, so
+            # no guest sees the host's terminals).
+            devices () {
+                mount -t tmpfs -o mode=755,size=1m,nosuid ecs-sim-dev "$1"
+                mknod -m 666 "$1/null" c 1 3
+                mknod -m 666 "$1/zero" c 1 5
+                mknod -m 666 "$1/full" c 1 7
+                mknod -m 666 "$1/random" c 1 8
+                mknod -m 666 "$1/urandom" c 1 9
+                mknod -m 666 "$1/tty" c 5 0
+                mkdir -m 755 "$1/pts"
+                if [ "$2" = new ]; then
+                    mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5,nosuid,noexec ecs-sim-pts "$1/pts"
+                else
+                    mount --bind "$2" "$1/pts"
+                fi
+                ln -s pts/ptmx "$1/ptmx"
+                mkdir -m 1777 "$1/shm"
+                ln -s /proc/self/fd "$1/fd"
+                ln -s /proc/self/fd/0 "$1/stdin"
+                ln -s /proc/self/fd/1 "$1/stdout"
+                ln -s /proc/self/fd/2 "$1/stderr"
+            }
+            devices "$J/dev" new
+            mount -t proc -o ro,nosuid,nodev,noexec ecs-sim-proc "$J/proc"
+            R="$J/run/ecs-sim/root"
+            mkdir -m 755 "$R"
             mount --bind \(shellQuote(disk.path)) "$R"
-            mount -t tmpfs -o mode=755,size=1m,nosuid ecs-sim-dev "$R/dev"
-            mknod -m 666 "$R/dev/null" c 1 3
-            mknod -m 666 "$R/dev/zero" c 1 5
-            mknod -m 666 "$R/dev/full" c 1 7
-            mknod -m 666 "$R/dev/random" c 1 8
-            mknod -m 666 "$R/dev/urandom" c 1 9
-            mknod -m 666 "$R/dev/tty" c 5 0
-            mkdir -m 755 "$R/dev/pts"
-            mount --bind /dev/pts "$R/dev/pts"
-            ln -s pts/ptmx "$R/dev/ptmx"
-            mkdir -m 1777 "$R/dev/shm"
-            ln -s /proc/self/fd "$R/dev/fd"
-            ln -s /proc/self/fd/0 "$R/dev/stdin"
-            ln -s /proc/self/fd/1 "$R/dev/stdout"
-            ln -s /proc/self/fd/2 "$R/dev/stderr"
-            mount -t proc -o nosuid,nodev,noexec ecs-sim-proc "$R/proc"
+            devices "$R/dev" "$J/dev/pts"
+            mount -t proc -o ro,nosuid,nodev,noexec ecs-sim-proc "$R/proc"
 
             """
         for mount in mounts {
@@ -363,20 +461,57 @@ public final class SSHHosts: @unchecked Sendable {
         s += """
             if [ -n "$pw" ]; then hash=$(printf '%s\\n' "$pw" | openssl passwd -6 -stdin); else hash='*'; fi
             pw=
-            umask 077
-            if [ \(shellQuote(loginUser)) = root ]; then
-                printf 'root:%s:19000:0:99999:7:::\\n' "$hash" > /run/ecs-sim/shadow
-            else
-                printf 'root:*:19000:0:99999:7:::\\n%s:%s:19000:0:99999:7:::\\n' \(shellQuote(loginUser)) "$hash" > /run/ecs-sim/shadow
-            fi
-            printf 'root:x:0:0:root:/root:/bin/sh\\n\(user)sshd:x:100:65534::/run/sshd:/usr/sbin/nologin\\n' > /run/ecs-sim/passwd
-            chmod 644 /run/ecs-sim/passwd
-            mount --bind /run/ecs-sim/shadow /etc/shadow
-            mount --bind /run/ecs-sim/passwd /etc/passwd
-            exec /usr/sbin/sshd -D -e -f \(shellQuote(config.path)) </dev/null
+            (
+                umask 077
+                if [ \(shellQuote(loginUser)) = root ]; then
+                    printf 'root:%s:19000:0:99999:7:::\\n' "$hash" > "$J/run/ecs-sim/shadow"
+                else
+                    printf 'root:*:19000:0:99999:7:::\\n%s:%s:19000:0:99999:7:::\\n' \(shellQuote(loginUser)) "$hash" > "$J/run/ecs-sim/shadow"
+                fi
+            )
+            hash=
+            printf 'root:x:0:0:root:/root:/bin/sh\\n\(user)sshd:x:100:65534::/run/sshd:/usr/sbin/nologin\\n' > "$J/run/ecs-sim/passwd"
+            mv "$J/run/ecs-sim/shadow" "$J/etc/shadow"
+            mv "$J/run/ecs-sim/passwd" "$J/etc/passwd"
+            mount -t tmpfs -o mode=755,size=1m,nosuid,nodev,noexec ecs-sim-log "$J/var/log"
+            name=$(head -n 1 "$R/etc/hostname" 2>/dev/null || true)
+            case $name in ""|localhost|localhost.*) name=\(shellQuote(Self.hostname(for: id))) ;; esac
+            hostname "$name"
+            cd "$J"
+            pivot_root . oldroot
+            cd /
+            umount -l /oldroot
+            rmdir /oldroot
+            mount -o remount,ro /
+            R=/run/ecs-sim/root
+            # Stay pid 1: busybox's reboot, halt and poweroff signal pid 1 (TERM, USR1, USR2);
+            # record the request where the emulator looks, then end, which ends the instance.
+            power () {
+                mkdir -p "$R/.ecs-sim"
+                printf '%s %s\\n' "$1" "$(date +%s)" > "$R/.ecs-sim/poweroff"
+                exit 0
+            }
+            trap 'power reboot' TERM
+            trap 'power halt' USR1
+            trap 'power poweroff' USR2
+            setpriv --bounding-set \(Self.sessionCapabilities) /usr/sbin/sshd -D -e -f /ecs-sim/run/sshd_config </dev/null &
+            sshd=$!
+            set +e
+            while :; do
+                wait "$sshd"
+                status=$?
+                kill -0 "$sshd" 2>/dev/null || exit "$status"
+            done
 
             """
         return s
+    }
+
+    /// The host name an instance gets when its disk names none, shaped like Alibaba Cloud's
+    /// (iZ<id>Z).
+    static func hostname(for id: String) -> String {
+        let tail = id.hasPrefix("i-") ? String(id.dropFirst(2)) : id
+        return "iZ" + tail.filter { $0.isLetter || $0.isNumber } + "Z"
     }
 
     // MARK: - helpers
@@ -420,20 +555,48 @@ final class InstanceHost: @unchecked Sendable {
     let pid: pid_t
     var address: String?
     var port: Int?
+    /// Starts the instance again with the same settings (after a guest reboot).
+    var restart: (() throws -> Void)?
+    /// Runs on the reaper thread once the launcher has ended.
+    var onExit: ((InstanceHost, Int32) -> Void)?
+    private let flags = NSLock()
+    private var rebootingValue = false
+    /// True between a guest reboot ending sshd and its restart.
+    var rebooting: Bool {
+        get { flags.lock(); defer { flags.unlock() }; return rebootingValue }
+        set { flags.lock(); rebootingValue = newValue; flags.unlock() }
+    }
     private let condition = NSCondition()
-    private var exitStatus: Int32?
+    private var exitStatusValue: Int32?
+
+    /// How the launcher ended (128+n after signal n), nil while it runs.
+    var exitStatus: Int32? {
+        condition.lock()
+        defer { condition.unlock() }
+        return exitStatusValue
+    }
 
     init(pid: pid_t) { self.pid = pid }
 
     var hasExited: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return exitStatus != nil
+        return exitStatusValue != nil
+    }
+
+    /// Waits for the launcher on a thread of its own, then marks it ended and calls `onExit`.
+    func startReaper() {
+        let reaper = Thread { [self] in
+            let status = HostProcess.waitForExit(pid)
+            onExit?(self, status)  // first, so a reboot never shows as "not running"
+            markExited(status)
+        }
+        reaper.start()
     }
 
     func markExited(_ status: Int32) {
         condition.lock()
-        exitStatus = status
+        exitStatusValue = status
         condition.broadcast()
         condition.unlock()
     }
@@ -443,9 +606,9 @@ final class InstanceHost: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         condition.lock()
         defer { condition.unlock() }
-        while exitStatus == nil {
+        while exitStatusValue == nil {
             if !condition.wait(until: deadline) { break }
         }
-        return exitStatus != nil
+        return exitStatusValue != nil
     }
 }
