@@ -108,8 +108,8 @@ import Testing
         let sh = try JSONQuery("config").renderShell(v, prefix: "cfg_")
         #expect(sh == """
             cfg_image_name='it'\\''s'
-            cfg_n='3'
-            cfg_on='true'
+            cfg_n=3
+            cfg_on=true
             cfg_regions='a
             b'
             cfg_tags='{"k":"v"}'
@@ -131,7 +131,7 @@ import Testing
     @Test func formats() throws {
         #expect(try render(["--query", "Zones.Zone", "--format", "count"]) == "2\n")
         #expect(try render(["--query", "tags", "--format", "pairs"]) == "a\t1\nb\t2\n")
-        #expect(try render(["--query", "tags", "--format", "sh", "--sh-prefix", "t_"]) == "t_a='1'\nt_b='2'\n")
+        #expect(try render(["--query", "tags", "--format", "sh", "--sh-prefix", "t_"]) == "t_a=1\nt_b=2\n")
         #expect(try render(["--query", "Zones.Zone[1]", "--format", "json"]) == "{\n  \"ZoneId\": \"b\"\n}\n")
         #expect(try render(["--query", "Zones.Zone[*].ZoneId"]) == "a\nb\n")
         #expect(try render([]) == doc.document)

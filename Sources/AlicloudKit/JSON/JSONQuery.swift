@@ -115,7 +115,7 @@ extension JSONQuery {
                     let c = Character(scalar)
                     return (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" ? c : "_"
                 })
-                out += "\(name)=\(JSONQuery.shellQuote(JSONQuery.shellText(members[key]!)))\n"
+                out += "\(name)=\(shellQuote(JSONQuery.shellText(members[key]!)))\n"
             }
         }
         return out
@@ -126,11 +126,6 @@ extension JSONQuery {
             return items.map(\.rawText).joined(separator: "\n")
         }
         return value.rawText
-    }
-
-    /// Quotes a string for POSIX sh: `'…'` with each `'` written as `'\''`.
-    public static func shellQuote(_ s: String) -> String {
-        "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }
 

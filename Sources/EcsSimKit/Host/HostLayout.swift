@@ -63,7 +63,3 @@ func writeFile(_ url: URL, _ text: String, mode: mode_t) throws {
     }
 }
 
-/// Quotes a string for POSIX sh.
-func shellQuote(_ s: String) -> String {
-    "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}
