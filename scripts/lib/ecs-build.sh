@@ -395,14 +395,7 @@ i=0
 while [ "$i" -lt "$nprov" ]; do
 	ptype=$(plan "provisioners[$i].type")
 	plan "provisioners[$i]" --format json >"$work/prov.json"
-	case $ptype in
-	shell)
-		_script=$(plan "provisioners[$i].config.script" 2>/dev/null) || _script=
-		say "Provisioning with shell script: ${_script:-$work/inline-script}" ;;
-	file) say "Uploading file..." ;;
-	powershell) say "Provisioning with Powershell..." ;;
-	*) say "Provisioning with $ptype..." ;;
-	esac
+	# The runners print Packer's "Provisioning with ..." lines themselves (--prefix).
 	case $communicator in
 	winrm)
 		# shellcheck disable=SC2086
