@@ -395,15 +395,16 @@ i=0
 while [ "$i" -lt "$nprov" ]; do
 	ptype=$(plan "provisioners[$i].type")
 	plan "provisioners[$i]" --format json >"$work/prov.json"
-	# The runners print Packer's "Provisioning with ..." lines themselves (--prefix).
+	# The runners print Packer's "Provisioning with ..." lines and the remote output
+	# themselves (--prefix); all of it is log, so it goes to stderr.
 	case $communicator in
 	winrm)
 		# shellcheck disable=SC2086
-		run winrm-run $winrm_opts --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$address" --provision "$work/prov.json" \
+		run winrm-run $winrm_opts --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$address" --provision "$work/prov.json" >&2 \
 			|| fail "Error running provisioner $ptype (exit $?)" ;;
 	*)
 		# shellcheck disable=SC2086
-		run ssh-run $ssh_opts --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$ssh_target" --provision "$work/prov.json" \
+		run ssh-run $ssh_opts --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$ssh_target" --provision "$work/prov.json" >&2 \
 			|| fail "Script exited with non-zero exit status: $?" ;;
 	esac
 	i=$((i + 1))

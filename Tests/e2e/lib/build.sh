@@ -1,0 +1,46 @@
+# Helpers for the orchestrator's end-to-end tests (sourced): an emulated cloud per test,
+# alicloud-build runs with their stdout, stderr and exit status kept apart, and the checks
+# every build test makes (no temporary resource left, no secret in any output).
+# shellcheck source=scripts/lib/ecs-sim.sh disable=SC1091
+. "$here/../../scripts/lib/ecs-sim.sh"
+scripts=$(cd "$here/../../scripts" && pwd)
+work=$(mktemp -d)
+cleanup () { ecs_sim_stop; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+fail () { printf 'FAIL: %s\n' "$1" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { printf '%s: needs root (emulated instances are sshd hosts on port 22); skipped\n' "$0"; exit 0; }
+
+ALICLOUD_BUILD_STATE=$work/state
+export ALICLOUD_BUILD_STATE
+
+# build NAME [alicloud-build args...] — runs a build; NAME.out / NAME.err / NAME.rc in $work.
+build () {
+	_b=$1
+	shift
+	_rc=0
+	sh "$scripts/alicloud-build" "$@" >"$work/$_b.out" 2>"$work/$_b.err" || _rc=$?
+	printf '%s\n' "$_rc" >"$work/$_b.rc"
+	return 0
+}
+rc_of () { cat "$work/$1.rc"; }
+show () { printf -- '--- stderr of %s:\n' "$1" >&2; tail -n 40 "$work/$1.err" >&2; }
+
+dump () { ecs_sim_dump >"$work/dump.json" && cat "$work/dump.json"; }
+q () { ecs-call --from-response "$work/dump.json" --query "$@"; }
+
+# No instance, disk, EIP, VPC, VSwitch, security group, key pair or orphan snapshot left.
+assert_no_leak () {
+	dump >/dev/null || fail "cannot read ecs-sim's dump"
+	_left=$(q temporaryCount)
+	[ "$_left" = 0 ] || { q temporary --format json >&2; fail "$1: $_left temporary resources left"; }
+}
+
+# The secret key never appears in any output, ledger or the emulator's request log.
+assert_no_secret () {
+	for _f in "$work"/*.out "$work"/*.err "$ALICLOUD_BUILD_STATE"/ledgers/*; do
+		[ -f "$_f" ] || continue
+		! grep -qF "$ALICLOUD_SECRET_KEY" "$_f" || fail "the secret key is in $_f"
+	done
+}
