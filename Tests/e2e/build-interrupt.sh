@@ -1,0 +1,70 @@
+#!/bin/sh
+# Interrupted builds leave nothing: SIGINT and SIGTERM during provisioning end the build
+# within seconds with 130 / 143 after a full cleanup; a build whose every process is killed
+# with SIGKILL is cleaned up by a later `alicloud-build reclaim` (what `make clean` runs)
+# from its ledger and the build-id tag.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/build.sh"
+command -v setsid >/dev/null || fail "setsid (util-linux) is needed"
+
+ALICLOUD_REGION=cn-beijing
+export ALICLOUD_REGION
+ecs_sim_start --profile fast --state "$work/sim" || fail "ecs-sim did not start"
+template=$here/templates/slow.json
+
+# start NAME: a build in its own process group, waiting until its provisioner runs.
+start () {
+	# A background job starts with SIGINT ignored; a user at a terminal has it delivered.
+	setsid env --default-signal=INT sh "$scripts/alicloud-build" "$template" >"$work/$1.out" 2>"$work/$1.err" &
+	pid=$!
+	_i=0
+	until grep -q 'provisioning-started' "$work/$1.err"; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 600 ] || { show "$1"; fail "$1: the provisioner never started"; }
+		kill -0 "$pid" 2>/dev/null || { show "$1"; fail "$1: the build ended early"; }
+		sleep 0.1
+	done
+}
+# finish NAME EXPECTED-STATUS: the build ends by itself within 30 s with that status.
+finish () {
+	_i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 300 ] || fail "$1: still running 30 s after the signal"
+		sleep 0.1
+	done
+	_rc=0
+	wait "$pid" || _rc=$?
+	[ "$_rc" = "$2" ] || { show "$1"; fail "$1: exit $_rc, wanted $2"; }
+}
+
+start int
+kill -INT "$pid"
+finish int 130
+grep -q 'Cancelling build after receiving interrupt' "$work/int.err" || fail "int: no cancel line"
+grep -q "because of cancellation or error" "$work/int.err" || fail "int: no cleanup lines"
+assert_no_leak "SIGINT"
+
+start term
+kill -TERM "$pid"
+finish term 143
+assert_no_leak "SIGTERM"
+
+# SIGKILL to every process of the build: nothing runs any cleanup...
+start kill
+kill -KILL "-$pid"
+wait "$pid" 2>/dev/null || :
+sleep 0.5
+dump >/dev/null
+left=$(q temporaryCount)
+[ "$left" -gt 0 ] || fail "kill: expected resources left before reclaim"
+[ -n "$(sh "$scripts/alicloud-build" ledgers)" ] || fail "kill: no open ledger"
+# ...and the ledger lets a later reclaim release everything.
+sh "$scripts/alicloud-build" reclaim >"$work/reclaim.out" 2>"$work/reclaim.err" || { show reclaim; fail "reclaim failed"; }
+assert_no_leak "SIGKILL + reclaim"
+[ -z "$(sh "$scripts/alicloud-build" ledgers)" ] || fail "a ledger is still open after reclaim"
+# Reclaim is idempotent.
+sh "$scripts/alicloud-build" reclaim >/dev/null 2>&1 || fail "a second reclaim failed"
+assert_no_secret
+printf 'build-interrupt: SIGINT 130, SIGTERM 143, SIGKILL + reclaim: nothing left (%s leftovers reclaimed)\n' "$left"
