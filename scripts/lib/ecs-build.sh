@@ -5,7 +5,8 @@
 # success, failure or TERM. Writes OUTDIR/artifact ("region: image-id" lines) on success.
 set -u
 umask 077
-prog=alicloud-build
+prog=alicloud-build # for die (lib/common.sh)
+export prog
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # shellcheck source=scripts/lib/common.sh
 . "$here/common.sh"
@@ -15,7 +16,7 @@ index=$2
 out=$3
 state=${ALICLOUD_BUILD_STATE:?}
 on_error=${ON_ERROR:-cleanup}
-mkdir -p "$out" "$state/ledgers" || exit 73
+mkdir -p "$out" "$state/ledgers" || die "$state/ledgers: cannot create the ledger directory" 73
 work=$(mktemp -d) || exit 73
 
 # plan PATH [--format F ...] — one value of this build from the rendered plan.
@@ -429,13 +430,34 @@ wait_for "Error waiting for alicloud instance to stop" --instance "$instance" --
 # --- 15-17. image ------------------------------------------------------------------
 # With image_force_delete the old image is deleted only once the new one exists: the new
 # image is made under a temporary name, then the old one goes, then the new one is renamed.
+# old_images REGION NAME — the self-owned images a force-delete replaces (none without it).
+old_images () {
+	on image_force_delete || return 0
+	api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$1" ImageName="$2" \
+		ImageOwnerAlias=self Status=Waiting,Creating,CreateFailed,Available || fail "Error: $(api_error)"
+}
+# retire_old REGION NAME NEW-IMAGE OLD-IMAGES... — deletes the old images (and their
+# snapshots with image_force_delete_snapshots), then gives the new image the name.
+retire_old () {
+	_r=$1 _n=$2 _new=$3
+	shift 3
+	[ $# -gt 0 ] || return 0
+	say "Deleting duplicated image and snapshot in $_r: $_n"
+	for _old in "$@"; do
+		_snaps=$(api_query 'Images.Image[*].DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' DescribeImages RegionId="$_r" \
+			ImageId="$_old" ImageOwnerAlias=self Status=Waiting,Creating,CreateFailed,Available) || _snaps=
+		api DeleteImage RegionId="$_r" ImageId="$_old" Force=true --accept '*.NotFound' || fail "Failed to delete image: $(api_error)"
+		if on image_force_delete_snapshots; then
+			for _s in $_snaps; do
+				api DeleteSnapshot RegionId="$_r" SnapshotId="$_s" Force=true --accept '*.NotFound' || fail "Failed to delete snapshot: $(api_error)"
+			done
+		fi
+	done
+	api ModifyImageAttribute RegionId="$_r" ImageId="$_new" ImageName="$_n" || fail "Failed to rename image: $(api_error)"
+}
 image_name=$c_image_name
-old_images=
-if on image_force_delete; then
-	old_images=$(api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$region" ImageName="$image_name" \
-		ImageOwnerAlias=self Status=Waiting,Creating,CreateFailed,Available) || fail "Error: $(api_error)"
-	[ -z "$old_images" ] || image_name="$c_image_name-$build_id"
-fi
+old=$(old_images "$region" "$c_image_name")
+[ -z "$old" ] || image_name="$c_image_name-$build_id"
 snapshot_timeout=$(cfg wait_snapshot_ready_timeout)
 [ -n "$snapshot_timeout" ] && [ "$snapshot_timeout" != 0 ] || snapshot_timeout=3600
 token=$(client_token)
@@ -460,17 +482,8 @@ image=$(api_query ImageId CreateImage "$@") || fail "Error creating image: $(api
 ledger_add created image "$image"
 wait_for "Timeout waiting for image to be created" --image "$image" --timeout "$snapshot_timeout"
 image_snaps=$(ecs-call --from-response "$work/wait" --query 'DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' 2>/dev/null) || image_snaps=
-if [ -n "$old_images" ]; then
-	for old in $old_images; do
-		say "Deleting duplicated image and snapshot in $region: $c_image_name"
-		old_snaps=$(api_query 'Images.Image[*].DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' DescribeImages RegionId="$region" ImageId="$old" ImageOwnerAlias=self Status=Waiting,Creating,CreateFailed,Available) || old_snaps=
-		api DeleteImage RegionId="$region" ImageId="$old" Force=true --accept '*.NotFound' || fail "Failed to delete image: $(api_error)"
-		if on image_force_delete_snapshots; then
-			for s in $old_snaps; do api DeleteSnapshot RegionId="$region" SnapshotId="$s" Force=true --accept '*.NotFound' || fail "Failed to delete snapshot: $(api_error)"; done
-		fi
-	done
-	api ModifyImageAttribute RegionId="$region" ImageId="$image" ImageName="$c_image_name" || fail "Failed to rename image: $(api_error)"
-fi
+# shellcheck disable=SC2086 # image ids
+retire_old "$region" "$c_image_name" "$image" $old
 
 # --- 18. tags: the image and every snapshot ----------------------------------------
 # tag_resource REGION TYPE ID — the template's tags on one resource.
@@ -497,14 +510,19 @@ if has image_copy_regions; then
 	for r in $c_image_copy_regions; do
 		n=$((n + 1))
 		cname=$(printf '%s\n' "$(cfg image_copy_names)" | sed -n "${n}p")
+		[ -n "$cname" ] || cname=$c_image_name
+		old=$(old_images "$r" "$cname")
+		tmpname=$cname
+		[ -z "$old" ] || tmpname="$cname-$build_id"
 		ctoken=$(client_token)
 		ledger_add intent copy - "$r" "token=$ctoken"
-		set -- RegionId="$region" ImageId="$image" DestinationRegionId="$r" ClientToken="$ctoken" "$tag1" "$tag2"
-		[ -z "$cname" ] || set -- "$@" DestinationImageName="$cname"
+		set -- RegionId="$region" ImageId="$image" DestinationRegionId="$r" ClientToken="$ctoken" "$tag1" "$tag2" DestinationImageName="$tmpname"
 		copy=$(api_query ImageId CopyImage "$@") || fail "Error copying images: $(api_error)"
 		ledger_add created copy "$copy" "$r"
 		msg "Copy image from $region($image) to $r($copy)"
 		run snap-wait --region "$r" --image "$copy" --timeout "$snapshot_timeout" >"$work/wait" 2>"$work/err" || fail "Timeout waiting for image copy: $(sed 's/^snap-wait: //' "$work/err")"
+		# shellcheck disable=SC2086 # image ids
+		retire_old "$r" "$cname" "$copy" $old
 		if has tags; then
 			tag_resource "$r" image "$copy" || fail "Error adding tags to image copy: $(api_error)"
 			for s in $(ecs-call --from-response "$work/wait" --query 'DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' 2>/dev/null); do
