@@ -12,6 +12,8 @@ SWIFTFLAGS = -Xswiftc -index-ignore-system-modules
 TOOLS = ecs-call tmpl-render ssh-run winrm-run snap-wait img-import ecs-sim
 MANPAGES = man/ecs-call.1 man/tmpl-render.1 man/ssh-run.1 man/winrm-run.1 man/snap-wait.1 man/img-import.1 man/ecs-sim.1 man/alicloud-build.1
 
+SCRIPT_LIBS = common.sh ecs-build.sh reclaim.sh ecs-sim.sh
+
 RELEASE_BIN = .build/release
 DEBUG_BIN = .build/debug
 
@@ -42,7 +44,7 @@ bench: all
 	@for b in bench/*.sh; do sh "$$b" $(RELEASE_BIN) || exit 1; done
 
 lint:
-	@if command -v shellcheck >/dev/null 2>&1; then shellcheck -s sh scripts/* Tests/e2e/*.sh Tests/e2e/run bench/*.sh; else echo "lint: shellcheck absent, skipped"; fi
+	@if command -v shellcheck >/dev/null 2>&1; then shellcheck -x -s sh scripts/alicloud-build scripts/demo scripts/install-deps scripts/lib/*.sh Tests/e2e/*.sh Tests/e2e/lib/*.sh Tests/e2e/run bench/*.sh; else echo "lint: shellcheck absent, skipped"; fi
 	@if command -v mandoc >/dev/null 2>&1; then mandoc -Tlint -Wwarning $(MANPAGES); else echo "lint: mandoc absent, skipped"; fi
 	@if $(SWIFT) format --version >/dev/null 2>&1; then $(SWIFT) format lint -r Sources Tests; else echo "lint: swift format absent, skipped"; fi
 
@@ -50,11 +52,18 @@ install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(LIBEXECDIR)
 	for t in $(TOOLS); do cp -f $(RELEASE_BIN)/$$t $(DESTDIR)$(BINDIR)/$$t; chmod 755 $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MANPAGES); do if [ -f $$m ]; then cp -f $$m $(DESTDIR)$(MANDIR)/man1/; chmod 644 $(DESTDIR)$(MANDIR)/man1/$${m#man/}; fi; done
+	mkdir -p $(DESTDIR)$(LIBEXECDIR)/lib
+	cp -f scripts/alicloud-build $(DESTDIR)$(LIBEXECDIR)/alicloud-build
+	for f in $(SCRIPT_LIBS); do cp -f scripts/lib/$$f $(DESTDIR)$(LIBEXECDIR)/lib/$$f; done
+	printf '#!/bin/sh\nexec sh %s/alicloud-build "$$@"\n' '$(LIBEXECDIR)' >$(DESTDIR)$(BINDIR)/alicloud-build
+	chmod 755 $(DESTDIR)$(BINDIR)/alicloud-build $(DESTDIR)$(LIBEXECDIR)/alicloud-build
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MANPAGES); do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
-	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	rm -f $(DESTDIR)$(BINDIR)/alicloud-build $(DESTDIR)$(LIBEXECDIR)/alicloud-build
+	for f in $(SCRIPT_LIBS); do rm -f $(DESTDIR)$(LIBEXECDIR)/lib/$$f; done
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/lib $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 # --- the recipe ---------------------------------------------------------------------
 TEMPLATE ?= examples/alicloud.json
