@@ -64,6 +64,7 @@ left=$(q temporaryCount)
 sh "$scripts/alicloud-build" reclaim >"$work/reclaim.out" 2>"$work/reclaim.err" || { show reclaim; fail "reclaim failed"; }
 assert_no_leak "SIGKILL + reclaim"
 [ -z "$(sh "$scripts/alicloud-build" ledgers)" ] || fail "a ledger is still open after reclaim"
+[ -z "$(ls "$ALICLOUD_BUILD_STATE/work")" ] || fail "reclaim left the killed build's work files (its SSH key)"
 # Reclaim is idempotent.
 sh "$scripts/alicloud-build" reclaim >/dev/null 2>&1 || fail "a second reclaim failed"
 assert_no_secret

@@ -163,4 +163,7 @@ if [ -s "$work/leftover" ]; then
 	exit 1
 fi
 ledger_add closed build "$build_id" "$region"
+# The build's private work files (its temporary SSH key) go with it.
+state=$(CDPATH='' cd -- "$(dirname -- "$ledger")/.." && pwd)
+rm -rf "${state:?}/work/$build_id"
 exit 0
