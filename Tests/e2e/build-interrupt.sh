@@ -19,7 +19,7 @@ start () {
 	setsid env --default-signal=INT sh "$scripts/alicloud-build" "$template" >"$work/$1.out" 2>"$work/$1.err" &
 	pid=$!
 	_i=0
-	until grep -q 'provisioning-started' "$work/$1.err"; do
+	until grep -q provisioning-started "$work/$1.err" 2>/dev/null; do
 		_i=$((_i + 1))
 		[ "$_i" -lt 600 ] || { show "$1"; fail "$1: the provisioner never started"; }
 		kill -0 "$pid" 2>/dev/null || { show "$1"; fail "$1: the build ended early"; }
