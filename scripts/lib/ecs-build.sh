@@ -343,6 +343,9 @@ if [ -n "$keypair" ]; then
 	msg "Attach keypair $keypair to instance: $instance"
 	api AttachKeyPair RegionId="$region" KeyPairName="$keypair" InstanceIds="[\"$instance\"]" \
 		--retry-codes 'IncorrectInstanceStatus*,OperationConflict' --retries 30 --timeout 60 || fail "Error attaching keypair $keypair to instance $instance : $(api_error)"
+	# A call that names several instances answers 200 and reports each one in Results.
+	[ "$(ecs-call --from-response "$work/out" --query FailCount 2>/dev/null)" = 0 ] ||
+		fail "Error attaching keypair $keypair to instance $instance : $(ecs-call --from-response "$work/out" --query 'Results.Result[0].Code' 2>/dev/null)"
 fi
 say "Starting instance: $instance"
 api StartInstance InstanceId="$instance" --retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120 || fail "Error starting instance: $(api_error)"
@@ -411,6 +414,7 @@ while [ "$i" -lt "$nprov" ]; do
 	i=$((i + 1))
 done
 [ -z "$ssh_target" ] || { ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || true; ssh_control=; }
+unset WINRM_PASSWORD
 
 # --- 14. stop --------------------------------------------------------------------------
 if on disable_stop_instance; then
