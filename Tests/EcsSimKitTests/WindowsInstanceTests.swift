@@ -207,3 +207,28 @@ struct WindowsInstanceHostTests {
         #expect(out == "again\r\n")
     }
 }
+
+@Suite("PowerShell Get-ChildItem on the emulated host", .serialized, .enabled(if: SSHHosts.isSupported, "needs root: chroot and mknod"))
+struct WindowsListingTests {
+    @Test func listsLikePowerShellAndReportsAMissingPath() throws {
+        let f = try WinRMFixture()
+        try "12345".write(toFile: f.rootDisk.path + "/Windows/Temp/b.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: f.rootDisk.path + "/Windows/Temp/sub", withIntermediateDirectories: true)
+        let (code, out, _) = try f.run(PowerShell.commandLine("Get-ChildItem -Path C:\\Windows\\Temp"))
+        #expect(code == 0)
+        let lines = out.components(separatedBy: "\r\n")
+        #expect(lines.prefix(6) == ["", "    Directory: C:\\Windows\\Temp", "", "", "Mode                LastWriteTime     Length Name",
+                                    "----                -------------     ------ ----"])
+        // Directories first, then files with their length right-aligned under "Length".
+        let sub = try #require(lines.firstIndex { $0.hasPrefix("d----") && $0.hasSuffix(" sub") })
+        let file = try #require(lines.firstIndex { $0.hasPrefix("-a---") && $0.hasSuffix(" b.txt") })
+        #expect(sub < file)
+        #expect(lines[file].dropLast(" b.txt".count).hasSuffix("          5"))
+        #expect(lines[file].count == "Mode                LastWriteTime     Length ".count + "b.txt".count)
+
+        let (missingCode, missingOut, err) = try f.run(PowerShell.commandLine("dir C:\\nope"))
+        #expect(missingCode == 1)
+        #expect(missingOut.isEmpty)
+        #expect(String(decoding: CLIXML.plainText(Array(err.utf8)), as: UTF8.self).contains("Cannot find path 'C:\\nope' because it does not exist."))
+    }
+}
