@@ -1,8 +1,9 @@
 #!/bin/sh
 # The seed's Windows template (examples/windows.json), unchanged, builds on ecs-sim over
 # WinRM: the user data turns WinRM on, the powershell provisioner runs with its output
-# streamed, a second build with -force replaces the image, and a template without the user
-# data times out waiting for WinRM and leaves nothing. The winrm_password never shows up.
+# streamed, a second build with -force replaces the image, a template without the user
+# data times out waiting for WinRM and leaves nothing, one without winrm_password is refused
+# before any call, and winrm_use_ssl builds over HTTPS. The winrm_password never shows up.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/build.sh"
@@ -95,6 +96,16 @@ build nopass "$work/no-password.json"
 [ "$(rc_of nopass)" = 65 ] || { show nopass; fail "the build without winrm_password exited $(rc_of nopass), not 65"; }
 grep -qF '"winrm_password" is required when the communicator is winrm' "$work/nopass.err" || { show nopass; fail "no winrm_password error"; }
 [ "$(dump >/dev/null && q requestTotal)" = "$before" ] || fail "the refused template sent requests"
+
+# --- 5. WinRM over HTTPS (winrm_use_ssl, winrm_insecure: the instance's self-signed certificate) --
+# (another image name: replacing packer_test without -force would keep its snapshot, as Packer does)
+sed -e 's#"winrm_port": 5985,#"winrm_use_ssl": true, "winrm_insecure": true,#' \
+	-e 's#"image_name":"packer_test"#"image_name":"packer_test_tls"#' examples/windows.json >"$work/tls.json"
+build tls "$work/tls.json"
+[ "$(rc_of tls)" = 0 ] || { show tls; fail "the HTTPS build exited $(rc_of tls)"; }
+grep -qxF "$heading" "$work/tls.err" || { show tls; fail "the provisioner did not run over HTTPS"; }
+grep -q '"Permissions.1.PortRange":"5986/5986"' "$work/sim/requests.jsonl" || fail "the security group did not open 5986"
+assert_no_leak tls
 
 assert_no_secret
 assert_no_password
