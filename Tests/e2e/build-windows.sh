@@ -107,6 +107,16 @@ grep -qxF "$heading" "$work/tls.err" || { show tls; fail "the provisioner did no
 grep -q '"Permissions.1.PortRange":"5986/5986"' "$work/sim/requests.jsonl" || fail "the security group did not open 5986"
 assert_no_leak tls
 
+# --- 6. a failing powershell provisioner: Packer's error, in order, and nothing left ----------
+sed 's#"inline": \["dir c:\\\\"\]#"inline": ["Write-Output before", "Write-Error oops", "exit 3"]#' examples/windows.json >"$work/fails.json"
+build fails "$work/fails.json"
+[ "$(rc_of fails)" = 1 ] || { show fails; fail "the failing provisioner's build exited $(rc_of fails), not 1"; }
+grep -qF "Build 'alicloud-ecs' errored after " "$work/fails.err" || { show fails; fail "no errored line"; }
+grep -qF 'Script exited with non-zero exit status: 3.Allowed exit codes are: [0]' "$work/fails.err" || { show fails; fail "not Packer's provisioner error"; }
+[ "$(grep -n -e '^==> alicloud-ecs: Provisioning with Powershell' -e '^    alicloud-ecs: before$' -e '^==> alicloud-ecs: oops$' "$work/fails.err" | cut -d: -f2- | tr '\n' '|')" = \
+	"==> alicloud-ecs: Provisioning with Powershell...|    alicloud-ecs: before|==> alicloud-ecs: oops|" ] || { show fails; fail "the provisioner's lines are out of order"; }
+assert_no_leak fails
+
 assert_no_secret
 assert_no_password
 [ -z "$(sh "$scripts/alicloud-build" ledgers)" ] || fail "an open ledger is left"
