@@ -12,7 +12,7 @@ SWIFTFLAGS = -Xswiftc -index-ignore-system-modules
 TOOLS = ecs-call tmpl-render ssh-run winrm-run snap-wait img-import ecs-sim
 MANPAGES = man/ecs-call.1 man/tmpl-render.1 man/ssh-run.1 man/winrm-run.1 man/snap-wait.1 man/img-import.1 man/ecs-sim.1 man/alicloud-build.1
 
-SCRIPT_LIBS = common.sh ecs-build.sh reclaim.sh ecs-sim.sh
+SCRIPT_LIBS = common.sh ecs-build.sh reclaim.sh ecs-sim.sh import.sh
 
 RELEASE_BIN = .build/release
 DEBUG_BIN = .build/debug
@@ -77,6 +77,22 @@ RUN = PATH="$(CURDIR)/$(RELEASE_BIN):$$PATH" sh scripts/alicloud-build
 # Build the images a Packer template describes: make image TEMPLATE=alicloud.json
 image: all
 	$(RUN) $(foreach f,$(VAR_FILE),-var-file $(f)) $(VARS) $(if $(ONLY),-only $(ONLY)) $(if $(EXCEPT),-except $(EXCEPT)) -on-error=$(ON_ERROR) $(TEMPLATE)
+
+# A local disk file (QCOW2/VHD/RAW) to an image through OSS, as Packer's alicloud-import
+# post-processor: make import IMAGE=disk.qcow2 [TEMPLATE=t.json] [BUCKET=b] [IMAGE_NAME=n] [REGION=r]
+# (settings from the template's alicloud-import post-processor, the variables override them).
+IMAGE ?=
+BUCKET ?=
+IMAGE_NAME ?=
+REGION ?=
+ifneq ($(filter import,$(MAKECMDGOALS)),)
+ifeq ($(IMAGE),)
+$(error make import: IMAGE=disk.qcow2 is required)
+endif
+endif
+import: all
+	$(RUN) import $(if $(filter command line environment,$(origin TEMPLATE)),-template $(TEMPLATE) $(foreach f,$(VAR_FILE),-var-file $(f)) $(VARS) $(if $(ONLY),-only $(ONLY))) \
+		$(if $(BUCKET),-bucket $(BUCKET)) $(if $(IMAGE_NAME),-image-name $(IMAGE_NAME)) $(if $(REGION),-region $(REGION)) -on-error=$(ON_ERROR) $(IMAGE)
 
 # Release everything that interrupted or crashed builds left behind (from their ledgers).
 reclaim cleanup: all

@@ -1,38 +1,32 @@
 #!/bin/sh
-# Uploads the same file to the emulator's OSS service three ways and prints throughput
+# Uploads the same file to ecs-sim's OSS three ways and prints throughput
 # and peak RSS for each: img-import (multipart, parallel, MD5 + CRC-64 per part),
 # curl -T (one signed PUT) and oss2's resumable_upload. Then img-import's peak RSS for
 # a 2 GiB and an 8 GiB sparse file. Targets: img-import >= curl -T; RSS < 64 MiB, flat.
-# usage: bench/img-import.sh [SIZE_MiB]   (default 2048)
+# usage: bench/img-import.sh [BINDIR] [SIZE_MiB]   (default 2048; make bench passes BINDIR)
 set -eu
 umask 077
 prog=img-import-bench
 die () { printf '%s: %s\n' "$prog" "$1" >&2; exit 1; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
+[ ! -d "${1:-}" ] || shift
 size=${1:-2048}
 cd "$repo"
 swift build -c release --product img-import -Xswiftc -index-ignore-system-modules >/dev/null
-swift build -c release --target EcsSimKit -Xswiftc -index-ignore-system-modules >/dev/null
+swift build -c release --product ecs-sim -Xswiftc -index-ignore-system-modules >/dev/null
 work=$(mktemp -d "${TMPDIR:-/tmp}/img-import-bench.XXXXXX")
-srv=
-api=
-cleanup () { for p in $srv $api; do kill "$p" 2>/dev/null || :; done; rm -rf "$work"; }
+# shellcheck source=scripts/lib/ecs-sim.sh
+. "$repo/scripts/lib/ecs-sim.sh"
+cleanup () { ecs_sim_stop; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-sh Tests/oss/build-serve release "$work/oss-serve" >/dev/null
-mkdir -p "$work/root/oss"
-"$work/oss-serve" "$work/root/oss" >"$work/oss.port" &
-srv=$!
-python3 Tests/e2e/img-import-api.py "$work/root" "$work/api.port" &
-api=$!
-sleep 1
-[ -s "$work/oss.port" ] && [ -s "$work/api.port" ] || die "servers did not start"
-port=$(cat "$work/oss.port")
-ak=LTAI5tSimAccessKeyId01
-sk=SimSecretKey0123456789abcdefXYZ
-export ALICLOUD_ACCESS_KEY=$ak ALICLOUD_SECRET_KEY=$sk ALICLOUD_REGION=cn-hangzhou
-export ALICLOUD_OSS_ENDPOINT="http://127.0.0.1:$port" ALICLOUD_ENDPOINT="http://127.0.0.1:$(cat "$work/api.port")"
+# ecs-sim itself: OSS, ECS and RAM on one port (ImportImage reads the uploaded object).
+export ALICLOUD_REGION=cn-hangzhou
+ECS_SIM_BIN="$repo/.build/release/ecs-sim" ecs_sim_start --profile instant --state "$work/sim" || die "ecs-sim did not start"
+port=$ECS_SIM_PORT
+ak=$ALICLOUD_ACCESS_KEY
+sk=$ALICLOUD_SECRET_KEY
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 
 disk="$work/disk.raw"
@@ -50,8 +44,8 @@ timed () { # out-file, then the command: writes "seconds rss_kib"
 	/usr/bin/time -f '%e %M' -o "$_out" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; die "$1 failed"; }
 }
 
-# img-import (the whole flow: checks, upload, ImportImage against a stand-in, delete).
-timed "$work/t1" "$repo/.build/release/img-import" --bucket bench --create-bucket --image-name bench-a \
+# img-import (the whole flow: checks, upload, ImportImage, wait, delete).
+timed "$work/t1" "$repo/.build/release/img-import" --bucket bench --create-bucket --create-role --image-name bench-a \
 	--keep-object --state-dir "$work/state" "$disk"
 read -r s m <"$work/t1"; report "img-import (64 MiB x 4)" "$s" "$m"
 
@@ -72,7 +66,7 @@ oss2.resumable_upload(b, "oss2.raw", sys.argv[4], store=oss2.ResumableStore(root
 	read -r s m <"$work/t3"; report "oss2 resumable_upload x$threads" "$s" "$m"
 done
 rm -f "$disk"
-rm -rf "$work/root/oss/bench/objects"/*
+rm -rf "$work/sim/oss/bench/objects"/*
 
 # Peak RSS against file size: 2 GiB and 8 GiB sparse files.
 for g in 2 8; do

@@ -13,8 +13,9 @@ let spec = CommandSpec(
                    [--faults SPEC] [--seed N] [--ssh-port N]
            ecs-sim --dump --state DIR
 
-    A local Alibaba Cloud (ECS 2014-05-26, VPC 2016-04-28, minimal STS and RAM) on loopback, whose running
-    instances are real sshd hosts. Prints "ecs-sim: listening on http://ADDR:PORT" when ready.
+    A local Alibaba Cloud (ECS 2014-05-26, VPC 2016-04-28, minimal STS and RAM, and OSS on the same port)
+    on loopback, whose running instances are real sshd hosts. Prints "ecs-sim: listening on
+    http://ADDR:PORT" when ready; that URL is both ALICLOUD_ENDPOINT and ALICLOUD_OSS_ENDPOINT.
 
       --listen ADDR:PORT  loopback address to serve (default 127.0.0.1:0, a free port)
       --state DIR         keep resources, the request log and disks in DIR (default: a temp dir)
@@ -56,7 +57,8 @@ runTool("ecs-sim") {
             throw ToolError(.noInput, "\(dir): no state.json")
         }
         config.stateDirectory = url
-        let engine = try Engine(config: config, host: NullHost())
+        let engine = try Engine(config: config, host: NullHost(),
+                                objectStore: try? OSSService(root: url.appendingPathComponent("oss"), credentials: [:]))
         let counts = RequestLog.counts(path: url.appendingPathComponent("requests.jsonl").path)
         StandardStream.out(engine.dump(requestCounts: counts).document)
         return
@@ -84,12 +86,15 @@ runTool("ecs-sim") {
     }
     config.stateDirectory = stateDir
     let host = try makeHost(stateDir: stateDir)
-    let engine = try Engine(config: config, host: host)
     let credentials = AccessKeys.fromEnvironment()
+    // OSS shares the port: requests for an OSS host name or signed with OSS's schemes go to
+    // the object store, whose buckets ImportImage reads.
+    let objectStore = try OSSService(root: stateDir.appendingPathComponent("oss"), credentials: credentials.keys)
+    let engine = try Engine(config: config, host: host, objectStore: objectStore)
     for secret in credentials.keys.values where secret != AccessKeys.defaultSecret { Secrets.register(secret) }
     let log = try RequestLog(path: stateDir.appendingPathComponent("requests.jsonl").path)
     let gateway = Gateway(engine: engine, credentials: credentials, log: log)
-    let server = HTTPServer { gateway.handle($0) }
+    let server = HTTPServer(objectStore: objectStore) { gateway.handle($0) }
     try server.start(address: address, port: port)
     engine.resumeHosts()
 
@@ -118,6 +123,7 @@ runTool("ecs-sim") {
         StandardStream.out("ecs-sim: access key id \(id) secret \(shown)\n")
     }
     StandardStream.out("ecs-sim: state \(stateDir.path) profile \(config.profile.name)\n")
+    StandardStream.out("ecs-sim: oss endpoint http://\(server.address):\(server.port) (ALICLOUD_OSS_ENDPOINT)\n")
     StandardStream.out("ecs-sim: listening on http://\(server.address):\(server.port)\n")
     withExtendedLifetime(sources) { dispatchMain() }
 }

@@ -35,7 +35,7 @@ let spec = CommandSpec(
           --part-size MiB         multipart part size (default 64)
           --parallel N            parts uploaded at once (default 4)
           --timeout S             seconds to wait for the image (default 3600)
-          --abort                 give up an interrupted upload of DISKFILE and exit
+          --abort                 give up: abort the upload of DISKFILE, delete the object, exit
           --state-dir DIR         resume state (default $XDG_STATE_HOME/img-import)
           --oss-endpoint URL      OSS endpoint (env ALICLOUD_OSS_ENDPOINT), e.g. http://127.0.0.1:9000
           --endpoint URL          ECS/RAM endpoint (env ALICLOUD_ENDPOINT)
@@ -109,7 +109,8 @@ runTool("img-import") {
                                     stateDirectory: URL(fileURLWithPath: stateDir))
 
     // Bad input ends here, before credentials are even looked at and nothing is uploaded.
-    _ = try ImageImport.checkLocal(request)
+    // (--abort gives up what an earlier run left, even when the disk file is gone.)
+    if !args.has("--abort") { _ = try ImageImport.checkLocal(request) }
     let settings = try CloudSettings.resolve(profile: args.value("--profile"), region: region, environment: env)
     let debug = args.has("--debug")
     let creds = settings.credentials
@@ -144,10 +145,21 @@ runTool("img-import") {
         job.waitProgress = { StandardStream.err("\r\u{1b}[K  \($0)") }
     }
     if args.has("--abort") {
-        if let id = try job.abortUpload() {
-            StandardStream.err("img-import: aborted upload \(id) of \(request.diskPath) to oss://\(request.bucket)/\(request.objectKey)\n")
+        let target = "oss://\(request.bucket)/\(request.objectKey)"
+        if let id = try? job.abortUpload() {
+            StandardStream.err("img-import: aborted upload \(id) of \(request.diskPath) to \(target)\n")
         } else {
-            StandardStream.err("img-import: no interrupted upload of \(request.diskPath) to oss://\(request.bucket)/\(request.objectKey)\n")
+            StandardStream.err("img-import: no interrupted upload of \(request.diskPath) to \(target)\n")
+        }
+        // An upload that completed before the interruption left the object: delete it too.
+        do {
+            if try oss.headObject(bucket: request.bucket, key: request.objectKey) != nil {
+                try oss.deleteObject(bucket: request.bucket, key: request.objectKey)
+                StandardStream.err("img-import: deleted \(target)\n")
+            }
+        } catch let e as OSSError where e.code == "NoSuchBucket" {
+        } catch let e as OSSError {
+            throw e.toolError(target)
         }
         return
     }

@@ -104,6 +104,20 @@ import Testing
         do { try c.validate() } catch let e as ToolError { #expect(e.status == .noInput) }
     }
 
+    @Test func controlDirectoriesTooLongForASocketAreRefusedUpFront() throws {
+        var c = SSHClient(target: SSHTarget(host: "h"))
+        c.controlDirectory = "/tmp/" + String(repeating: "d", count: SSHClient.maxControlDirectoryLength - 5)
+        try c.validate()
+        c.controlDirectory! += "x"
+        do {
+            try c.validate()
+            Issue.record("accepted a control directory too long for a socket")
+        } catch let e as ToolError {
+            #expect(e.status == .usage)
+            #expect(e.message.contains("path too long for ssh's control socket"))
+        }
+    }
+
     @Test func sshErrorSummaries() {
         #expect(SSHResult.summary("Warning: x\nssh: connect to host h port 22: Connection refused\n") == "ssh: connect to host h port 22: Connection refused")
         #expect(SSHResult.isHostKeyMismatch("@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@"))

@@ -3,54 +3,43 @@ import Foundation
 import Testing
 @testable import EcsSimKit
 
-/// A scripted ECS/RAM API on top of OSSService: ImportImage reads the object's header the
-/// way the emulator's engine is meant to (OSSService.importedDiskInfo).
-final class ScriptedCloud: @unchecked Sendable {
-    let oss: OSSService
-    var images: [String: JSONValue] = [:]
+/// The emulator's engine (ECS and RAM) over the fixture's OSS store, called in-process:
+/// ImportImage reads the uploaded object itself.
+final class EngineCloud: @unchecked Sendable {
+    let engine: Engine
     var calls: [(String, [String: String])] = []
-    var roleExists = true
     let lock = NSLock()
 
-    init(oss: OSSService) { self.oss = oss }
+    init(oss: OSSService, role: Bool = true) throws {
+        var config = EngineConfig()
+        config.profile = .instant
+        engine = try Engine(config: config, host: NullHost(), objectStore: oss)
+        if role { try addRole() }
+    }
 
     func api(_ product: String, _ action: String, _ p: [String: String]) throws -> JSONValue {
         lock.lock()
-        defer { lock.unlock() }
         calls.append((action, p))
-        switch action {
-        case "GetRole":
-            if !roleExists { throw APIError(action: action, httpStatus: 404, code: "EntityNotExist.Role", message: "no role", requestId: "r") }
-            return ["Role": ["RoleName": .string(p["RoleName"] ?? "")]]
-        case "CreateRole": roleExists = true; return [:]
-        case "AttachPolicyToRole": return [:]
-        case "DescribeImages":
-            let list = images.values.filter { img in
-                (p["ImageName"].map { img["ImageName"]?.stringValue == $0 } ?? true)
-                    && (p["ImageId"].map { img["ImageId"]?.stringValue == $0 } ?? true)
-            }
-            return ["Images": ["Image": .array(list)]]
-        case "DeleteImage":
-            images[p["ImageId"] ?? ""] = nil
-            return [:]
-        case "ImportImage":
-            let bucket = p["DiskDeviceMapping.1.OSSBucket"] ?? "", key = p["DiskDeviceMapping.1.OSSObject"] ?? ""
-            let info: (format: String, virtualSize: Int64)
-            do { info = try oss.importedDiskInfo(bucket: bucket, key: key) } catch {
-                throw APIError(action: action, httpStatus: 400, code: "InvalidOSSObject.NotFound", message: "\(error)", requestId: "r")
-            }
-            guard info.format == p["DiskDeviceMapping.1.Format"] else {
-                throw APIError(action: action, httpStatus: 400, code: "InvalidParameter.Format", message: "format", requestId: "r")
-            }
-            let id = "m-\(images.count + 1)"
-            images[id] = ["ImageId": .string(id), "ImageName": .string(p["ImageName"] ?? ""), "Status": "Available", "Progress": "100%",
-                          "Size": .int(Int((info.virtualSize + (1 << 30) - 1) >> 30)),
-                          "DiskDeviceMappings": ["DiskDeviceMapping": [["SnapshotId": .string("s-\(id)"), "Format": .string(info.format)]]]]
-            return ["ImageId": .string(id), "TaskId": "t-1", "RegionId": .string(p["RegionId"] ?? "")]
-        case "TagResources": return [:]
-        default:
-            throw APIError(action: action, httpStatus: 400, code: "InvalidAction", message: action, requestId: "r")
+        lock.unlock()
+        let call = product == "ram" ? RPCCall(action: action, version: "2015-05-01", product: .ram, params: p) : RPCCall(action: action, params: p)
+        switch engine.perform(call, requestId: "r").result {
+        case .success(let v): return v
+        case .failure(let e): throw APIError(action: action, httpStatus: e.status, code: e.code, message: e.message, requestId: "r")
         }
+    }
+
+    func addRole() throws {
+        _ = try api("ram", "CreateRole", ["RoleName": ImportRole.name, "AssumeRolePolicyDocument": ImportRole.trustPolicy])
+        _ = try api("ram", "AttachPolicyToRole", ["RoleName": ImportRole.name, "PolicyName": ImportRole.policy, "PolicyType": "System"])
+    }
+
+    func removeRole() throws {
+        _ = try api("ram", "DetachPolicyFromRole", ["RoleName": ImportRole.name, "PolicyName": ImportRole.policy, "PolicyType": "System"])
+        _ = try api("ram", "DeleteRole", ["RoleName": ImportRole.name])
+    }
+
+    func image(_ id: String) throws -> JSONValue? {
+        try api("ecs", "DescribeImages", ["RegionId": "cn-hangzhou", "ImageId": id, "Status": "Waiting,Creating,Available,CreateFailed"])["Images"]?["Image"]?.arrayValue?.first
     }
 }
 
@@ -76,21 +65,29 @@ final class ScriptedCloud: @unchecked Sendable {
 
     @Test func importsTagsAndDeletesTheObject() throws {
         let fx = try OSSFixture()
-        let cloud = ScriptedCloud(oss: fx.service)
+        let cloud = try EngineCloud(oss: fx.service)
         let file = try qcow2(fx)
         var r = request(fx, file)
         r.createBucket = true
         let job = ImageImport(request: r, oss: fx.client(), api: cloud.api)
+        job.schedule = PollSchedule(first: 0.02, cap: 0.05)
         let out = try job.run()
-        #expect(out["ImageId"]?.stringValue == "m-1" && out["Format"]?.stringValue == "QCOW2")
+        let id = try #require(out["ImageId"]?.stringValue)
+        #expect(id.hasPrefix("m-") && out["Format"]?.stringValue == "QCOW2" && out["Status"]?.stringValue == "Available")
         #expect(out["DiskImageSize"]?.rawText == "10" && out["ObjectDeleted"] == .bool(true))
-        #expect(out["SnapshotIds"] == .array(["s-m-1"]) && out["Upload"]?["Parts"]?.rawText == "3")
+        let image = try #require(try cloud.image(id))
+        let mapping = try #require(image["DiskDeviceMappings"]?["DiskDeviceMapping"]?.arrayValue?.first)
+        #expect(mapping["Format"] == "QCOW2" && mapping["ImportOSSBucket"] == "images" && mapping["Size"] == "10")
+        #expect(mapping["ImportOSSObject"] == "img-import/web-base/disk.qcow2")
+        let snapshot = try #require(mapping["SnapshotId"]?.stringValue)
+        #expect(out["SnapshotIds"] == .array([.string(snapshot)]) && out["Upload"]?["Parts"]?.rawText == "3")
         let imp = try #require(cloud.calls.first { $0.0 == "ImportImage" }?.1)
         #expect(imp["DiskDeviceMapping.1.OSSObject"] == "img-import/web-base/disk.qcow2" && imp["OSType"] == "linux")
         #expect(imp["RoleName"] == "AliyunECSImageImportDefaultRole" && imp["ClientToken"]?.isEmpty == false)
         let tags = cloud.calls.filter { $0.0 == "TagResources" }.map { $0.1 }
         #expect(tags.map { $0["ResourceType"] } == ["image", "snapshot"])
-        #expect(tags[1]["ResourceId.1"] == "s-m-1" && tags[0]["Tag.2.Key"] == "build" && tags[0]["Tag.2.Value"] == "42")
+        #expect(tags[1]["ResourceId.1"] == snapshot && tags[0]["Tag.2.Key"] == "build" && tags[0]["Tag.2.Value"] == "42")
+        #expect(image["Tags"]?["Tag"]?.arrayValue?.count == 2)
         #expect(fx.service.objectPath(bucket: "images", key: "img-import/web-base/disk.qcow2") == nil)
 
         // Same name again: refused before any upload, unless --force-delete-existing.
@@ -99,13 +96,16 @@ final class ScriptedCloud: @unchecked Sendable {
             _ = try ImageImport(request: r, oss: fx.client(), api: cloud.api).run()
             Issue.record("a taken image name was accepted")
         } catch let e as ToolError {
-            #expect(e.status == .dataError && e.message.contains("taken by m-1"))
+            #expect(e.status == .dataError && e.message.contains("taken by \(id)"))
         }
         #expect(!cloud.calls.contains { $0.0 == "ImportImage" })
         r.forceDeleteExisting = true
         r.keepObject = true
-        let again = try ImageImport(request: r, oss: fx.client(), api: cloud.api).run()
-        #expect(cloud.calls.contains { $0.0 == "DeleteImage" && $0.1["ImageId"] == "m-1" })
+        let second = ImageImport(request: r, oss: fx.client(), api: cloud.api)
+        second.schedule = PollSchedule(first: 0.02, cap: 0.05)
+        let again = try second.run()
+        #expect(cloud.calls.contains { $0.0 == "DeleteImage" && $0.1["ImageId"] == id })
+        #expect(try cloud.image(id) == nil)
         #expect(again["ObjectDeleted"] == .bool(false))
         #expect(fx.service.objectPath(bucket: "images", key: "img-import/web-base/disk.qcow2") != nil)
     }
@@ -113,7 +113,7 @@ final class ScriptedCloud: @unchecked Sendable {
     /// Every bad input: a clear error with the right status, and nothing uploaded.
     @Test func badInputUploadsNothing() throws {
         let fx = try OSSFixture()
-        let cloud = ScriptedCloud(oss: fx.service)
+        let cloud = try EngineCloud(oss: fx.service)
         let file = try qcow2(fx)
         let raw = fx.dir.appendingPathComponent("disk.raw")
         try Data([UInt8](repeating: 0, count: 4096)).write(to: raw)
@@ -138,7 +138,7 @@ final class ScriptedCloud: @unchecked Sendable {
             ("aliyun tag", { $0.tags = [("aliyun:x", "1")] }, .usage),
             ("missing bucket", { $0.bucket = "no-such-bucket" }, .dataError),
             ("bucket in another region", { $0.bucket = "far-away" }, .dataError),
-            ("missing RAM role", { _ in cloud.roleExists = false }, .config),
+            ("missing RAM role", { _ in try? cloud.removeRole() }, .config),
         ]
         for (name, edit, status) in cases {
             var r = request(fx, file)
@@ -149,7 +149,7 @@ final class ScriptedCloud: @unchecked Sendable {
             } catch let e as ToolError {
                 #expect(e.status == status, "\(name): \(e.message)")
             }
-            cloud.roleExists = true
+            if (try? cloud.api("ram", "GetRole", ["RoleName": ImportRole.name])) == nil { try cloud.addRole() }
         }
         #expect(!cloud.calls.contains { $0.0 == "ImportImage" })
         for bucket in ["images", "far-away"] {
@@ -158,10 +158,12 @@ final class ScriptedCloud: @unchecked Sendable {
             #expect(objects.isEmpty && uploads.isEmpty, "\(bucket): \(objects) \(uploads)")
         }
         // --create-role creates the missing role and goes on.
-        cloud.roleExists = false
+        try cloud.removeRole()
         var r = request(fx, file)
         r.createRole = true
-        _ = try ImageImport(request: r, oss: fx.client(), api: cloud.api).run()
+        let job = ImageImport(request: r, oss: fx.client(), api: cloud.api)
+        job.schedule = PollSchedule(first: 0.02, cap: 0.05)
+        _ = try job.run()
         #expect(cloud.calls.contains { $0.0 == "CreateRole" } && cloud.calls.contains { $0.0 == "AttachPolicyToRole" && $0.1["PolicyName"] == "AliyunECSImageImportRolePolicy" })
     }
 }

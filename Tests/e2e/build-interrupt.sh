@@ -19,7 +19,7 @@ start () {
 	setsid env --default-signal=INT sh "$scripts/alicloud-build" "$template" >"$work/$1.out" 2>"$work/$1.err" &
 	pid=$!
 	_i=0
-	until grep -q 'provisioning-started' "$work/$1.err"; do
+	until grep -q provisioning-started "$work/$1.err" 2>/dev/null; do
 		_i=$((_i + 1))
 		[ "$_i" -lt 600 ] || { show "$1"; fail "$1: the provisioner never started"; }
 		kill -0 "$pid" 2>/dev/null || { show "$1"; fail "$1: the build ended early"; }
@@ -64,6 +64,7 @@ left=$(q temporaryCount)
 sh "$scripts/alicloud-build" reclaim >"$work/reclaim.out" 2>"$work/reclaim.err" || { show reclaim; fail "reclaim failed"; }
 assert_no_leak "SIGKILL + reclaim"
 [ -z "$(sh "$scripts/alicloud-build" ledgers)" ] || fail "a ledger is still open after reclaim"
+[ -z "$(ls "$ALICLOUD_BUILD_STATE/work")" ] || fail "reclaim left the killed build's work files (its SSH key)"
 # Reclaim is idempotent.
 sh "$scripts/alicloud-build" reclaim >/dev/null 2>&1 || fail "a second reclaim failed"
 assert_no_secret

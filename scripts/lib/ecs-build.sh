@@ -11,19 +11,25 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # shellcheck source=scripts/lib/common.sh
 . "$here/common.sh"
 
-plan=$1
+# The plan arrives on stdin (it holds credentials: never written to a file).
+[ "$1" = - ] || die "usage: ecs-build.sh - INDEX OUTDIR (the plan on stdin)" 64
+plan_json=$(cat)
 index=$2
 out=$3
 state=${ALICLOUD_BUILD_STATE:?}
 on_error=${ON_ERROR:-cleanup}
 mkdir -p "$out" "$state/ledgers" || die "$state/ledgers: cannot create the ledger directory" 73
-work=$(mktemp -d) || exit 73
+build_id="ait-$(date -u +%Y%m%dT%H%M%S)-$(random_hex 4)"
+# The build's private files (the temporary SSH key, responses) live in the state dir, 0700,
+# so a reclaim after a crash removes them with the rest.
+work=$state/work/$build_id
+mkdir -p "$work" || die "$work: cannot create the work directory" 73
 
 # plan PATH [--format F ...] — one value of this build from the rendered plan.
 plan () {
 	_p=$1
 	shift
-	tmpl-render --plan "$plan" --query "builds[$index].$_p" "$@"
+	printf '%s\n' "$plan_json" | tmpl-render --plan - --query "builds[$index].$_p" "$@"
 }
 name=$(plan name) || exit 65
 # Every config key as c_<key> (booleans "true"/"false", lists one item per line).
@@ -65,7 +71,6 @@ export ALICLOUD_REGION="$region"
 unset c_access_key c_secret_key c_security_token
 
 tag_key="image-tools-build-id"
-build_id="ait-$(date -u +%Y%m%dT%H%M%S)-$(random_hex 4)"
 ledger="$state/ledgers/$build_id.ledger"
 ledger_add start build "$build_id" "$region" "name=$name tag=$tag_key endpoint=${ALICLOUD_ENDPOINT:-} pid=$$"
 tag1="Tag.1.Key=$tag_key"
@@ -84,7 +89,10 @@ cleanup () {
 	fi
 	_mode=success
 	[ "$status" -eq 0 ] || _mode=failure
-	if [ -n "${ssh_control:-}" ]; then ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || true; fi
+	if [ -n "${ssh_control:-}" ]; then
+		ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || true
+		rm -rf "$ssh_control"
+	fi
 	if ! sh "$here/reclaim.sh" "$ledger" "$_mode"; then
 		[ "$status" -ne 0 ] || status=1
 		printf '%s\n' "some temporary resources could not be released (see above)" >"$out/error"
@@ -356,8 +364,8 @@ ssh_target=
 if [ "$communicator" = ssh ]; then
 	user=$c_ssh_username
 	ssh_target="$user@$address"
-	ssh_control="$work/ctl"
-	mkdir -p "$ssh_control"
+	# ssh's control socket needs a short path (a Unix socket path has 107 bytes at most).
+	ssh_control=$(mktemp -d) || fail "cannot create a control directory"
 	set -- -p "$port" --known-hosts "$work/known_hosts" --control "$ssh_control"
 	[ -n "$keyfile" ] && set -- "$@" -i "$keyfile"
 	if has ssh_password; then
@@ -444,7 +452,11 @@ while [ "$i" -lt "$nprov" ]; do
 	esac
 	i=$((i + 1))
 done
-[ -z "$ssh_target" ] || { ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || true; ssh_control=; }
+if [ -n "$ssh_target" ]; then
+	ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || true
+	rm -rf "$ssh_control"
+	ssh_control=
+fi
 unset WINRM_PASSWORD
 
 # --- 14. stop --------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 # Shared helpers for tests that need an emulated cloud. Source it, then:
 #   ecs_sim_start [ecs-sim options...]   start ecs-sim on a free loopback port and wait until ready;
 #                                        sets ECS_SIM_PID, ECS_SIM_URL, ECS_SIM_PORT, ECS_SIM_STATE and
-#                                        exports ALICLOUD_ENDPOINT, ALICLOUD_ACCESS_KEY,
+#                                        exports ALICLOUD_ENDPOINT, ALICLOUD_OSS_ENDPOINT (the same URL: OSS shares the port), ALICLOUD_ACCESS_KEY,
 #                                        ALICLOUD_SECRET_KEY, ALICLOUD_REGION (cn-hangzhou unless set)
 #   ecs_sim_dump                         print GET /__sim/dump (resources, temporary, request counts)
 #   ecs_sim_temporary_count              print how many temporary resources are alive (leaks)
@@ -39,10 +39,12 @@ ecs_sim_start () {
 	ECS_SIM_LOG=$_es_out.err
 	rm -f "$_es_out"
 	ALICLOUD_ENDPOINT=$ECS_SIM_URL
+	# OSS shares the port.
+	ALICLOUD_OSS_ENDPOINT=$ECS_SIM_URL
 	ALICLOUD_ACCESS_KEY=${ECS_SIM_ACCESS_KEY:-LTAI5tSimAccessKeyId01}
 	ALICLOUD_SECRET_KEY=${ECS_SIM_SECRET_KEY:-SimSecretKey0123456789abcdefXYZ}
 	ALICLOUD_REGION=${ALICLOUD_REGION:-cn-hangzhou}
-	export ALICLOUD_ENDPOINT ALICLOUD_ACCESS_KEY ALICLOUD_SECRET_KEY ALICLOUD_REGION
+	export ALICLOUD_ENDPOINT ALICLOUD_OSS_ENDPOINT ALICLOUD_ACCESS_KEY ALICLOUD_SECRET_KEY ALICLOUD_REGION
 }
 
 ecs_sim_dump () {

@@ -29,6 +29,8 @@ tag_key=$(field tag)
 [ -n "$name" ] || name=$build_id
 _ep=$(field endpoint)
 if [ -n "$_ep" ] && [ -z "${ALICLOUD_ENDPOINT:-}" ]; then ALICLOUD_ENDPOINT=$_ep; export ALICLOUD_ENDPOINT; fi
+_oss=$(field oss)
+if [ -n "$_oss" ] && [ -z "${ALICLOUD_OSS_ENDPOINT:-}" ]; then ALICLOUD_OSS_ENDPOINT=$_oss; export ALICLOUD_OSS_ENDPOINT; fi
 
 # live KIND: "id region" of each resource created and neither released nor kept, newest first.
 live () {
@@ -62,9 +64,23 @@ tagged () {
 	return 0
 }
 
+# Images an import started: img-import names them in its log ("as image m-...") before a
+# crash could have recorded them.
+logged () {
+	[ "$1" = image ] || return 0
+	awk -F '\t' '$2 == "intent" && $3 == "image" { print $5, $6 }' "$ledger" | while read -r _r _d; do
+		_log=$(printf '%s\n' "$_d" | sed -n 's/^log=//p')
+		if [ -z "$_log" ] || [ ! -f "$_log" ]; then continue; fi
+		sed -n 's/^img-import: importing .* as image \(m-[A-Za-z0-9]*\) .*$/\1/p' "$_log" | while read -r _id; do printf '%s %s\n' "$_id" "$_r"; done
+	done
+}
+
+# The detail of the last record of KIND and ID.
+detail_of () { awk -F '\t' -v kind="$1" -v id="$2" '$3 == kind && $4 == id { d = $6 } END { print d }' "$ledger"; }
+
 # Everything of KIND to release: ledger and tag, de-duplicated, kept products excluded.
 targets () {
-	{ live "$1"; tagged "$1"; } | awk '!seen[$1]++' | while read -r _id _r; do
+	{ live "$1"; tagged "$1"; logged "$1"; } | awk '!seen[$1]++' | while read -r _id _r; do
 		kept "$_id" || printf '%s %s\n' "$_id" "$_r"
 	done
 }
@@ -73,7 +89,7 @@ label () {
 	case $1 in
 	eip) printf 'EIP' ;; instance) printf 'instance' ;; securitygroup) printf 'security group' ;;
 	vswitch) printf 'vSwitch' ;; vpc) printf 'VPC' ;; keypair) printf 'temporary keypair' ;;
-	image) printf 'image' ;; snapshot) printf 'snapshot' ;; copy) printf 'image copy' ;;
+	image) printf 'image' ;; snapshot) printf 'snapshot' ;; copy) printf 'image copy' ;; upload) printf 'OSS upload' ;;
 	esac
 }
 
@@ -134,13 +150,24 @@ release () {
 	vswitch) release_call --product vpc DeleteVSwitch RegionId="$_r" VSwitchId="$_id" || return 1 ;;
 	vpc) release_call --product vpc DeleteVpc RegionId="$_r" VpcId="$_id" || return 1 ;;
 	keypair) release_call DeleteKeyPairs RegionId="$_r" KeyPairNames="[\"$_id\"]" || return 1 ;;
+	upload)
+		# An import's upload: abort the multipart upload and delete the object (img-import --abort).
+		_d=$(detail_of upload "$_id")
+		_b=${_id#oss://}
+		_key=${_b#*/}
+		_b=${_b%%/*}
+		_img=$(printf '%s\n' "$_d" | sed -n 's/^image=\([^ ]*\) .*$/\1/p')
+		_st=$(printf '%s\n' "$_d" | sed -n 's/^.* state=\([^ ]*\) disk=.*$/\1/p')
+		_disk=$(printf '%s\n' "$_d" | sed -n 's/^.* disk=//p')
+		run img-import --abort --region "$_r" --bucket "$_b" --object "$_key" --image-name "$_img" --state-dir "$_st" -- "$_disk" \
+			>/dev/null 2>"$work/err" || return 1 ;;
 	esac
 	return 0
 }
 
 # Reverse dependency order: copies and images (failure only; the ledger marks delivered
 # ones kept), the EIP before its instance, the instance before its network and key.
-for kind in copy image eip instance snapshot securitygroup vswitch vpc keypair; do
+for kind in copy image upload eip instance snapshot securitygroup vswitch vpc keypair; do
 	list=$(targets "$kind")
 	[ -n "$list" ] || continue
 	announce "$kind" "$(printf '%s' "$list" | cut -d ' ' -f1 | tr '\n' ' ')"
@@ -163,4 +190,7 @@ if [ -s "$work/leftover" ]; then
 	exit 1
 fi
 ledger_add closed build "$build_id" "$region"
+# The build's private work files (its temporary SSH key) go with it.
+state=$(CDPATH='' cd -- "$(dirname -- "$ledger")/.." && pwd)
+rm -rf "${state:?}/work/$build_id"
 exit 0

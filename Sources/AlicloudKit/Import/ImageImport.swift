@@ -232,8 +232,21 @@ public final class ImageImport {
         let image: JSONValue
         do {
             for id in existing {
+                // Its snapshots outlive DeleteImage and are billed: they go too.
+                let old = try call("ecs", "DescribeImages", ["RegionId": r.region, "ImageId": id, "ImageOwnerAlias": "self",
+                                                             "Status": "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated"])
+                let snapshots = (old["Images"]?["Image"]?.arrayValue ?? []).flatMap { $0["DiskDeviceMappings"]?["DiskDeviceMapping"]?.arrayValue ?? [] }
+                    .compactMap { $0["SnapshotId"]?.stringValue }.filter { !$0.isEmpty }
                 _ = try call("ecs", "DeleteImage", ["RegionId": r.region, "ImageId": id, "Force": "true"])
-                log("deleted existing image \(id) (\(r.imageName))")
+                for s in snapshots {
+                    do {
+                        _ = try api("ecs", "DeleteSnapshot", ["RegionId": r.region, "SnapshotId": s, "Force": "true"])
+                    } catch let e as APIError where e.code.hasSuffix(".NotFound") {
+                    } catch let e as APIError {
+                        log("could not delete snapshot \(s) of the replaced image \(id): \(e.code)")
+                    }
+                }
+                log("deleted existing image \(id) (\(r.imageName))" + (snapshots.isEmpty ? "" : " and its snapshots \(snapshots.joined(separator: ", "))"))
             }
             (imageId, taskId) = try importImage(info: info)
             log("importing \(object) as image \(imageId) (task \(taskId))")

@@ -39,6 +39,10 @@ public struct SSHClient: Sendable {
     /// The environment marker that turns the running tool into an askpass helper.
     public static let askpassMarker = "ALICLOUD_SSH_ASKPASS_VAR"
 
+    /// The longest control directory whose socket path fits sun_path (107 bytes) with the
+    /// 41 characters of "/%C" and ssh's 17-character temporary suffix.
+    public static let maxControlDirectoryLength = 107 - 41 - 17
+
     /// The port in effect (for messages).
     public var effectivePort: Int { port ?? target.port ?? 22 }
 
@@ -54,6 +58,11 @@ public struct SSHClient: Sendable {
                 let mode = String(st.st_mode & 0o777, radix: 8)
                 throw ToolError(.config, "identity file \(key): permissions 0\(mode) are too open (group or others can read it); run: chmod 600 \(key)")
             }
+        }
+        if let dir = controlDirectory, dir.utf8.count > Self.maxControlDirectoryLength {
+            // ssh binds "<dir>/<40-char %C hash>.<16 random characters>": a Unix socket path
+            // has 107 bytes at most, and a longer one fails only on connecting, every time.
+            throw ToolError(.usage, "--control \(dir): path too long for ssh's control socket (\(dir.utf8.count) characters, at most \(Self.maxControlDirectoryLength)); use a shorter directory such as one from mktemp -d")
         }
         if let name = passwordVariable {
             guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {

@@ -157,7 +157,8 @@ enum AlicloudSchema {
         ConfigField("image_system_size", .string),
         ConfigField("format", .string),
         ConfigField("resource_group_id", .string),
-        ConfigField("tags", .stringMap, [:], ignored: "alicloud-import never tags the imported image"),
+        // Packer never applied these tags; img-import applies them to the image and its snapshots.
+        ConfigField("tags", .stringMap, [:]),
         ConfigField("image_share_account", .stringList, [], ignored: "alicloud-import never shares the imported image"),
         ConfigField("image_copy_regions", .stringList, [], ignored: "alicloud-import never copies the imported image"),
     ])

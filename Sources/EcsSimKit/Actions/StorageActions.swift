@@ -223,8 +223,21 @@ extension Engine {
     func settleImages(_ t: Double) {
         for (id, var img) in state.images where img.status == "Creating" || img.status == "Waiting" {
             let snaps = img.mappings.compactMap { state.snapshots[$0.snapshotId] }
+            let importing = state.tasks.values.contains { $0.resourceId == id && $0.action == "ImportImage" && $0.status == "Processing" }
+            if let reason = img.importFailure {
+                // The object was not a disk the import can use: it fails once it "read" it.
+                guard t >= img.progressStart + config.profile.imageImport / 2 else { continue }
+                failImage(&img, reason: reason, at: t)
+                state.images[id] = img; dirty = true; continue
+            }
             if snaps.contains(where: { $0.status == "failed" }) {
-                img.status = "CreateFailed"; img.next = nil; state.images[id] = img; dirty = true; continue
+                failImage(&img, reason: "the disk could not be converted", at: t)
+                state.images[id] = img; dirty = true; continue
+            }
+            if importing, img.status == "Waiting", t >= img.progressStart + config.profile.imageImport / 5 {
+                img.status = "Creating"
+                state.images[id] = img
+                dirty = true
             }
             guard snaps.count == img.mappings.count, snaps.allSatisfy({ $0.status == "accomplished" }), !isBusy(id) else { continue }
             if let n = img.next {
@@ -241,6 +254,15 @@ extension Engine {
             }
             state.images[id] = img
             dirty = true
+        }
+    }
+
+    /// Ends an image that cannot be created: CreateFailed, its tasks Failed with `reason`.
+    func failImage(_ img: inout Image, reason: String, at t: Double) {
+        img.status = "CreateFailed"
+        img.next = nil
+        for (tid, var task) in state.tasks where task.resourceId == img.id && task.status == "Processing" {
+            task.status = "Failed"; task.finished = t; task.failure = reason; state.tasks[tid] = task
         }
     }
 
@@ -265,8 +287,8 @@ extension Engine {
             "DiskDeviceMappings": wrap("DiskDeviceMapping", img.mappings.map { m in
                 let s = state.snapshots[m.snapshotId]
                 return [
-                    "SnapshotId": js(m.snapshotId), "Size": js(String(m.size)), "Device": js(m.device), "Type": js(m.type), "Format": "",
-                    "ImportOSSBucket": "", "ImportOSSObject": "", "Progress": js(s.map { "\(snapshotProgress($0))%" } ?? "100%"),
+                    "SnapshotId": js(m.snapshotId), "Size": js(String(m.size)), "Device": js(m.device), "Type": js(m.type),
+                    "Format": js(m.format ?? ""), "ImportOSSBucket": js(m.importBucket ?? ""), "ImportOSSObject": js(m.importObject ?? ""), "Progress": js(s.map { "\(snapshotProgress($0))%" } ?? "100%"),
                     "RemainTime": .int(s.map { $0.status == "accomplished" ? 0 : max(0, Int(($0.doneAt - now).rounded(.up))) } ?? 0),
                 ]
             }),
@@ -409,42 +431,102 @@ extension Engine {
         return [:]
     }
 
+    /// ImportImage: the disk is read from the emulator's OSS store during the call (its
+    /// format and virtual size from the header; img-import deletes the object afterwards).
+    /// Missing role, bucket or object fail at once as on the real API; an object that is not a
+    /// usable disk (wrong format, smaller DiskImageSize, VMDK/ISO/...) fails the import later:
+    /// the image becomes CreateFailed and the task Failed. The disk's content is not a file
+    /// system the host can mount, so the image boots as its platform's family (CentOS, Ubuntu,
+    /// ... → that userland tree), with /etc/ecs-sim/imported-disk naming the object.
     func importImage(_ c: ActionContext) throws -> JSONValue {
         let r = try region(c)
         let disks = c.params.structList("DiskDeviceMapping")
         guard let first = disks.first else { throw CloudError.missing("DiskDeviceMapping.1.OSSBucket") }
-        guard first["OSSBucket"] != nil else { throw CloudError.missing("DiskDeviceMapping.1.OSSBucket") }
-        guard first["OSSObject"] != nil else { throw CloudError.missing("DiskDeviceMapping.1.OSSObject") }
-        if let f = first["Format"], !["RAW", "VHD", "QCOW2", "VMDK"].contains(f.uppercased()) { throw CloudError.invalid("DiskDeviceMapping.1.Format") }
+        guard let bucket = first["OSSBucket"], !bucket.isEmpty else { throw CloudError.missing("DiskDeviceMapping.1.OSSBucket") }
+        guard let key = first["OSSObject"], !key.isEmpty else { throw CloudError.missing("DiskDeviceMapping.1.OSSObject") }
+        guard disks.count == 1 else { throw CloudError.invalid("DiskDeviceMapping.N", "ecs-sim imports the system disk only.") }
+        let claimed = first["Format"].map { $0.uppercased() }
+        if let f = claimed, !f.isEmpty, !["RAW", "VHD", "QCOW2", "VMDK"].contains(f) {
+            throw CloudError("InvalidImageFormat.Malformed", "The specified Image Format is wrongly formed.")
+        }
+        var requestedSize: Int?
+        if let text = first["DiskImageSize"] ?? first["DiskImSize"] {
+            guard let n = Int(text), (1...2048).contains(n) else {
+                throw CloudError("InvalidImageSize", "The specified \"DiskDeviceMapping.n.DiskImageSize\" beyond the permitted range.")
+            }
+            requestedSize = n
+        }
         let name = c.params["ImageName"] ?? ""
         if !name.isEmpty { try checkImageName(name, region: r) }
-        let platform = c.params["Platform"] ?? "Others Linux"
+        if let a = c.params["Architecture"], !["x86_64", "arm64", "i386"].contains(a) { throw CloudError.invalid("Architecture") }
         let osType = (c.params["OSType"] ?? "linux").lowercased()
-        let family = osType == "windows" ? "windows" : platform.lowercased().contains("ubuntu") || platform.lowercased().contains("debian") ? "ubuntu" : "centos"
+        guard ["linux", "windows"].contains(osType) else { throw CloudError.invalid("OSType") }
+        // ECS reads the object with the caller's role; without it, it has no access to OSS.
+        let roleName = c.params["RoleName"] ?? "AliyunECSImageImportDefaultRole"
+        guard let role = state.roles?[roleName], role.policies.contains("AliyunECSImageImportRolePolicy") else {
+            throw CloudError("NoSetRoletoECSServiceAcount",
+                             "ECS service account Have no right to access your OSS.please attach a role of access your oss to ECS service account.",
+                             status: 403)
+        }
+        guard let store = objectStore, store.bucketRegion(bucket) == r else {
+            throw CloudError("InvalidOSSBucket.NotFound", "The specified OSS bucket does not exist in this region.")
+        }
+        guard store.objectPath(bucket: bucket, key: key) != nil else {
+            throw CloudError("InvalidOSSObject.NotFound", "The specified OSS object does not exist in this region.")
+        }
+        // Read the disk now: the object may be gone by the time the import "finishes".
+        var failure: String?
+        var format = claimed ?? ""
+        var virtualGiB = requestedSize ?? 1
+        do {
+            let info = try store.importedDiskInfo(bucket: bucket, key: key)
+            virtualGiB = Int(max(1, (info.virtualSize + (1 << 30) - 1) >> 30))
+            if let f = claimed, !f.isEmpty, f != info.format {
+                failure = "the object is a \(info.format) disk, not \(f)"
+            } else if let n = requestedSize, n < virtualGiB {
+                failure = "DiskImageSize \(n) GiB is smaller than the disk's virtual size (\(virtualGiB) GiB)"
+            }
+            format = info.format
+        } catch let e as ToolError {
+            failure = e.message.replacingOccurrences(of: store.objectPath(bucket: bucket, key: key)?.path ?? "", with: "oss://\(bucket)/\(key)")
+        }
+        let size = max(requestedSize ?? virtualGiB, virtualGiB)
+        let platform = c.params["Platform"] ?? (osType == "windows" ? "Windows Server 2022" : "Others Linux")
+        let lower = platform.lowercased()
+        let family = osType == "windows" ? "windows" : lower.contains("ubuntu") || lower.contains("debian") ? "ubuntu" : "centos"
         let id = newId("m", region: r)
-        let size = Int(first["DiskImageSize"] ?? first["DiskImSize"] ?? "") ?? 20
-        // The imported disk: a snapshot seeded from the platform's userland.
-        let sid = newId("s", region: r)
-        state.snapshots[sid] = Snapshot(id: sid, region: r, name: "", description: "Imported from oss://\(first["OSSBucket"]!)/\(first["OSSObject"]!)",
-                                        diskId: "", diskSize: size, diskType: "system", status: "progressing", doneAt: now + config.profile.imageImport,
-                                        hostDone: false, created: now, tags: [])
-        let host = self.host
-        let tmp = "d-import-" + sid
-        hostWork(sid, {
-            try host.createDisk(id: tmp, source: .image(family: family))
-            _ = try host.snapshot(disk: tmp, to: sid)
-            try host.deleteDisk(id: tmp)
-        }) { engine, error in
-            guard var s = engine.state.snapshots[sid] else { return }
-            if error != nil { s.status = "failed" } else { s.hostDone = true }
-            engine.state.snapshots[sid] = s
-            engine.dirty = true
+        var mappings: [DiskMapping] = []
+        if failure == nil {
+            let sid = newId("s", region: r)
+            state.snapshots[sid] = Snapshot(id: sid, region: r, name: "", description: "Imported from oss://\(bucket)/\(key)",
+                                            diskId: "", diskSize: virtualGiB, diskType: "system", status: "progressing",
+                                            doneAt: now + config.profile.imageImport, hostDone: false, sourceImageId: id, created: now, tags: [])
+            let host = self.host
+            let tmp = "d-import-" + sid
+            let marker = "source=oss://\(bucket)/\(key)\nformat=\(format)\nvirtual_size_gib=\(virtualGiB)\nplatform=\(platform)\n"
+            hostWork(sid, {
+                try host.createDisk(id: tmp, source: .image(family: family))
+                defer { try? host.deleteDisk(id: tmp) }
+                if let root = host.diskPath(id: tmp), family != "windows" {
+                    let dir = root.appendingPathComponent("etc/ecs-sim")
+                    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                    try Data(marker.utf8).write(to: dir.appendingPathComponent("imported-disk"))
+                }
+                _ = try host.snapshot(disk: tmp, to: sid)
+            }) { engine, error in
+                guard var s = engine.state.snapshots[sid] else { return }
+                if error != nil { s.status = "failed" } else { s.hostDone = true }
+                engine.state.snapshots[sid] = s
+                engine.dirty = true
+            }
+            mappings = [DiskMapping(snapshotId: sid, size: size, device: "/dev/xvda", type: "system", format: format,
+                                    importBucket: bucket, importObject: key)]
         }
         state.images[id] = Image(id: id, region: r, name: name.isEmpty ? id : name, description: c.params["Description"] ?? "", family: "", version: "",
                                  status: "Waiting", next: nil, ownerAlias: "self", osType: osType, osName: platform, platform: platform,
-                                 architecture: c.params["Architecture"] ?? "x86_64", size: size,
-                                 mappings: [DiskMapping(snapshotId: sid, size: size, device: "/dev/xvda", type: "system")], hostFamily: family,
-                                 bootMode: c.params["BootMode"] ?? "BIOS", created: now, tags: try c.params.tags())
+                                 architecture: c.params["Architecture"] ?? "x86_64", size: size, mappings: mappings, hostFamily: family,
+                                 bootMode: c.params["BootMode"] ?? "BIOS", created: now, tags: try c.params.tags(), progressStart: now,
+                                 importFailure: failure)
         let tid = newId("t", region: r)
         state.tasks[tid] = SimTask(id: tid, region: r, action: "ImportImage", status: "Processing", resourceId: id, created: now, finished: nil)
         return ["ImageId": js(id), "TaskId": js(tid), "RegionId": js(r)]

@@ -2,8 +2,9 @@ import Foundation
 import AlicloudKit
 
 extension Engine {
-    /// Every live resource, the temporary ones (everything that is not an image or a snapshot
-    /// an image uses: what a finished build must have released), and per-action request counts.
+    /// Every live resource, the temporary ones (everything that is not an image, a snapshot
+    /// an image uses or an OSS bucket: what a finished build or import must have released,
+    /// OSS objects and unfinished multipart uploads included), and per-action request counts.
     public func dump(requestCounts override: [String: Int]? = nil) -> JSONValue {
         lock.lock()
         defer { lock.unlock() }
@@ -25,6 +26,14 @@ extension Engine {
         for v in state.vpcs.values.sorted(by: { $0.id < $1.id }) { temp("vpc", v.id, v.region, v.status) }
         for k in state.keyPairs.values.sorted(by: { $0.name < $1.name }) { temp("keypair", k.name, k.region, "Available") }
         for s in state.snapshots.values.sorted(by: { $0.id < $1.id }) where !imageSnapshots.contains(s.id) { temp("snapshot", s.id, s.region, s.status) }
+        let oss = objectStore?.inventory() ?? (buckets: [], objects: [], uploads: [])
+        for o in oss.objects {
+            temp("oss-object", "oss://\(o["bucket"]?.stringValue ?? "")/\(o["key"]?.stringValue ?? "")", o["region"]?.stringValue ?? "", "Normal")
+        }
+        for u in oss.uploads {
+            temp("oss-upload", "oss://\(u["bucket"]?.stringValue ?? "")/\(u["key"]?.stringValue ?? "")?uploadId=\(u["uploadId"]?.stringValue ?? "")",
+                 u["region"]?.stringValue ?? "", "InProgress")
+        }
         var instances = state.instances.values.sorted { $0.id < $1.id }
         for i in instances.indices { instances[i].userData = instances[i].userData == nil ? nil : "[redacted]" }
         let resources: JSONValue = [
@@ -38,6 +47,7 @@ extension Engine {
             "snapshots": encode(state.snapshots.values.sorted { $0.id < $1.id }),
             "images": encode(state.images.values.sorted { $0.id < $1.id }),
             "tasks": encode(state.tasks.values.sorted { $0.id < $1.id }),
+            "oss": ["buckets": .array(oss.buckets), "objects": .array(oss.objects), "uploads": .array(oss.uploads)],
         ]
         let counts = override ?? state.requestCounts
         var requestJSON: [String: JSONValue] = [:]

@@ -32,6 +32,8 @@ public final class Engine: @unchecked Sendable {
     var state: SimState
     let config: EngineConfig
     let host: InstanceHosting
+    /// The OSS side (buckets and objects ImportImage reads), when the emulator serves OSS.
+    public let objectStore: OSSService?
     let hostQueue = DispatchQueue(label: "ecs-sim.host")
     var ids: SeededRandom
     var addressRandom: SeededRandom
@@ -45,10 +47,12 @@ public final class Engine: @unchecked Sendable {
     var dirty = false
     var lastPoweroffCheck = 0.0
 
-    /// An engine over `host`, loading the state directory's state when there is one.
-    public init(config: EngineConfig, host: InstanceHosting) throws {
+    /// An engine over `host`, loading the state directory's state when there is one;
+    /// ImportImage reads disks from `objectStore`.
+    public init(config: EngineConfig, host: InstanceHosting, objectStore: OSSService? = nil) throws {
         self.config = config
         self.host = host
+        self.objectStore = objectStore
         ids = SeededRandom(seed: config.seed &* 0x2545_F491_4F6C_DD1D &+ 17)
         // Addresses must not collide with another ecs-sim on the same machine: not seeded.
         addressRandom = SeededRandom(seed: UInt64(UInt32(truncatingIfNeeded: getpid())) << 32 ^ UInt64(Date().timeIntervalSince1970 * 1e6))

@@ -161,6 +161,10 @@ public struct DiskMapping: Codable, Sendable, Equatable {
     public var size: Int
     public var device: String
     public var type: String        // system | data
+    /// ImportImage: the disk's format (`QCOW2`, `VHD`, `RAW`) and where it was read from.
+    public var format: String?
+    public var importBucket: String?
+    public var importObject: String?
 }
 
 /// An image: the static public ones and the account's own.
@@ -190,6 +194,8 @@ public struct Image: Codable, Sendable {
     public var created: Double
     public var tags: [Tag] = []
     public var progressStart: Double = 0
+    /// ImportImage: the failure found when the object was read, reported when the import ends.
+    public var importFailure: String?
 }
 
 /// An elastic IP address.
@@ -217,6 +223,8 @@ public struct SimTask: Codable, Sendable {
     public var resourceId: String
     public var created: Double
     public var finished: Double?
+    /// Why a Failed task failed (ImportImage of an object that is not a usable disk).
+    public var failure: String?
 }
 
 /// Everything ecs-sim holds, persisted as one JSON file in the state directory.

@@ -126,11 +126,14 @@ struct HTTPParseError: Error {
 /// A small HTTP/1.1 server on a loopback address: keep-alive, Content-Length and chunked
 /// bodies, `Expect: 100-continue`, absolute-form targets (so clients can use it as their
 /// HTTP_PROXY). One thread per connection with blocking I/O; idle connections time out.
+/// With an object store, OSS requests (by host name or Authorization scheme) share the port:
+/// their bodies are streamed to the store instead of buffered, whatever their size.
 public final class HTTPServer: @unchecked Sendable {
     /// Answers one request; called concurrently from connection threads.
     public typealias Handler = @Sendable (ServerRequest) -> ServerResponse
 
     private let handler: Handler
+    private let objectStore: OSSService?
     private var listenFD: Int32 = -1
     private let lock = NSLock()
     private var connections: Set<Int32> = []
@@ -146,9 +149,10 @@ public final class HTTPServer: @unchecked Sendable {
     /// The bound address.
     public private(set) var address: String = "127.0.0.1"
 
-    /// A server that answers with `handler`.
-    public init(handler: @escaping Handler) {
+    /// A server that answers with `handler`, and OSS requests with `objectStore` when given.
+    public init(objectStore: OSSService? = nil, handler: @escaping Handler) {
         self.handler = handler
+        self.objectStore = objectStore
     }
 
     /// Binds `address:port` (port 0 picks a free one) and starts accepting on a thread.
@@ -262,9 +266,14 @@ public final class HTTPServer: @unchecked Sendable {
             let request: ServerRequest
             let keepAlive: Bool
             do {
-                guard let parsed = try HTTPServer.readRequest(&reader, peer: peer) else { return }
-                request = parsed.request
-                keepAlive = parsed.keepAlive
+                guard let head = try HTTPServer.readHead(&reader) else { return }
+                if let store = objectStore, head.method != "CONNECT",
+                   OSSService.isOSSRequest(target: head.target, headers: head.headers.map { ($0.name, $0.value) }) {
+                    guard serveObjectStore(store, head, &reader) else { return }
+                    continue
+                }
+                request = try HTTPServer.readBody(head, &reader, peer: peer)
+                keepAlive = head.keepAlive
             } catch let e as HTTPParseError {
                 let r = ServerResponse(status: e.status, headers: [("Content-Type", "text/plain")], body: Array((e.message + "\n").utf8), close: true)
                 _ = HTTPServer.sendAll(fd, r.serialized(keepAlive: false))
@@ -286,8 +295,41 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
+    /// Answers one OSS request with its body streamed from the socket; false when the
+    /// connection must close (a body left unread, Connection: close, a write failure).
+    private func serveObjectStore(_ store: OSSService, _ head: RequestHead, _ reader: inout SocketReader) -> Bool {
+        let fd = reader.fd
+        if head.header("transfer-encoding") != nil {
+            // OSS needs a Content-Length on uploads (MissingContentLength); chunked is not taken.
+            _ = HTTPServer.sendAll(fd, Array("HTTP/1.1 411 Length Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+            return false
+        }
+        let lengthText = head.header("content-length")
+        let length = lengthText.map { Int64($0) ?? -1 } ?? 0
+        guard length >= 0 else {
+            _ = HTTPServer.sendAll(fd, Array("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+            return false
+        }
+        if length > 0, head.header("expect")?.lowercased() == "100-continue" {
+            guard HTTPServer.sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return false }
+        }
+        let body = StreamedBody(reader: reader, length: length)
+        let response = store.handle(OSSRequest(method: head.method, target: head.target, headers: head.headers.map { ($0.name, $0.value) },
+                                               body: length > 0 ? body : nil))
+        reader = body.reader
+        let keepAlive = body.remaining == 0 && head.keepAlive
+        guard response.write(to: fd, method: head.method, keepAlive: keepAlive) else { return false }
+        return keepAlive
+    }
+
     /// Reads one request; nil at a clean end of stream before a request starts.
     static func readRequest(_ reader: inout SocketReader, peer: String) throws -> (request: ServerRequest, keepAlive: Bool)? {
+        guard let head = try readHead(&reader) else { return nil }
+        return (try readBody(head, &reader, peer: peer), head.keepAlive)
+    }
+
+    /// Reads and parses a request head; nil at a clean end of stream before a request starts.
+    static func readHead(_ reader: inout SocketReader) throws -> RequestHead? {
         guard let headBytes = try reader.readHead(limit: maxHead) else { return nil }
         guard let head = String(bytes: headBytes, encoding: .utf8) ?? String(bytes: headBytes, encoding: .isoLatin1) else {
             throw HTTPParseError(status: 400, message: "bad request head")
@@ -307,11 +349,18 @@ public final class HTTPServer: @unchecked Sendable {
             let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             headers.append((name, value))
         }
-        func header(_ n: String) -> String? { headers.first { $0.name.lowercased() == n }?.value }
-        let connection = header("connection")?.lowercased() ?? ""
-        let keepAlive = version == "HTTP/1.1" ? !connection.contains("close") : connection.contains("keep-alive")
+        var parsed = RequestHead(method: method, target: target, headers: headers, keepAlive: false)
+        let connection = parsed.header("connection")?.lowercased() ?? ""
+        parsed.keepAlive = method != "CONNECT" && (version == "HTTP/1.1" ? !connection.contains("close") : connection.contains("keep-alive"))
+        return parsed
+    }
+
+    /// Reads the (bounded) body of a request whose head was read.
+    static func readBody(_ head: RequestHead, _ reader: inout SocketReader, peer: String) throws -> ServerRequest {
+        let method = head.method, target = head.target, headers = head.headers
+        func header(_ n: String) -> String? { head.header(n) }
         if method == "CONNECT" {
-            return (ServerRequest(method: method, target: target, headers: headers, peer: peer), false)
+            return ServerRequest(method: method, target: target, headers: headers, peer: peer)
         }
         var body: [UInt8] = []
         let chunked = header("transfer-encoding")?.lowercased().contains("chunked") ?? false
@@ -319,7 +368,7 @@ public final class HTTPServer: @unchecked Sendable {
         if header("content-length") != nil && length == nil { throw HTTPParseError(status: 400, message: "bad Content-Length") }
         if let length, length > maxBody { throw HTTPParseError(status: 413, message: "body too large") }
         if chunked || (length ?? 0) > 0, header("expect")?.lowercased() == "100-continue" {
-            guard sendAll(reader.fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return nil }
+            guard sendAll(reader.fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { throw HTTPParseError(status: 400, message: "peer gone") }
         }
         if chunked {
             while true {
@@ -340,7 +389,7 @@ public final class HTTPServer: @unchecked Sendable {
             guard let bytes = try reader.readExactly(length) else { throw HTTPParseError(status: 400, message: "truncated body") }
             body = bytes
         }
-        return (ServerRequest(method: method, target: target, headers: headers, body: body, peer: peer), keepAlive)
+        return ServerRequest(method: method, target: target, headers: headers, body: body, peer: peer)
     }
 
     /// Writes every byte; false when the peer has gone.
@@ -353,6 +402,39 @@ public final class HTTPServer: @unchecked Sendable {
             offset += n
         }
         return true
+    }
+}
+
+/// A parsed request line and header fields, before the body.
+struct RequestHead {
+    var method: String
+    var target: String
+    var headers: [(name: String, value: String)]
+    var keepAlive: Bool
+
+    func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first { $0.name.lowercased() == lower }?.value
+    }
+}
+
+/// A request body of exactly `length` bytes read straight from the connection (OSS uploads):
+/// the read-ahead buffer first, then the socket, never more than the body.
+final class StreamedBody: OSSBodyReader {
+    var reader: SocketReader
+    var remaining: Int64
+
+    init(reader: SocketReader, length: Int64) {
+        self.reader = reader
+        remaining = length
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard remaining > 0, buffer.count > 0 else { return 0 }
+        let want = Int(min(Int64(buffer.count), remaining))
+        let n = reader.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
+        remaining -= Int64(n)
+        return n
     }
 }
 
@@ -420,6 +502,22 @@ struct SocketReader {
             }
             if buffer.count - start > limit { throw HTTPParseError(status: 400, message: "line too long") }
             guard try fill() else { return nil }
+        }
+    }
+
+    /// Up to `into.count` bytes: buffered ones first, else one recv straight into `into`
+    /// (no copy through the buffer); 0 at the end of the stream.
+    mutating func read(into: UnsafeMutableRawBufferPointer) -> Int {
+        if start < buffer.count {
+            let n = min(into.count, buffer.count - start)
+            buffer.withUnsafeBytes { into.baseAddress!.copyMemory(from: $0.baseAddress! + start, byteCount: n) }
+            start += n
+            return n
+        }
+        while true {
+            let n = recv(fd, into.baseAddress, into.count, 0)
+            if n < 0 && errno == EINTR { continue }
+            return max(0, n)
         }
     }
 

@@ -113,33 +113,7 @@ public final class OSSHTTPServer: @unchecked Sendable {
             let response = service.handle(OSSRequest(method: method, target: String(parts[1]), headers: headers,
                                                      body: length > 0 ? body : nil))
             let keepAlive = body.remaining == 0 && header("connection")?.lowercased() != "close" && parts[2] == "HTTP/1.1"
-            guard write(response, method: method, keepAlive: keepAlive, conn: conn), keepAlive else { return }
-        }
-    }
-
-    private func write(_ r: OSSResponse, method: String, keepAlive: Bool, conn: Connection) -> Bool {
-        var head = "HTTP/1.1 \(r.status) \(OSSHTTPServer.reason(r.status))\r\n"
-        for (n, v) in r.headers { head += "\(n): \(v)\r\n" }
-        if let n = r.bodyLength { head += "Content-Length: \(n)\r\n" } else if r.header("Content-Length") == nil { head += "Content-Length: 0\r\n" }
-        head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
-        guard conn.send(Array(head.utf8)) else { return false }
-        if method == "HEAD" { return true }
-        switch r.body {
-        case .none: return true
-        case .bytes(let b): return conn.send(b)
-        case .file(let url, let offset, let length):
-            let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return false }
-            defer { close(fd) }
-            var off = off_t(offset)
-            var left = length
-            while left > 0 {
-                let n = sendfile(conn.fd, fd, &off, Int(min(left, 1 << 30)))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                left -= Int64(n)
-            }
-            return true
+            guard response.write(to: conn.fd, method: method, keepAlive: keepAlive), keepAlive else { return }
         }
     }
 
@@ -154,6 +128,36 @@ public final class OSSHTTPServer: @unchecked Sendable {
         case 411: return "Length Required"
         case 501: return "Not Implemented"
         default: return status < 400 ? "OK" : "Error"
+        }
+    }
+}
+
+extension OSSResponse {
+    /// Sends the answer on a socket: head (Content-Length from the body; none sent to HEAD),
+    /// then the body, a file with sendfile. False when the peer has gone.
+    func write(to fd: Int32, method: String, keepAlive: Bool) -> Bool {
+        var head = "HTTP/1.1 \(status) \(OSSHTTPServer.reason(status))\r\n"
+        for (n, v) in headers { head += "\(n): \(v)\r\n" }
+        if let n = bodyLength { head += "Content-Length: \(n)\r\n" } else if header("Content-Length") == nil { head += "Content-Length: 0\r\n" }
+        head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
+        guard HTTPServer.sendAll(fd, Array(head.utf8)) else { return false }
+        if method == "HEAD" { return true }
+        switch body {
+        case .none: return true
+        case .bytes(let b): return HTTPServer.sendAll(fd, b)
+        case .file(let url, let offset, let length):
+            let file = open(url.path, O_RDONLY | O_CLOEXEC)
+            guard file >= 0 else { return false }
+            defer { close(file) }
+            var off = off_t(offset)
+            var left = length
+            while left > 0 {
+                let n = sendfile(fd, file, &off, Int(min(left, 1 << 30)))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                left -= Int64(n)
+            }
+            return true
         }
     }
 }

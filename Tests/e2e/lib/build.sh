@@ -39,10 +39,13 @@ assert_no_leak () {
 	[ "$_left" = 0 ] || { q temporary --format json >&2; fail "$1: $_left temporary resources left"; }
 }
 
-# The secret key never appears in any output, ledger or the emulator's request log.
+# The secret key never appears in any output, anywhere in the build state (ledgers, work
+# files: the plan is never written) or in the emulator's request log.
 assert_no_secret () {
-	for _f in "$work"/*.out "$work"/*.err "$ALICLOUD_BUILD_STATE"/ledgers/*; do
+	for _f in "$work"/*.out "$work"/*.err; do
 		[ -f "$_f" ] || continue
 		! grep -qF "$ALICLOUD_SECRET_KEY" "$_f" || fail "the secret key is in $_f"
 	done
+	! grep -rqF "$ALICLOUD_SECRET_KEY" "$ALICLOUD_BUILD_STATE" 2>/dev/null || fail "the secret key is in the build state: $(grep -rlF "$ALICLOUD_SECRET_KEY" "$ALICLOUD_BUILD_STATE")"
+	[ -z "${ECS_SIM_LOG:-}" ] || ! grep -qF "$ALICLOUD_SECRET_KEY" "$ECS_SIM_LOG" || fail "the secret key is in ecs-sim's log"
 }
