@@ -242,7 +242,7 @@ extension Engine {
         inst.status = "Stopping"
         inst.next = Transition(to: "Stopped", at: now + config.profile.instanceStop)
         let host = self.host, id = inst.id
-        hostWork(id, { host.stopSSH(instance: id) })
+        hostWork(id, { host.stopSSH(instance: id); host.stopWinRM(instance: id) })
     }
 
     func rebootInstance(_ c: ActionContext) throws -> JSONValue {
@@ -252,7 +252,7 @@ extension Engine {
         inst.next = Transition(to: "Running", at: now + config.profile.instanceStop + config.profile.instanceStart)
         state.instances[inst.id] = inst
         let host = self.host, id = inst.id
-        hostWork(id, { host.stopSSH(instance: id) })
+        hostWork(id, { host.stopSSH(instance: id); host.stopWinRM(instance: id) })
         startHostSSH(id)
         return [:]
     }
@@ -291,7 +291,7 @@ extension Engine {
         releaseAddress(inst.publicIp)
         passwords[inst.id] = nil
         let host = self.host, id = inst.id
-        hostWork(id, { host.stopSSH(instance: id) })
+        hostWork(id, { host.stopSSH(instance: id); host.stopWinRM(instance: id) })
         for did in [inst.systemDiskId] + inst.dataDiskIds {
             guard var d = state.disks[did] else { continue }
             if d.deleteWithInstance || d.type == "system" {
@@ -312,9 +312,11 @@ extension Engine {
         return inst.publicIp ?? inst.privateIp
     }
 
-    /// (Re)starts an instance's sshd with its current address, key and password.
+    /// (Re)starts an instance's sshd with its current address, key and password; for a
+    /// Windows instance, its WinRM endpoint instead (see `startHostWinRM`).
     func startHostSSH(_ id: String) {
-        guard let inst = state.instances[id], inst.osType != "windows" else { return }
+        guard let inst = state.instances[id] else { return }
+        if inst.osType == "windows" { startHostWinRM(inst); return }
         let host = self.host
         let address = sshAddress(inst), port = config.sshPort, root = inst.systemDiskId
         let data = inst.dataDiskIds.map { (diskId: $0, mountPoint: "/mnt/" + $0) }
@@ -327,6 +329,36 @@ extension Engine {
         hostWork(id, {
             try host.startSSH(instance: id, address: address, port: port, rootDisk: root, dataDisks: data, loginUser: "root",
                               authorizedKeys: keys, password: password, refuseFor: refuse)
+        })
+    }
+
+    /// Where a Windows system disk records that WinRM was turned on: the setting lives on
+    /// the disk, so it survives restarts and goes into images made from it, as on Windows.
+    static let winrmMarker = ".ecs-sim/winrm-enabled"
+
+    /// (Re)starts a Windows instance's WinRM endpoint on its address, as Administrator with
+    /// the instance password. Public Windows images boot with WinRM closed: the endpoint
+    /// starts only when the UserData is the WinRM-enabling script (`userDataEnablesWinRM`)
+    /// or the system disk was enabled before; otherwise nothing answers, as on the real cloud.
+    func startHostWinRM(_ inst: Instance) {
+        let host = self.host, id = inst.id, root = inst.systemDiskId
+        let address = sshAddress(inst), port = config.winrmPort, httpsPort = config.winrmHTTPSPort
+        let userData = inst.userData.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let enabledByUserData = userDataEnablesWinRM(userData)
+        // Without a Password, Administrator has none anyone knows: the endpoint answers 401.
+        let password = passwords[id] ?? UUID().uuidString + UUID().uuidString
+        hostWork(id, {
+            let marker = host.diskPath(id: root)?.appendingPathComponent(Engine.winrmMarker)
+            let enabledBefore = marker.map { FileManager.default.fileExists(atPath: $0.path) } ?? false
+            guard enabledByUserData || enabledBefore else {
+                host.stopWinRM(instance: id)
+                return
+            }
+            if let marker, !enabledBefore {
+                try? FileManager.default.createDirectory(at: marker.deletingLastPathComponent(), withIntermediateDirectories: true)
+                FileManager.default.createFile(atPath: marker.path, contents: Data())
+            }
+            try host.startWinRM(instance: id, address: address, port: port, httpsPort: httpsPort, rootDisk: root, password: password)
         })
     }
 

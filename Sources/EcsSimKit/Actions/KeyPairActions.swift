@@ -92,14 +92,16 @@ extension Engine {
         guard let kp = state.keyPairs[keyPairKey(r, name)] else {
             throw CloudError("InvalidKeyPairName.NotFound", "The specified KeyPairName does not exist in our records.", status: 404)
         }
+        // The whole call is refused when it names a Windows instance (Packer checks this code).
+        if ids.contains(where: { state.instances[$0].map { $0.region == r && $0.osType == "windows" } ?? false }) {
+            throw CloudError("DependencyViolation.WindowsInstance", "The instance creating by window system image can not attach key pair.", status: 403)
+        }
         var results: [JSONValue] = []
         var failed = 0
         for id in ids {
             var code = "200", message = "successful", ok = true
             if var inst = state.instances[id], inst.region == r {
-                if inst.osType == "windows" {
-                    code = "DependencyViolation.WindowsInstance"; message = "The instance creating by window system image can not attach key pair."; ok = false
-                } else if attach {
+                if attach {
                     inst.keyPairName = kp.name
                     inst.authorizedKey = kp.publicKey
                     state.instances[id] = inst

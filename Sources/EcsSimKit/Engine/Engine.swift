@@ -16,6 +16,9 @@ public struct EngineConfig: Sendable {
     public var seed: UInt64 = 1
     /// Port of instance sshds.
     public var sshPort = 22
+    /// Ports of Windows instances' WinRM endpoints (HTTP; HTTPS, nil for none).
+    public var winrmPort = 5985
+    public var winrmHTTPSPort: Int? = 5986
 
     /// Makes a config.
     public init() {}
@@ -264,7 +267,7 @@ public final class Engine: @unchecked Sendable {
         return String(h, radix: 16)
     }
 
-    /// Stops every sshd and writes the state; called on SIGTERM/SIGINT.
+    /// Stops every sshd and WinRM endpoint and writes the state; called on SIGTERM/SIGINT.
     public func shutdown() {
         lock.lock()
         saveIfDirty()
@@ -272,7 +275,7 @@ public final class Engine: @unchecked Sendable {
         hostQueue.sync { host.stopAll() }
     }
 
-    /// Gives Running instances their sshd back after a restart.
+    /// Gives Running instances their sshd (or WinRM endpoint) back after a restart.
     public func resumeHosts() {
         lock.lock()
         for inst in state.instances.values where inst.status == "Running" || inst.status == "Starting" {

@@ -10,8 +10,8 @@ public enum HostDiskSource: Sendable, Equatable {
     case blank
 }
 
-/// What the engine needs from the machine hosting instances: disk trees, snapshots and one
-/// real sshd per running Linux instance. `LocalHost` is the real one (Sources/EcsSimKit/Host);
+/// What the engine needs from the machine hosting instances: disk trees, snapshots, one
+/// real sshd per running Linux instance and a WinRM endpoint per Windows instance that enabled it. `LocalHost` is the real one (Sources/EcsSimKit/Host);
 /// `NullHost` keeps no files (API-only runs and unit tests).
 public protocol InstanceHosting: AnyObject, Sendable {
     /// Creates a disk's tree.
@@ -31,11 +31,16 @@ public protocol InstanceHosting: AnyObject, Sendable {
                   loginUser: String, authorizedKeys: [String], password: String?, refuseFor: Double) throws
     /// Stops an instance's sshd (idempotent).
     func stopSSH(instance id: String)
-    /// Stops every sshd.
+    /// Starts a Windows instance's WinRM endpoint on `address`: HTTP on `port`, HTTPS on
+    /// `httpsPort` when given, Basic authentication for Administrator with `password`.
+    func startWinRM(instance id: String, address: String, port: Int, httpsPort: Int?, rootDisk: String, password: String) throws
+    /// Stops an instance's WinRM endpoint (idempotent).
+    func stopWinRM(instance id: String)
+    /// Stops every sshd and WinRM endpoint.
     func stopAll()
 }
 
-/// A host that keeps nothing: instances have no files and no sshd. It records what was asked
+/// A host that keeps nothing: instances have no files, no sshd and no WinRM endpoint. It records what was asked
 /// so tests can check the engine's side of the contract.
 public final class NullHost: InstanceHosting, @unchecked Sendable {
     private let lock = NSLock()
@@ -60,5 +65,9 @@ public final class NullHost: InstanceHosting, @unchecked Sendable {
         record("start \(id) \(address) keys=\(authorizedKeys.count) password=\(password != nil) refuse=\(Int(refuseFor))")
     }
     public func stopSSH(instance id: String) { record("stop \(id)") }
+    public func startWinRM(instance id: String, address: String, port: Int, httpsPort: Int?, rootDisk: String, password: String) throws {
+        record("winrm \(id) \(address):\(port) https=\(httpsPort.map(String.init) ?? "-") disk=\(rootDisk)")
+    }
+    public func stopWinRM(instance id: String) { record("stopwinrm \(id)") }
     public func stopAll() { record("stopall") }
 }

@@ -1,16 +1,19 @@
 import Foundation
 import AlicloudKit
 
-/// The real instance host: disk trees in a `DiskStore` and one sshd per running Linux instance
-/// from `SSHHosts` (Sources/EcsSimKit/Host), under `<state>/host`.
+/// The real instance host: disk trees in a `DiskStore`, one sshd per running Linux instance
+/// from `SSHHosts` (Sources/EcsSimKit/Host) and one WinRM endpoint per Windows instance that
+/// enabled it from `WinRMHosts` (Sources/EcsSimKit/WinRM), under `<state>/host`.
 public final class LocalHost: InstanceHosting, @unchecked Sendable {
     let disks: DiskStore
     let hosts: SSHHosts
+    let winrm: WinRMHosts
 
     /// Opens the host layer under `root` (`<state>/host`).
     public init(root: URL) throws {
         disks = try DiskStore(root: root)
         hosts = try SSHHosts(root: root)
+        winrm = try WinRMHosts(root: root.appendingPathComponent("winrm"))
     }
 
     /// Whether sshd hosts can run here (they need root).
@@ -62,5 +65,16 @@ public final class LocalHost: InstanceHosting, @unchecked Sendable {
     }
 
     public func stopSSH(instance id: String) { hosts.stop(instance: id) }
-    public func stopAll() { hosts.stopAll() }
+
+    public func startWinRM(instance id: String, address: String, port: Int, httpsPort: Int?, rootDisk: String, password: String) throws {
+        try winrm.start(instance: id, address: address, port: port, httpsPort: httpsPort, rootDisk: disks.diskPath(id: rootDisk),
+                        user: "Administrator", password: password)
+    }
+
+    public func stopWinRM(instance id: String) { winrm.stop(instance: id) }
+
+    public func stopAll() {
+        hosts.stopAll()
+        winrm.stopAll()
+    }
 }

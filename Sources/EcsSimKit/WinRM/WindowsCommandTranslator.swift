@@ -17,6 +17,21 @@ struct WindowsCommandTranslator {
         w_xml() { printf '%s' "$1" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
         w_err() { if [ -z "$PS_CLIXML" ]; then printf '#< CLIXML\r\n' >&2; PS_CLIXML=1; fi; printf '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S S="Error">%s_x000D__x000A_</S></Objs>' "$(w_xml "$1")" >&2; PS_OK=0; }
         winpath() { printf '%s' "$1" | tr '\\' '/' | sed -e 's#^[A-Za-z]:##' -e 's#^$#/#'; }
+        w_gci_row() { t=$(date -d "@$(stat -c %Y "$1")" '+%-m/%-d/%Y %l:%M %p'); if [ -d "$1" ]; then printf 'd----%28s%11s %s\r\n' "$t" '' "${1##*/}"; else printf -- '-a---%28s%11s %s\r\n' "$t" "$(stat -c %s "$1")" "${1##*/}"; fi; }
+        w_gci() {
+            if [ ! -e "$1" ]; then w_err "Cannot find path '$2' because it does not exist."; return 0; fi
+            if [ -d "$1" ]; then g_dir=$1; g_names=$(ls -1 "$1" | sort -f); else g_dir=$(dirname "$1"); g_names=${1##*/}; fi
+            [ -n "$g_names" ] || return 0
+            printf '\r\n    Directory: C:%s\r\n\r\n\r\n' "$(cd "$g_dir" && pwd | tr '/' '\\')"
+            printf 'Mode                LastWriteTime     Length Name\r\n----                -------------     ------ ----\r\n'
+            for g_kind in d f; do
+                printf '%s\n' "$g_names" | while IFS= read -r g_n; do
+                    g_is=f; [ -d "$g_dir/$g_n" ] && g_is=d
+                    [ "$g_is" != "$g_kind" ] || w_gci_row "$g_dir/$g_n"
+                done
+            done
+            printf '\r\n'
+        }
         not_recognized() { printf "'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n" "$1" >&2; W_EL=9009; return 1; }
         """#
 
@@ -392,7 +407,7 @@ struct WindowsCommandTranslator {
         case "get-childitem", "dir", "ls", "gci":
             let b = bind(["path", "literalpath", "filter"])
             let path = b.named["path"] ?? b.named["literalpath"] ?? b.positional.first
-            return "ls -la \(path.map(psPathExpr) ?? ".") | sed 's/$/\\r/'"
+            return path.map { "w_gci \(psPathExpr($0)) \(psWord($0))" } ?? "w_gci . ."
         case "remove-item", "del", "rm", "erase", "ri":
             let b = bind(["path", "literalpath", "erroraction"])
             let paths = ((b.named["path"] ?? b.named["literalpath"]).map { [$0] } ?? []) + b.positional

@@ -16,11 +16,13 @@ ALICLOUD_BUILD_STATE=$work/state
 export ALICLOUD_BUILD_STATE
 
 # build NAME [alicloud-build args...] — runs a build; NAME.out / NAME.err / NAME.rc in $work.
+# With BUILD_TIMEOUT=S the build gets SIGTERM after S seconds (it then cleans up, exit 143),
+# so a broken communicator cannot hold a test for a template's whole ssh/winrm_timeout.
 build () {
 	_b=$1
 	shift
 	_rc=0
-	sh "$scripts/alicloud-build" "$@" >"$work/$_b.out" 2>"$work/$_b.err" || _rc=$?
+	${BUILD_TIMEOUT:+timeout -s TERM "$BUILD_TIMEOUT"} sh "$scripts/alicloud-build" "$@" >"$work/$_b.out" 2>"$work/$_b.err" || _rc=$?
 	printf '%s\n' "$_rc" >"$work/$_b.rc"
 	return 0
 }
