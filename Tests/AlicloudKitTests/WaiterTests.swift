@@ -53,14 +53,30 @@ func image(_ status: String, progress: String = "100%") -> JSONValue {
 
     @Test func shortWaitsPollQuicklyLongWaitsRarely() {
         let s = PollSchedule()
-        #expect(s.interval(afterWaiting: 0) == 0.25)
-        #expect(s.interval(afterWaiting: 5) == 0.5)
-        #expect(s.interval(afterWaiting: 9.9) < 1)
-        #expect(s.interval(afterWaiting: 3600) == 15)
-        // An hour's wait costs a few hundred calls, not 720 (Packer's fixed 5 s).
+        #expect(s.interval(afterWaiting: 0) == 0.5)
+        #expect(s.interval(afterWaiting: 1.9) < 1)
+        #expect(s.interval(afterWaiting: 8) == 4)
+        #expect(s.interval(afterWaiting: 3600) == 10)
+        #expect(s.interval(afterWaiting: 3, remain: 42) == 42)
+        #expect(s.interval(afterWaiting: 3, remain: 600) == 60)
+        // An hour's wait without an estimate costs under 400 calls, not 720 (Packer's fixed 5 s).
         let api = ScriptedAPI([.success(image("Creating", progress: "1%"))])
         _ = try? api.waiter(.image("m-1"), timeout: 3600).run()
-        #expect(api.calls.count < 300)
+        #expect(api.calls.count < 400)
+    }
+
+    @Test func theAPIsEstimateOfTheTimeLeftSchedulesThePoll() throws {
+        func img(_ status: String, _ remain: Int) -> JSONValue {
+            ["Images": ["Image": [["ImageId": "m-1", "Status": .string(status), "Progress": "50%",
+                "DiskDeviceMappings": ["DiskDeviceMapping": [["SnapshotId": "s-1", "RemainTime": .int(remain)],
+                                                             ["SnapshotId": "s-2", "RemainTime": .int(remain / 2)]]]]]]]
+        }
+        let api = ScriptedAPI([.success(img("Creating", 120)), .success(img("Creating", 0)), .success(image("Available"))])
+        let (_, polls) = try api.waiter(.image("m-1"), timeout: 3600).run()
+        #expect(polls == 3)
+        // The first pause follows the longest RemainTime (capped at 60 s); without an
+        // estimate the ordinary schedule resumes (half the time waited, at most 10 s).
+        #expect(api.now == 60 + 10)
     }
 
     @Test func snapshotsNeedEveryOneAccomplished() throws {

@@ -339,10 +339,10 @@ else
 	eip=$(ecs-call --from-response "$work/eip" --query AllocationId) || fail "Error allocating eip: no AllocationId"
 	address=$(ecs-call --from-response "$work/eip" --query EipAddress) || fail "Error allocating eip: no EipAddress"
 	ledger_add created eip "$eip"
-	wait_for "Error waiting eip available" --eip "$eip" --status Available --timeout 180
+	# No poll for Available or InUse: the association is retried while the EIP is still
+	# being allocated, and the communicator's wait covers the rest.
 	api --product vpc AssociateEipAddress RegionId="$region" AllocationId="$eip" InstanceId="$instance" ClientToken="$(client_token)" \
-		--retry-codes 'TaskConflict,IncorrectInstanceStatus*' --retries 30 --timeout 180 || fail "Error binding eip: $(api_error)"
-	wait_for "Error waiting eip associated" --eip "$eip" --status InUse --timeout 180
+		--retry-codes 'TaskConflict,IncorrectInstanceStatus*,IncorrectEipStatus' --retries 30 --timeout 180 || fail "Error binding eip: $(api_error)"
 	msg "Allocated eip: $address"
 fi
 

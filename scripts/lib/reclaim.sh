@@ -1,5 +1,5 @@
 #!/bin/sh
-# reclaim.sh LEDGER [success|failure|reclaim]
+# reclaim.sh LEDGER [success|failure|reclaim] [KIND,KIND...]
 # Releases every resource a build's ledger records as created and not yet released or
 # kept, plus any resource carrying the build's id tag of a kind the ledger meant to create
 # (a create whose response was lost). Idempotent: safe to run twice, and after a crash.
@@ -13,6 +13,9 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 
 ledger=$1
 mode=${2:-reclaim}
+# With a kind list only those kinds are released (a build lets its EIP and key go as soon
+# as provisioning is over) and the ledger stays open.
+only=${3:-}
 [ -f "$ledger" ] || die "$ledger: no such ledger" 66
 work=$(mktemp -d) || die "cannot create a work directory" 73
 trap 'rm -rf "$work"' EXIT
@@ -41,12 +44,16 @@ live () {
 		END { for (i = n; i >= 1; i--) if (!gone[order[i]]) print order[i], reg[order[i]] }
 	' "$ledger"
 }
-intended () { awk -F '\t' -v kind="$1" '$2 == "intent" && $3 == kind { found = 1 } END { exit !found }' "$ledger"; }
+# Whether a create of KIND has an unknown outcome: more intents than created records (the
+# response was lost, or the build died in between). Only then is the tag searched.
+unresolved () {
+	awk -F '\t' -v kind="$1" '$3 == kind && $2 == "intent" { i++ } $3 == kind && $2 == "created" { c++ } END { exit !(i > c) }' "$ledger"
+}
 kept () { awk -F '\t' -v id="$1" '$2 == "kept" && $4 == id { found = 1 } END { exit !found }' "$ledger"; }
 
 # Resources of KIND found by the build's tag (only for kinds the ledger meant to create).
 tagged () {
-	intended "$1" || return 0
+	unresolved "$1" || return 0
 	[ -n "$tag_key" ] || return 0
 	_tags="Tag.1.Key=$tag_key Tag.1.Value=$build_id"
 	# shellcheck disable=SC2086
@@ -140,7 +147,7 @@ release () {
 			_inst=$(api_query 'EipAddresses.EipAddress[0].InstanceId' --product vpc DescribeEipAddresses RegionId="$_r" AllocationId="$_id") || _inst=
 			release_call --product vpc UnassociateEipAddress RegionId="$_r" AllocationId="$_id" InstanceId="$_inst" || return 1
 		fi
-		if [ -n "$_st" ]; then run snap-wait --region "$_r" --eip "$_id" --status Available --timeout 600 >/dev/null 2>"$work/err" || true; fi
+		# Released as soon as it is unassociated: IncorrectEipStatus is retried as busy.
 		release_call --product vpc ReleaseEipAddress RegionId="$_r" AllocationId="$_id" || return 1 ;;
 	instance)
 		release_call DeleteInstance InstanceId="$_id" Force=true || return 1
@@ -168,6 +175,7 @@ release () {
 # Reverse dependency order: copies and images (failure only; the ledger marks delivered
 # ones kept), the EIP before its instance, the instance before its network and key.
 for kind in copy image upload eip instance snapshot securitygroup vswitch vpc keypair; do
+	case ,${only:-$kind}, in *,"$kind",*) ;; *) continue ;; esac
 	list=$(targets "$kind")
 	[ -n "$list" ] || continue
 	announce "$kind" "$(printf '%s' "$list" | cut -d ' ' -f1 | tr '\n' ' ')"
@@ -189,6 +197,7 @@ if [ -s "$work/leftover" ]; then
 	while read -r l; do msg "$l"; done <"$work/leftover"
 	exit 1
 fi
+[ -z "$only" ] || exit 0
 ledger_add closed build "$build_id" "$region"
 # The build's private work files (its temporary SSH key) go with it.
 state=$(CDPATH='' cd -- "$(dirname -- "$ledger")/.." && pwd)

@@ -65,10 +65,11 @@ public enum WaitTarget: Sendable, Equatable {
             guard let image = list("Images", "Image").first(where: { $0["ImageId"]?.stringValue == id }) else { return .missing }
             let status = image["Status"]?.stringValue ?? ""
             let progress = percent(image["Progress"])
+            let mappings = image["DiskDeviceMappings"]?["DiskDeviceMapping"]?.arrayValue ?? []
             switch status {
             case "Available" where progress == nil || progress == 100: return .done(image, status: status)
             case "CreateFailed", "UnAvailable": return .failed(image, status: status)
-            default: return .pending(status: status, progress: progress)
+            default: return .pending(status: status, progress: progress, remain: WaitTarget.remainTime(mappings))
             }
         case .snapshots(let ids):
             let found = list("Snapshots", "Snapshot")
@@ -82,8 +83,9 @@ public enum WaitTarget: Sendable, Equatable {
                 lowest = min(lowest, p)
                 if status != "accomplished" || p < 100 { pending.append(status) }
             }
-            if pending.isEmpty { return .done(["Snapshots": .array(found.filter { ids.contains($0["SnapshotId"]?.stringValue ?? "") })], status: "accomplished") }
-            return .pending(status: pending.first ?? "progressing", progress: lowest)
+            let mine = found.filter { ids.contains($0["SnapshotId"]?.stringValue ?? "") }
+            if pending.isEmpty { return .done(["Snapshots": .array(mine)], status: "accomplished") }
+            return .pending(status: pending.first ?? "progressing", progress: lowest, remain: WaitTarget.remainTime(mine))
         case .instance(let id, let want):
             guard let inst = list("Instances", "Instance").first(where: { $0["InstanceId"]?.stringValue == id }) else {
                 return want == "Deleted" ? .done(["InstanceId": .string(id), "Status": "Deleted"], status: "Deleted") : .missing
@@ -107,33 +109,50 @@ public enum WaitTarget: Sendable, Equatable {
     }
 }
 
+extension WaitTarget {
+    /// The API's own estimate of the seconds left (`RemainTime` of snapshots or of an
+    /// image's disk mappings): the longest one, or nil when none is given or all say 0.
+    static func remainTime(_ items: [JSONValue]) -> Double? {
+        let remains = items.compactMap { $0["RemainTime"]?.doubleValue }.filter { $0 > 0 }
+        return remains.max()
+    }
+}
+
 /// The state of a wait target at one poll.
 public enum WaitState: Sendable, Equatable {
     /// Reached: the resource as last described.
     case done(JSONValue, status: String)
     /// Not yet; `progress` in percent where the API reports it.
-    case pending(status: String, progress: Int?)
+    case pending(status: String, progress: Int?, remain: Double? = nil)
     /// A terminal failure state.
     case failed(JSONValue, status: String)
     /// The resource does not (yet) exist.
     case missing
 }
 
-/// Adaptive polling: quick at first, then about a tenth of the time waited so far, up to a
-/// cap — a short wait ends within a second of readiness, a long one costs few calls.
+/// Adaptive polling: every half second at first, then half the time waited so far, up to a
+/// cap — a short wait ends within a second of readiness, a long one costs few calls (each
+/// poll is at most a third of the whole wait late). Where the API estimates the time left
+/// (`RemainTime` of snapshots and images), the next poll is made when it says, up to
+/// `hintCap`.
 public struct PollSchedule: Sendable {
     /// The first interval, in seconds.
-    public var first: Double = 0.25
-    /// The longest interval, in seconds.
-    public var cap: Double = 15
+    public var first: Double = 0.5
+    /// The longest interval without an estimate, in seconds.
+    public var cap: Double = 10
+    /// The longest interval when the API estimates the time left, in seconds.
+    public var hintCap: Double = 60
     /// Makes a schedule.
-    public init(first: Double = 0.25, cap: Double = 15) {
+    public init(first: Double = 0.5, cap: Double = 10, hintCap: Double = 60) {
         self.first = first
         self.cap = cap
+        self.hintCap = hintCap
     }
-    /// The pause before the next poll, after `elapsed` seconds of waiting.
-    public func interval(afterWaiting elapsed: Double) -> Double {
-        min(cap, max(first, elapsed / 10))
+    /// The pause before the next poll, after `elapsed` seconds of waiting, given the API's
+    /// estimate of the seconds left, if any.
+    public func interval(afterWaiting elapsed: Double, remain: Double? = nil) -> Double {
+        if let remain, remain > 0 { return min(hintCap, max(first, remain)) }
+        return min(cap, max(first, elapsed / 2))
     }
 }
 
@@ -178,6 +197,7 @@ public struct Waiter {
         var last = "unknown"
         var missingSince: Double?
         var slowdown = 1.0
+        var hint: Double?
         while true {
             polls += 1
             var state: WaitState?
@@ -200,8 +220,9 @@ public struct Waiter {
                     throw ToolError.failed("\(target.label): not found")
                 }
                 last = "not found"
-            case .pending(let status, let pct)?:
+            case .pending(let status, let pct, let remain)?:
                 missingSince = nil
+                hint = remain
                 last = pct.map { "\(status) \($0)%" } ?? status
             case nil:
                 break
@@ -210,7 +231,8 @@ public struct Waiter {
             if now >= timeout {
                 throw ToolError(.tempFail, "\(target.label): timed out after \(Int(timeout))s (last: \(last))")
             }
-            let pause = min(schedule.interval(afterWaiting: now) * slowdown, max(0, timeout - now))
+            let pause = min(schedule.interval(afterWaiting: now, remain: hint) * slowdown, max(0, timeout - now))
+            hint = nil
             sleep(pause)
         }
     }

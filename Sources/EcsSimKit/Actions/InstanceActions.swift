@@ -219,7 +219,7 @@ extension Engine {
         inst.status = "Starting"
         inst.next = Transition(to: "Running", at: now + config.profile.instanceStart)
         state.instances[inst.id] = inst
-        startHostSSH(inst.id)
+        startHostSSH(inst.id, boot: true)
         return [:]
     }
 
@@ -253,7 +253,7 @@ extension Engine {
         state.instances[inst.id] = inst
         let host = self.host, id = inst.id
         hostWork(id, { host.stopSSH(instance: id); host.stopWinRM(instance: id) })
-        startHostSSH(id)
+        startHostSSH(id, boot: true)
         return [:]
     }
 
@@ -313,9 +313,15 @@ extension Engine {
     }
 
     /// (Re)starts an instance's sshd with its current address, key and password; for a
-    /// Windows instance, its WinRM endpoint instead (see `startHostWinRM`).
-    func startHostSSH(_ id: String) {
+    /// Windows instance, its WinRM endpoint instead (see `startHostWinRM`). `boot` is a
+    /// (re)boot of the guest, which clears an old power-off request; a change of address or
+    /// key while the guest runs is not: a power-off the guest asked for still stops it.
+    func startHostSSH(_ id: String, boot: Bool = false) {
         guard let inst = state.instances[id] else { return }
+        if !boot, let sys = host.diskPath(id: inst.systemDiskId),
+           FileManager.default.fileExists(atPath: sys.appendingPathComponent(".ecs-sim/poweroff").path) {
+            return  // the guest is shutting down: the power-off check stops the instance
+        }
         if inst.osType == "windows" { startHostWinRM(inst); return }
         let host = self.host
         let address = sshAddress(inst), port = config.sshPort, root = inst.systemDiskId
@@ -504,7 +510,7 @@ extension Engine {
             case "Starting":
                 inst.next = Transition(to: "Running", at: t + config.profile.instanceStart)
                 state.instances[id] = inst
-                startHostSSH(id)
+                startHostSSH(id, boot: true)
             case "Running":
                 inst.started = t
                 state.instances[id] = inst
