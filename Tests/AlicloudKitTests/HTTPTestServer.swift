@@ -80,13 +80,16 @@ final class HTTPTestServer: @unchecked Sendable {
         defer { lock.unlock() }
         guard !stopped else { return }
         stopped = true
+        // Only shut down here: the accept loop closes the descriptor once it has returned.
+        // Closing it now would let the loop's next accept() land on whatever socket another
+        // test opens under the same number, and steal that test's connections.
         shutdown(listenFD, Int32(SHUT_RDWR))
-        close(listenFD)
     }
 
     deinit { stop() }
 
     private func acceptLoop() {
+        defer { close(listenFD) }
         while true {
             let c = accept(listenFD, nil, nil)
             if c < 0 {
