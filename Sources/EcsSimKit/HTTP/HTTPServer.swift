@@ -205,10 +205,9 @@ public final class HTTPServer: @unchecked Sendable {
         listenFD = -1
         let open = connections
         lock.unlock()
-        if fd >= 0 {
-            shutdown(fd, Int32(SHUT_RDWR))
-            close(fd)
-        }
+        // Shut down only: the accept loop closes the descriptor when it returns, so its
+        // number cannot be reused (and accepted on) while the loop may still call accept().
+        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
         for c in open { shutdown(c, Int32(SHUT_RDWR)) }
     }
 
@@ -220,6 +219,7 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func acceptLoop(_ fd: Int32) {
+        defer { close(fd) }
         while true {
             var peer = sockaddr_in()
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)

@@ -55,12 +55,13 @@ public final class OSSHTTPServer: @unchecked Sendable {
         stopped = true
         let open = connections
         lock.unlock()
+        // The accept loop closes the listener when it returns (see HTTPServer.stop).
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
         for c in open { shutdown(c, Int32(SHUT_RDWR)) }
     }
 
     private func acceptLoop(_ fd: Int32) {
+        defer { close(fd) }
         while true {
             let c = accept(fd, nil, nil)
             if c < 0 {
