@@ -20,4 +20,53 @@ with_sim "CreateVpc:Throttling.User:4x"
 build throttled "$template"
 [ "$(rc_of throttled)" = 0 ] || { show throttled; fail "sustained throttling: exit $(rc_of throttled), wanted 0"; }
 assert_no_leak "sustained throttling"
-printf 'build-soak-regressions: sustained throttling is outlived\n'
+
+
+# 2. A provisioner's environment_vars (here a sensitive variable) never appear in a local
+#    process's argv: ssh-run sends the remote command on stdin, not as an ssh argument.
+with_sim ""
+token="Tok$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+printf '{"token": "%s"}\n' "$token" >"$work/token.json"
+printf '%s\n' "$token" >"$work/token.pattern"
+build sensitive -var-file "$work/token.json" "$here/templates/sensitive-env.json" &
+bpid=$!
+: >"$work/argv-hits"
+while kill -0 "$bpid" 2>/dev/null; do
+	grep -laF -f "$work/token.pattern" /proc/[0-9]*/cmdline 2>/dev/null >>"$work/argv-hits" || :
+	sleep 0.05
+done
+wait "$bpid" || :
+[ "$(rc_of sensitive)" = 0 ] || { show sensitive; fail "sensitive environment_vars: exit $(rc_of sensitive)"; }
+grep -q token-received "$work/sensitive.err" || { show sensitive; fail "the remote did not get TOKEN"; }
+[ ! -s "$work/argv-hits" ] || fail "the sensitive value was in the argv of: $(sed 's,/cmdline,/comm,' "$work/argv-hits" | xargs cat 2>/dev/null | sort -u | tr '\n' ' ')"
+assert_no_leak "sensitive environment_vars"
+
+# 3. A cleanup that cannot release something fails the build, even after its last step
+#    (it used to exit 0 with an open ledger); the reclaim it asks for releases it.
+with_sim "DeleteInstance:InvalidParameter:1x"
+build cleanupfail "$template"
+[ "$(rc_of cleanupfail)" = 1 ] || { show cleanupfail; fail "failed cleanup: exit $(rc_of cleanupfail), wanted 1"; }
+grep -q 'could not be released' "$work/cleanupfail.err" || { show cleanupfail; fail "failed cleanup: not reported"; }
+[ -n "$(sh "$scripts/alicloud-build" ledgers)" ] || fail "failed cleanup: the ledger was closed"
+sh "$scripts/alicloud-build" reclaim >"$work/reclaim3.out" 2>"$work/reclaim3.err" || { show reclaim3; fail "reclaim after a failed cleanup"; }
+assert_no_leak "failed cleanup + reclaim"
+
+# 4. After SIGKILL, reclaim also removes the build's work directories: they hold the
+#    rendered plan (the secret key) and the temporary private key.
+with_sim ""
+mkdir -p "$work/tmp"
+TMPDIR=$work/tmp setsid sh "$scripts/alicloud-build" "$here/templates/slow.json" >"$work/killed.out" 2>"$work/killed.err" &
+kpid=$!
+i=0
+until grep -q provisioning-started "$work/killed.err"; do
+	i=$((i + 1))
+	[ "$i" -lt 600 ] || { show killed; fail "killed: the provisioner never started"; }
+	sleep 0.1
+done
+kill -KILL "-$kpid"
+wait "$kpid" 2>/dev/null || :
+grep -rqF "$ALICLOUD_SECRET_KEY" "$work/tmp" || fail "killed: expected the plan with the key in the work directory before reclaim"
+TMPDIR=$work/tmp sh "$scripts/alicloud-build" reclaim >"$work/reclaim4.out" 2>"$work/reclaim4.err" || { show reclaim4; fail "reclaim after SIGKILL"; }
+assert_no_leak "SIGKILL + reclaim"
+[ -z "$(ls -A "$work/tmp")" ] || fail "reclaim left the work directories: $(find "$work/tmp" -mindepth 1 -maxdepth 1 | tr '\n' ' ')"
+printf 'build-soak-regressions: sensitive environment_vars stay out of argv; a failed cleanup fails the build; reclaim removes a killed build'"'"'s work directories\n'

@@ -67,7 +67,9 @@ unset c_access_key c_secret_key c_security_token
 tag_key="image-tools-build-id"
 build_id="ait-$(date -u +%Y%m%dT%H%M%S)-$(random_hex 4)"
 ledger="$state/ledgers/$build_id.ledger"
-ledger_add start build "$build_id" "$region" "name=$name tag=$tag_key endpoint=${ALICLOUD_ENDPOINT:-} pid=$$"
+# The work directories hold the rendered plan (credentials, passwords) and the temporary
+# key: recorded so that a reclaim after a crash removes them too.
+ledger_add start build "$build_id" "$region" "name=$name tag=$tag_key endpoint=${ALICLOUD_ENDPOINT:-} pid=$$ work=$work plan=$(dirname -- "$plan")"
 tag1="Tag.1.Key=$tag_key"
 tag2="Tag.1.Value=$build_id"
 
@@ -102,7 +104,8 @@ on_signal () {
 }
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
-trap 'cleanup' EXIT
+# A cleanup that cannot release something fails the build even after its last step.
+trap 'cleanup; exit "$status"' EXIT
 
 fail () {
 	say "$1"

@@ -138,6 +138,17 @@ release () {
 	return 0
 }
 
+# blocked KIND: a resource KIND depends on could not be released, so releasing KIND can only
+# meet DependencyViolation until the retries run out (10 minutes per resource): skip it.
+blocked () {
+	[ -s "$work/leftover" ] || return 1
+	case $1 in
+	securitygroup | vswitch) grep -q '^instance:' "$work/leftover" ;;
+	vpc) grep -q '^\(instance\|securitygroup\|vswitch\):' "$work/leftover" ;;
+	*) return 1 ;;
+	esac
+}
+
 # Reverse dependency order: copies and images (failure only; the ledger marks delivered
 # ones kept), the EIP before its instance, the instance before its network and key.
 for kind in copy image eip instance snapshot securitygroup vswitch vpc keypair; do
@@ -147,7 +158,10 @@ for kind in copy image eip instance snapshot securitygroup vswitch vpc keypair; 
 	printf '%s\n' "$list" | {
 		while read -r id r; do
 			[ -n "$id" ] || continue
-			if release "$kind" "$id" "$r"; then
+			if blocked "$kind"; then
+				say "Not releasing $(label "$kind") $id: what it depends on is still there"
+				printf '%s:%s\n' "$kind" "$id" >>"$work/leftover"
+			elif release "$kind" "$id" "$r"; then
 				ledger_add released "$kind" "$id" "$r"
 			else
 				fail "$kind" "$id"
@@ -156,6 +170,17 @@ for kind in copy image eip instance snapshot securitygroup vswitch vpc keypair; 
 		done
 	}
 done
+
+# After a crash, the build's work directories are left with the rendered plan (credentials,
+# passwords) and the temporary key: remove them once their build is gone for sure.
+if [ "$mode" = reclaim ]; then
+	_pid=$(field pid)
+	if [ -z "$_pid" ] || ! kill -0 "$_pid" 2>/dev/null || ! grep -q ecs-build "/proc/$_pid/cmdline" 2>/dev/null; then
+		for _d in "$(field work)" "$(field plan)"; do
+			case $_d in /*/tmp.*) if [ -d "$_d" ] && [ -O "$_d" ]; then rm -rf -- "$_d"; fi ;; esac
+		done
+	fi
+fi
 
 if [ -s "$work/leftover" ]; then
 	say "Some resources could not be released; run 'make clean' (or '$prog reclaim $ledger') to try again:"
