@@ -23,7 +23,8 @@ assert_no_leak "sustained throttling"
 
 
 # 2. A provisioner's environment_vars (here a sensitive variable) never appear in a local
-#    process's argv: ssh-run sends the remote command on stdin, not as an ssh argument.
+#    process's argv: ssh-run sends the remote command on stdin, not as an ssh argument;
+#    a sensitive value the remote prints is hidden.
 with_sim ""
 token="Tok$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 printf '{"token": "%s"}\n' "$token" >"$work/token.json"
@@ -38,6 +39,10 @@ done
 wait "$bpid" || :
 [ "$(rc_of sensitive)" = 0 ] || { show sensitive; fail "sensitive environment_vars: exit $(rc_of sensitive)"; }
 grep -q token-received "$work/sensitive.err" || { show sensitive; fail "the remote did not get TOKEN"; }
+# ... and the remote printing it shows <sensitive>, as Packer does.
+grep -q '    alicloud-ecs: the token is <sensitive>' "$work/sensitive.err" || { show sensitive; fail "the echoed token is not shown as <sensitive>"; }
+grep -q '==> alicloud-ecs: again: <sensitive>' "$work/sensitive.err" || { show sensitive; fail "the token on stderr is not shown as <sensitive>"; }
+! grep -qF "$token" "$work/sensitive.err" "$work/sensitive.out" || fail "the sensitive value is in the build's output"
 [ ! -s "$work/argv-hits" ] || fail "the sensitive value was in the argv of: $(sed 's,/cmdline,/comm,' "$work/argv-hits" | xargs cat 2>/dev/null | sort -u | tr '\n' ' ')"
 assert_no_leak "sensitive environment_vars"
 

@@ -31,6 +31,10 @@ _cfg=$(plan config --format sh --sh-prefix c_) || exit 65
 eval "$_cfg"
 unset _cfg
 nprov=$(plan provisioners --format count) || exit 65
+# Sensitive values (sensitive-variables, passwords, keys) for the runners to hide in remote
+# output, in the environment (never argv).
+IMAGE_TOOLS_SENSITIVE=$(tmpl-render --plan "$plan" --query 'sensitive_values[*]' 2>/dev/null) || IMAGE_TOOLS_SENSITIVE=
+export IMAGE_TOOLS_SENSITIVE
 
 # params_from PATH PREFIX key=Param... — appends "PREFIX.Param=value" for each listed key
 # present in the plan object at PATH to the positional parameters' file $work/params.
@@ -408,7 +412,7 @@ while [ "$i" -lt "$nprov" ]; do
 			|| fail "Error running provisioner $ptype (exit $?)" ;;
 	*)
 		# shellcheck disable=SC2086
-		run ssh-run $ssh_opts --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$ssh_target" --provision "$work/prov.json" >&2 \
+		run ssh-run $ssh_opts --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$ssh_target" --provision "$work/prov.json" >&2 \
 			|| fail "Script exited with non-zero exit status: $?" ;;
 	esac
 	i=$((i + 1))
