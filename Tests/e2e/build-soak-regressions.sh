@@ -71,7 +71,11 @@ done
 kill -KILL "-$kpid"
 wait "$kpid" 2>/dev/null || :
 grep -rqF "$ALICLOUD_SECRET_KEY" "$work/tmp" || fail "killed: expected the plan with the key in the work directory before reclaim"
-TMPDIR=$work/tmp sh "$scripts/alicloud-build" reclaim >"$work/reclaim4.out" 2>"$work/reclaim4.err" || { show reclaim4; fail "reclaim after SIGKILL"; }
-assert_no_leak "SIGKILL + reclaim"
+# The caller's environment names another region than the build's: reclaim uses the ledger's.
+TMPDIR=$work/tmp ALICLOUD_REGION=cn-hangzhou sh "$scripts/alicloud-build" reclaim >"$work/reclaim4.out" 2>"$work/reclaim4.err" || { show reclaim4; fail "reclaim after SIGKILL"; }
+assert_no_leak "SIGKILL + reclaim from another region"
 [ -z "$(ls -A "$work/tmp")" ] || fail "reclaim left the work directories: $(find "$work/tmp" -mindepth 1 -maxdepth 1 | tr '\n' ' ')"
+# ... and ended the ssh connection master that outlived the SIGKILL.
+sleep 0.5
+! pgrep -f "$work/tmp/" >/dev/null || fail "a process of the killed build is still running: $(pgrep -af "$work/tmp/" | head -n 1)"
 printf 'build-soak-regressions: sensitive environment_vars stay out of argv; a failed cleanup fails the build; reclaim removes a killed build'"'"'s work directories\n'

@@ -142,7 +142,8 @@ gen_builder () {
 		if [ "$_region" = cn-beijing ]; then _copies=cn-hangzhou; else _copies=cn-beijing; fi
 		printf ',"image_copy_regions":["%s"],"image_copy_names":["%s_copy"]' "$_copies" "$_image"
 	fi
-	rand 3; [ "$R" -ne 0 ] || printf ',"image_force_delete":true,"image_force_delete_snapshots":true'
+	rand 3
+	case $_extra in *image_force_delete*) ;; *) [ "$R" -ne 0 ] || printf ',"image_force_delete":true,"image_force_delete_snapshots":true' ;; esac
 	rand 3; [ "$R" -ne 0 ] || printf ',"ssh_password":"{{user `ssh_pw`}}"'
 	rand 4; [ "$R" -ne 0 ] || printf ',"run_tags":{"owner":"soak"}'
 	rand 4; [ "$R" -ne 0 ] || printf ',"instance_name":"soak-builder-%s","image_version":"1.0.%s","image_description":"soak %s"' "$_k" "$_k" "$_k"
@@ -344,14 +345,14 @@ scenario_single () {
 # the same template twice: the second build replaces the first's images when force-delete
 scenario_force () {
 	sim_up "$simseed" "" || { result "$mix" unexpected 1 2; return; }
-	start_build b1; wait_build b1; outcome b1 "$rc" 0; o1=$O
-	start_build b2; wait_build b2; outcome b2 "$rc" 0; o2=$O
+	start_build b1; wait_build b1; outcome b1 "$rc" 0
+	result "$mix" "$O" 0
+	start_build b2; wait_build b2; outcome b2 "$rc" 0
 	want=$(awk -F '\t' '{ n += ($4 == "-" ? 1 : 2) } END { print n }' "$sd/in/expect")
 	_imgs=$(image_count)
-	[ "$_imgs" = "$want" ] || { note "force delete: $_imgs images, wanted $want"; o2=unexpected; }
+	[ "$_imgs" = "$want" ] || { note "force delete: $_imgs images, wanted $want"; O=unexpected; }
 	leaked=$(count_leaks)
-	result "$mix" "$o1" "$leaked"
-	result "$mix" "$o2" 0
+	result "$mix" "$O" "$leaked"
 	sim_down
 }
 
@@ -430,7 +431,7 @@ run_scenario () {
 	pid=
 	trap '[ -z "$pid" ] || kill -s KILL -- "-$pid" 2>/dev/null; sim_down; exit 143' TERM
 	case $mix in
-	options) if grep -q image_force_delete "$sd/in/template.json"; then scenario_force; else scenario_single; fi ;;
+	options) if [ -n "$extra" ]; then scenario_force; else scenario_single; fi ;;
 	signal) scenario_signal ;;
 	kill) scenario_kill ;;
 	concurrent) scenario_concurrent ;;
@@ -455,7 +456,9 @@ plan_scenario () {
 	simseed=$R
 	faults='' codes=0 args='' want_msg='' extra='' delay='' sig='' target='' ncon=0 reclaim_after=''
 	case $mix in
-	options) ;;
+	options)
+		# One in three: every builder force-deletes, and the template is built twice.
+		rand 3; [ "$R" -ne 0 ] || extra=',"image_force_delete":true,"image_force_delete_snapshots":true' ;;
 	api-retry)
 		pick throttle 5xx busy poll delay mixed
 		case $P in
@@ -522,10 +525,10 @@ plan_scenario () {
 	[ "$mix" = concurrent ] || gen_template "$k" "$extra"
 	{
 		printf 'mix=%s simseed=%s ncon=%s\n' "$mix" "$simseed" "$ncon"
-		printf 'faults=%s\ncodes=%s\nwant_msg=%s\nargs=%s\n' "'$faults'" "'$codes'" "'$want_msg'" "'$args'"
+		printf 'faults=%s\ncodes=%s\nwant_msg=%s\nargs=%s\nextra=%s\n' "'$faults'" "'$codes'" "'$want_msg'" "'$args'" "'$extra'"
 		printf 'delay=%s sig=%s target=%s reclaim_after=%s\n' "'$delay'" "'$sig'" "'$target'" "'$reclaim_after'"
 	} >"$sd/in/params"
-	case $mix in concurrent) planned=$((planned + ncon)) ;; options) if grep -q image_force_delete "$sd/in/template.json"; then planned=$((planned + 2)); else planned=$((planned + 1)); fi ;; *) planned=$((planned + 1)) ;; esac
+	case $mix in concurrent) planned=$((planned + ncon)) ;; options) if [ -n "$extra" ]; then planned=$((planned + 2)); else planned=$((planned + 1)); fi ;; *) planned=$((planned + 1)) ;; esac
 }
 
 # --- the bad-input sweep ---------------------------------------------------------------
@@ -588,8 +591,8 @@ bad_case () {
 	9) pick buildres provisioner postprocessors varaibles; label="unknown root key $P"; sub "$f" '"variables"' "\"$P\": [], \"variables\"" ;;
 	10) rand 4; n=$((129 + R * 40000)); label="image_name of $n bytes"
 		sub "$f" bad_input_image "$(head -c "$n" /dev/zero | tr '\0' a)" ;;
-	11) pick '"disk_size": 20|"disk_size": 99999999999999999999999' '"disk_size": 20|"disk_size": 1e400' '"disk_size": 20|"disk_size": -1e-400' \
-			'"ssh_username": "root"|"ssh_username": "root", "ssh_port": 4294967297'
+	11) pick '"disk_size": 20|"disk_size": 99999999999999999999999' '"disk_size": 20|"disk_size": 1e400' '"disk_size": 20|"disk_size": -1e400' \
+			'"ssh_username": "root"|"ssh_username": "root", "ssh_port": -99999999999999999999'
 		label="huge number: ${P#*|}"; sub "$f" "${P%%|*}" "${P#*|}" ;;
 	12) v=$bd/v$1.json; rand 5
 		case $R in

@@ -352,7 +352,7 @@ if [ -n "$keypair" ]; then
 		--retry-codes 'IncorrectInstanceStatus*,OperationConflict' --retries 30 --timeout 60 || fail "Error attaching keypair $keypair to instance $instance : $(api_error)"
 fi
 say "Starting instance: $instance"
-api StartInstance InstanceId="$instance" --retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120 || fail "Error starting instance: $(api_error)"
+api StartInstance RegionId="$region" InstanceId="$instance" --retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120 || fail "Error starting instance: $(api_error)"
 wait_for "Timeout waiting for instance to start" --instance "$instance" --status Running --timeout 1800
 
 # --- 11. connect, 12. provision ----------------------------------------------------
@@ -426,7 +426,7 @@ else
 	say "Stopping instance: $instance"
 	force=false
 	on force_stop_instance && force=true
-	api StopInstance InstanceId="$instance" ForceStop="$force" --retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120 \
+	api StopInstance RegionId="$region" InstanceId="$instance" ForceStop="$force" --retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120 \
 		|| fail "Error stopping alicloud instance: $(api_error)"
 fi
 say "Waiting instance stopped: $instance"

@@ -29,6 +29,8 @@ tag_key=$(field tag)
 [ -n "$name" ] || name=$build_id
 _ep=$(field endpoint)
 if [ -n "$_ep" ] && [ -z "${ALICLOUD_ENDPOINT:-}" ]; then ALICLOUD_ENDPOINT=$_ep; export ALICLOUD_ENDPOINT; fi
+# Calls go to the build's region, whatever region the caller's environment names.
+[ -z "$region" ] || { ALICLOUD_REGION=$region; export ALICLOUD_REGION; }
 
 # live KIND: "id region" of each resource created and neither released nor kept, newest first.
 live () {
@@ -127,7 +129,7 @@ release () {
 		if [ -n "$_st" ]; then run snap-wait --region "$_r" --eip "$_id" --status Available --timeout 600 >/dev/null 2>"$work/err" || true; fi
 		release_call --product vpc ReleaseEipAddress RegionId="$_r" AllocationId="$_id" || return 1 ;;
 	instance)
-		release_call DeleteInstance InstanceId="$_id" Force=true || return 1
+		release_call DeleteInstance RegionId="$_r" InstanceId="$_id" Force=true || return 1
 		run snap-wait --region "$_r" --instance "$_id" --status Deleted --timeout 600 >/dev/null 2>"$work/err" || return 1 ;;
 	snapshot) release_call DeleteSnapshot RegionId="$_r" SnapshotId="$_id" Force=true || return 1 ;;
 	securitygroup) release_call DeleteSecurityGroup RegionId="$_r" SecurityGroupId="$_id" || return 1 ;;
@@ -176,6 +178,10 @@ done
 if [ "$mode" = reclaim ]; then
 	_pid=$(field pid)
 	if [ -z "$_pid" ] || ! kill -0 "$_pid" 2>/dev/null || ! grep -q ecs-build "/proc/$_pid/cmdline" 2>/dev/null; then
+		# An ssh connection master (ControlPersist) outlives a SIGKILL of its build: end it.
+		for _s in "$(field work)"/ctl/*; do
+			if [ -S "$_s" ]; then ssh -o ControlPath="$_s" -O exit reclaim >/dev/null 2>&1 || :; fi
+		done
 		for _d in "$(field work)" "$(field plan)"; do
 			case $_d in /*/tmp.*) if [ -d "$_d" ] && [ -O "$_d" ]; then rm -rf -- "$_d"; fi ;; esac
 		done
