@@ -623,6 +623,7 @@ bad_input_sweep () {
 	sd=$run/bad
 	bd=$sd/in
 	mkdir -p "$bd"
+	trap 'sim_down; exit 143' TERM
 	sim_up "$SEED" "" || { printf 'bad-input\tunexpected\t1\t1\tecs-sim did not start\n' >>"$sd/result"; : >"$sd/done"; return; }
 	i=1
 	while [ "$i" -le "$SOAK_BAD" ]; do
