@@ -182,7 +182,7 @@ gen_template () {
 # --- checks --------------------------------------------------------------------------
 # sim_q PATH: a value of the saved dump.
 sim_q () { ecs-call --from-response "$sd/dump.json" --query "$@" 2>/dev/null; }
-api () { ecs-call "$@" 2>>"$sd/check.err"; }
+api () { ecs-call --retries 12 --timeout 120 "$@" 2>>"$sd/check.err"; }
 note () { printf '%s; ' "$*" >>"$sd/notes"; }
 
 # leaks: temporary resources, half-made images, open ledgers, leftover temp files.
