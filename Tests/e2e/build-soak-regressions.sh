@@ -78,4 +78,27 @@ assert_no_leak "SIGKILL + reclaim from another region"
 # ... and ended the ssh connection master that outlived the SIGKILL.
 sleep 0.5
 ! pgrep -f "$work/tmp/" >/dev/null || fail "a process of the killed build is still running: $(pgrep -af "$work/tmp/" | head -n 1)"
-printf 'build-soak-regressions: sensitive environment_vars stay out of argv; a failed cleanup fails the build; reclaim removes a killed build'"'"'s work directories\n'
+# 5. An interrupt after one build delivered its image (the other still provisioning): the
+#    delivered image is still reported (stdout, manifest) and kept; the rest is released.
+with_sim ""
+ALICLOUD_BUILD_STATE=$work/state5
+setsid env --default-signal=INT sh "$scripts/alicloud-build" -manifest "$work/two.manifest" "$here/templates/two-speeds.json" >"$work/two.out" 2>"$work/two.err" &
+tpid=$!
+i=0
+until grep -qs "$(printf '\tkept\t')" "$ALICLOUD_BUILD_STATE"/ledgers/*.ledger; do
+	i=$((i + 1))
+	[ "$i" -lt 600 ] || { show two; fail "two speeds: the fast build never delivered"; }
+	sleep 0.1
+done
+kill -INT "$tpid"
+rc=0
+wait "$tpid" || rc=$?
+[ "$rc" = 130 ] || { show two; fail "two speeds: exit $rc, wanted 130"; }
+dump >/dev/null
+kept=$(q 'resources.images[*].id')
+[ "$(printf '%s\n' "$kept" | grep -c .)" = 1 ] || fail "two speeds: $(printf '%s' "$kept" | grep -c .) images, wanted the fast build's one"
+grep -q "^cn-beijing: $kept\$" "$work/two.out" || { cat "$work/two.out" >&2; fail "two speeds: the delivered image $kept is not reported on stdout"; }
+grep -q "\"artifact_id\": \"cn-beijing:$kept\"" "$work/two.manifest" || fail "two speeds: the delivered image is not in the manifest"
+assert_no_leak "interrupt after one build delivered"
+
+printf 'build-soak-regressions: sensitive environment_vars stay out of argv; a failed cleanup fails the build; reclaim removes a killed build'"'"'s work directories; an interrupt still reports delivered images\n'

@@ -95,6 +95,10 @@ cleanup () {
 		[ "$status" -ne 0 ] || status=1
 		printf '%s\n' "some temporary resources could not be released (see above)" >"$out/error"
 	fi
+	# Interrupted after its images were delivered (kept in the ledger): they are the artifact.
+	if [ "$status" -ne 0 ] && [ ! -s "$out/artifact" ]; then
+		awk -F '\t' '$2 == "kept" && ($3 == "image" || $3 == "copy") { print $5 ": " $4 }' "$ledger" | sort >"$out/artifact"
+	fi
 	rm -rf "$work"
 }
 on_signal () {
