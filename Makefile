@@ -17,7 +17,7 @@ SCRIPT_LIBS = common.sh ecs-build.sh reclaim.sh ecs-sim.sh import.sh
 RELEASE_BIN = .build/release
 DEBUG_BIN = .build/debug
 
-.PHONY: all build deps test unit e2e bench lint install uninstall clean demo image import cleanup reclaim
+.PHONY: all build deps test unit e2e soak bench lint install uninstall clean demo image import cleanup reclaim
 
 all: deps
 	$(SWIFT) build -c release $(SWIFTFLAGS)
@@ -33,6 +33,7 @@ test: deps
 	$(SWIFT) build --build-tests $(SWIFTFLAGS)
 	$(SWIFT) test --skip-build $(SWIFTFLAGS)
 	@sh Tests/e2e/run $(DEBUG_BIN)
+	@sh Tests/soak/soak.sh $(DEBUG_BIN)
 
 unit: deps
 	$(SWIFT) test $(SWIFTFLAGS)
@@ -40,11 +41,16 @@ unit: deps
 e2e: build
 	@sh Tests/e2e/run $(DEBUG_BIN)
 
+# Randomised builds under faults, signals and load; nothing may leak (Tests/soak/soak.sh:
+# SEED=, SOAK_BUILDS=, SOAK_MINUTES= ...). The CI default takes about 2-3 minutes.
+soak: build
+	@sh Tests/soak/soak.sh $(DEBUG_BIN)
+
 bench: all
 	@for b in bench/*.sh; do sh "$$b" $(RELEASE_BIN) || exit 1; done
 
 lint:
-	@if command -v shellcheck >/dev/null 2>&1; then shellcheck -x -s sh scripts/alicloud-build scripts/demo scripts/install-deps scripts/lib/*.sh Tests/e2e/*.sh Tests/e2e/lib/*.sh Tests/e2e/run bench/*.sh; else echo "lint: shellcheck absent, skipped"; fi
+	@if command -v shellcheck >/dev/null 2>&1; then shellcheck -x -s sh scripts/alicloud-build scripts/demo scripts/install-deps scripts/lib/*.sh Tests/e2e/*.sh Tests/e2e/lib/*.sh Tests/e2e/run Tests/soak/soak.sh bench/*.sh; else echo "lint: shellcheck absent, skipped"; fi
 	@if command -v mandoc >/dev/null 2>&1; then mandoc -Tlint -Wwarning $(MANPAGES); else echo "lint: mandoc absent, skipped"; fi
 	@if $(SWIFT) format --version >/dev/null 2>&1; then $(SWIFT) format lint -r Sources Tests; else echo "lint: swift format absent, skipped"; fi
 

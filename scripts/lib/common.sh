@@ -62,9 +62,13 @@ run () {
 
 # api [ecs-call options] Action Name=Value... — one signed call; the JSON response goes
 # to "$work/out", the error (if any) to "$work/err". Returns ecs-call's status.
+# A build outlives throttling: an account-wide request budget shared with other builds can
+# throttle many calls in a row, so each call retries for up to 5 minutes (ecs-call's own
+# default, 3 retries within a few seconds, fails a build that is merely slowed down).
+# The caller's --retries/--timeout, given later, win.
 api () {
 	_rc=0
-	run ecs-call "$@" >"$work/out" 2>"$work/err" || _rc=$?
+	run ecs-call --retries 12 --timeout 300 "$@" >"$work/out" 2>"$work/err" || _rc=$?
 	return "$_rc"
 }
 

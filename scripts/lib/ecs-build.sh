@@ -37,6 +37,10 @@ _cfg=$(plan config --format sh --sh-prefix c_) || exit 65
 eval "$_cfg"
 unset _cfg
 nprov=$(plan provisioners --format count) || exit 65
+# Sensitive values (sensitive-variables, passwords, keys) for the runners to hide in remote
+# output, in the environment (never argv).
+IMAGE_TOOLS_SENSITIVE=$(printf '%s\n' "$plan_json" | tmpl-render --plan - --query 'sensitive_values[*]' 2>/dev/null) || IMAGE_TOOLS_SENSITIVE=
+export IMAGE_TOOLS_SENSITIVE
 
 # params_from PATH PREFIX key=Param... — appends "PREFIX.Param=value" for each listed key
 # present in the plan object at PATH to the positional parameters' file $work/params.
@@ -72,7 +76,9 @@ unset c_access_key c_secret_key c_security_token
 
 tag_key="image-tools-build-id"
 ledger="$state/ledgers/$build_id.ledger"
-ledger_add start build "$build_id" "$region" "name=$name tag=$tag_key endpoint=${ALICLOUD_ENDPOINT:-} pid=$$"
+# The work directories hold the rendered plan (credentials, passwords) and the temporary
+# key: recorded so that a reclaim after a crash removes them too.
+ledger_add start build "$build_id" "$region" "name=$name tag=$tag_key endpoint=${ALICLOUD_ENDPOINT:-} pid=$$ work=$work run=${ALICLOUD_BUILD_RUN_DIR:-}"
 tag1="Tag.1.Key=$tag_key"
 tag2="Tag.1.Value=$build_id"
 
@@ -97,6 +103,10 @@ cleanup () {
 		[ "$status" -ne 0 ] || status=1
 		printf '%s\n' "some temporary resources could not be released (see above)" >"$out/error"
 	fi
+	# Interrupted after its images were delivered (kept in the ledger): they are the artifact.
+	if [ "$status" -ne 0 ] && [ ! -s "$out/artifact" ]; then
+		awk -F '\t' '$2 == "kept" && ($3 == "image" || $3 == "copy") { print $5 ": " $4 }' "$ledger" | sort >"$out/artifact"
+	fi
 	rm -rf "$work"
 }
 on_signal () {
@@ -110,7 +120,8 @@ on_signal () {
 }
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
-trap 'cleanup' EXIT
+# A cleanup that cannot release something fails the build even after its last step.
+trap 'cleanup; exit "$status"' EXIT
 
 fail () {
 	say "$1"
@@ -356,7 +367,7 @@ if [ -n "$keypair" ]; then
 		fail "Error attaching keypair $keypair to instance $instance : $(ecs-call --from-response "$work/out" --query 'Results.Result[0].Code' 2>/dev/null)"
 fi
 say "Starting instance: $instance"
-api StartInstance InstanceId="$instance" --retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120 || fail "Error starting instance: $(api_error)"
+api StartInstance RegionId="$region" InstanceId="$instance" --retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120 || fail "Error starting instance: $(api_error)"
 wait_for "Timeout waiting for instance to start" --instance "$instance" --status Running --timeout 1800
 
 # --- 11. connect, 12. provision ----------------------------------------------------
@@ -366,6 +377,8 @@ if [ "$communicator" = ssh ]; then
 	ssh_target="$user@$address"
 	# ssh's control socket needs a short path (a Unix socket path has 107 bytes at most).
 	ssh_control=$(mktemp -d) || fail "cannot create a control directory"
+	# Recorded so a reclaim after a SIGKILL can end the connection master it leaves.
+	ledger_add created control "$ssh_control"
 	set -- -p "$port" --known-hosts "$work/known_hosts" --control "$ssh_control"
 	[ -n "$keyfile" ] && set -- "$@" -i "$keyfile"
 	if has ssh_password; then
@@ -448,7 +461,7 @@ while [ "$i" -lt "$nprov" ]; do
 		provision winrm-run $winrm_opts --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$address" --provision "$work/prov.json" ;;
 	*)
 		# shellcheck disable=SC2086
-		provision ssh-run $ssh_opts --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$ssh_target" --provision "$work/prov.json" ;;
+		provision ssh-run $ssh_opts --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$ssh_target" --provision "$work/prov.json" ;;
 	esac
 	i=$((i + 1))
 done
@@ -466,7 +479,7 @@ else
 	say "Stopping instance: $instance"
 	force=false
 	on force_stop_instance && force=true
-	api StopInstance InstanceId="$instance" ForceStop="$force" --retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120 \
+	api StopInstance RegionId="$region" InstanceId="$instance" ForceStop="$force" --retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120 \
 		|| fail "Error stopping alicloud instance: $(api_error)"
 fi
 say "Waiting instance stopped: $instance"

@@ -34,6 +34,8 @@ _ep=$(field endpoint)
 if [ -n "$_ep" ] && [ -z "${ALICLOUD_ENDPOINT:-}" ]; then ALICLOUD_ENDPOINT=$_ep; export ALICLOUD_ENDPOINT; fi
 _oss=$(field oss)
 if [ -n "$_oss" ] && [ -z "${ALICLOUD_OSS_ENDPOINT:-}" ]; then ALICLOUD_OSS_ENDPOINT=$_oss; export ALICLOUD_OSS_ENDPOINT; fi
+# Calls go to the build's region, whatever region the caller's environment names.
+[ -z "$region" ] || { ALICLOUD_REGION=$region; export ALICLOUD_REGION; }
 
 # live KIND: "id region" of each resource created and neither released nor kept, newest first.
 live () {
@@ -150,7 +152,7 @@ release () {
 		# Released as soon as it is unassociated: IncorrectEipStatus is retried as busy.
 		release_call --product vpc ReleaseEipAddress RegionId="$_r" AllocationId="$_id" || return 1 ;;
 	instance)
-		release_call DeleteInstance InstanceId="$_id" Force=true || return 1
+		release_call DeleteInstance RegionId="$_r" InstanceId="$_id" Force=true || return 1
 		run snap-wait --region "$_r" --instance "$_id" --status Deleted --timeout 600 >/dev/null 2>"$work/err" || return 1 ;;
 	snapshot) release_call DeleteSnapshot RegionId="$_r" SnapshotId="$_id" Force=true || return 1 ;;
 	securitygroup) release_call DeleteSecurityGroup RegionId="$_r" SecurityGroupId="$_id" || return 1 ;;
@@ -172,6 +174,17 @@ release () {
 	return 0
 }
 
+# blocked KIND: a resource KIND depends on could not be released, so releasing KIND can only
+# meet DependencyViolation until the retries run out (10 minutes per resource): skip it.
+blocked () {
+	[ -s "$work/leftover" ] || return 1
+	case $1 in
+	securitygroup | vswitch) grep -q '^instance:' "$work/leftover" ;;
+	vpc) grep -q '^\(instance\|securitygroup\|vswitch\):' "$work/leftover" ;;
+	*) return 1 ;;
+	esac
+}
+
 # Reverse dependency order: copies and images (failure only; the ledger marks delivered
 # ones kept), the EIP before its instance, the instance before its network and key.
 for kind in copy image upload eip instance snapshot securitygroup vswitch vpc keypair; do
@@ -182,7 +195,10 @@ for kind in copy image upload eip instance snapshot securitygroup vswitch vpc ke
 	printf '%s\n' "$list" | {
 		while read -r id r; do
 			[ -n "$id" ] || continue
-			if release "$kind" "$id" "$r"; then
+			if blocked "$kind"; then
+				say "Not releasing $(label "$kind") $id: what it depends on is still there"
+				printf '%s:%s\n' "$kind" "$id" >>"$work/leftover"
+			elif release "$kind" "$id" "$r"; then
 				ledger_add released "$kind" "$id" "$r"
 			else
 				fail "$kind" "$id"
@@ -191,6 +207,24 @@ for kind in copy image upload eip instance snapshot securitygroup vswitch vpc ke
 		done
 	}
 done
+
+# After a crash, the build's work directories are left with the rendered plan (credentials,
+# passwords) and the temporary key: remove them once their build is gone for sure.
+if [ "$mode" = reclaim ]; then
+	_pid=$(field pid)
+	if [ -z "$_pid" ] || ! kill -0 "$_pid" 2>/dev/null || ! grep -q ecs-build "/proc/$_pid/cmdline" 2>/dev/null; then
+		# An ssh connection master (ControlPersist) outlives a SIGKILL of its build: end it.
+		awk -F '\t' '$2 == "created" && $3 == "control" { print $4 }' "$ledger" | while read -r _d; do
+			for _s in "$_d"/*; do
+				if [ -S "$_s" ]; then ssh -o ControlPath="$_s" -O exit reclaim >/dev/null 2>&1 || :; fi
+			done
+			case $_d in /*/tmp.*) if [ -d "$_d" ] && [ -O "$_d" ]; then rm -rf -- "$_d"; fi ;; esac
+		done
+		# The run's own directory (per-build results; no secrets) goes too.
+		_d=$(field run)
+		case $_d in /*/tmp.*) if [ -d "$_d" ] && [ -O "$_d" ]; then rm -rf -- "$_d"; fi ;; esac
+	fi
+fi
 
 if [ -s "$work/leftover" ]; then
 	say "Some resources could not be released; run 'make clean' (or '$prog reclaim $ledger') to try again:"

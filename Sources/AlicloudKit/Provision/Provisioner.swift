@@ -137,14 +137,27 @@ public struct ProvisionOutput: Sendable {
 
     /// Formats one remote stdout line.
     public func stdoutLine(_ bytes: [UInt8]) -> [UInt8] {
-        guard let prefix else { return bytes + [10] }
-        return Array(Self.trimmed("    \(prefix): " + String(decoding: bytes, as: UTF8.self)).utf8) + [10]
+        guard let prefix else { return Self.hidingSecrets(bytes) + [10] }
+        return Array(Self.trimmed("    \(prefix): " + Self.sensitive(String(decoding: bytes, as: UTF8.self))).utf8) + [10]
     }
 
     /// Formats one remote stderr line.
     public func stderrLine(_ bytes: [UInt8]) -> [UInt8] {
-        guard let prefix else { return bytes + [10] }
-        return Array(Self.trimmed("==> \(prefix): " + String(decoding: bytes, as: UTF8.self)).utf8) + [10]
+        guard let prefix else { return Self.hidingSecrets(bytes) + [10] }
+        return Array(Self.trimmed("==> \(prefix): " + Self.sensitive(String(decoding: bytes, as: UTF8.self))).utf8) + [10]
+    }
+
+    /// A remote line with every registered secret (passwords, sensitive variables) shown as
+    /// Packer shows sensitive values: `<sensitive>`.
+    static func sensitive(_ line: String) -> String {
+        Secrets.redact(line).replacingOccurrences(of: "<redacted>", with: "<sensitive>")
+    }
+
+    /// Raw bytes, unchanged unless they are text that holds a secret.
+    static func hidingSecrets(_ bytes: [UInt8]) -> [UInt8] {
+        guard let text = String(bytes: bytes, encoding: .utf8) else { return bytes }
+        let shown = sensitive(text)
+        return shown == text ? bytes : Array(shown.utf8)
     }
 
     /// Packer trims trailing whitespace (and a CR) from every UI line.

@@ -21,6 +21,8 @@ public struct SSHRunCommand {
           -l USER               login name (or user@host)
           -i KEYFILE            private key; must not be readable by group or others
           --password-env VAR    log in with the password in environment variable VAR
+          --sensitive-env VAR   never show the values (one per line) in environment variable VAR:
+                                remote output shows <sensitive> instead (Packer's sensitive-variables)
           --timeout S           --wait: give up after S seconds (default 300), exit 75
           --connect-attempts N  ssh ConnectionAttempts for each call (default 1)
           --known-hosts FILE    learn the host key on first contact into FILE, pin it after
@@ -42,7 +44,7 @@ public struct SSHRunCommand {
         """,
         options: [
             .value("-p", "--port"), .value("-l", "--user"), .value("-i", "--identity"),
-            .value("--password-env"), .value("--timeout"), .value("--connect-attempts"),
+            .value("--password-env"), .value("--sensitive-env"), .value("--timeout"), .value("--connect-attempts"),
             .value("--known-hosts"), .value("--control"), .value("--prefix"), .value("--bastion"),
             .value("--build-name"), .value("--builder-type"), .value("-o"),
             .value("--provision"), .flag("--wait"), .flag("--upload"), .flag("--download"), .flag("--close"),
@@ -66,6 +68,9 @@ public struct SSHRunCommand {
         }
         client.identityFile = args.value("-i")
         client.passwordVariable = args.value("--password-env")
+        if let name = args.value("--sensitive-env") {
+            for value in (ProcessInfo.processInfo.environment[name] ?? "").split(separator: "\n") { Secrets.register(String(value)) }
+        }
         client.connectAttempts = max(1, try args.integer("--connect-attempts", default: 1)!)
         client.extraOptions = args.all("-o")
         if let b = args.value("--bastion") { client.bastion = try SSHTarget(parsing: b, allowPort: true) }

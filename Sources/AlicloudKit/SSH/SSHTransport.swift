@@ -98,14 +98,22 @@ public struct SSHTransport: ProvisionTransport {
         return r.exit == .exited(0)
     }
 
+    /// The remote command that reads the real one from stdin and runs it. A provisioner's
+    /// command carries its environment_vars (sensitive variables among them): given to ssh(1)
+    /// as an argument it would be readable by every local user in /proc/PID/cmdline for as
+    /// long as the script runs. After the read, stdin is at its end, as /dev/null would be.
+    static let commandFromStdin = "c=$(cat) && eval \"$c\""
+
     public func execute(_ command: String, output: ProvisionOutput, timeout: Double?) throws -> RemoteOutcome {
         let r: SSHResult
+        let remote = Self.commandFromStdin
+        let stdin = ProcessInput.bytes(Array(command.utf8))
         if output.discard {
-            r = try client.run(remote: command, stdin: .null, stdout: .null, stderr: .null, timeout: timeout)
+            r = try client.run(remote: remote, stdin: stdin, stdout: .null, stderr: .null, timeout: timeout)
         } else if output.prefix == nil {
-            r = try client.run(remote: command, stdin: .null, stdout: .inherit, stderr: nil, timeout: timeout)
+            r = try client.run(remote: remote, stdin: stdin, stdout: .inherit, stderr: nil, timeout: timeout)
         } else {
-            r = try client.run(remote: command, stdin: .null,
+            r = try client.run(remote: remote, stdin: stdin,
                                stdout: .lines { StandardStream.write(output.stdoutLine($0), to: 1) },
                                stderr: .lines { StandardStream.write(output.stderrLine($0), to: 2) }, timeout: timeout)
         }

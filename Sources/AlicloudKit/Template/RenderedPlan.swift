@@ -31,6 +31,7 @@ public enum RenderedPlan {
                   let values = try? q.select(in: plan) else { continue }
             for v in values { Secrets.register(v.stringValue) }
         }
+        for v in plan["sensitive_values"]?.arrayValue ?? [] { Secrets.register(v.stringValue) }
         return plan
     }
 }

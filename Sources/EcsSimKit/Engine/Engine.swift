@@ -194,14 +194,14 @@ public final class Engine: @unchecked Sendable {
 
     /// Performs one call: fault plan, ClientToken replay, the action, persistence. Returns the
     /// response object (with RequestId) or the error, and whether to drop the response.
-    public func perform(_ call: RPCCall, requestId: String) -> (result: Result<JSONValue, CloudError>, drop: Bool, delay: Double) {
+    public func perform(_ call: RPCCall, requestId: String) -> (result: Result<JSONValue, CloudError>, drop: Bool, delay: Double, corrupt: Corruption?) {
         lock.lock()
         defer { lock.unlock() }
         state.requestCounts[call.action, default: 0] += 1
         dirty = dirty || false
         settleLocked()
-        let decision = faults.decide(action: call.action)
-        if let e = decision.error { return (.failure(e), false, decision.delay) }
+        let decision = faults.decide(action: call.action, now: now)
+        if let e = decision.error { return (.failure(e), false, decision.delay, nil) }
         let result: Result<JSONValue, CloudError>
         do {
             var body = try performWithToken(call)
@@ -210,6 +210,7 @@ public final class Engine: @unchecked Sendable {
                 body = .object(o)
             }
             result = .success(body)
+            slowDown(body, by: decision.slow)
         } catch let e as CloudError {
             result = .failure(e)
         } catch {
@@ -217,7 +218,7 @@ public final class Engine: @unchecked Sendable {
         }
         if !Engine.isReadOnly(call.action) { dirty = true }
         saveIfDirty()
-        return (result, decision.drop, decision.delay)
+        return (result, decision.drop, decision.delay, decision.corrupt)
     }
 
     static func isReadOnly(_ action: String) -> Bool {

@@ -1,4 +1,5 @@
 import Foundation
+import AlicloudKit
 
 /// A small deterministic random generator (SplitMix64), so `--seed` replays the same faults.
 public struct SeededRandom: Sendable {
@@ -35,12 +36,21 @@ public struct SeededRandom: Sendable {
 /// - `ACTION:drop:RATE` — perform ACTION, then close the connection without answering.
 /// - `ACTION:delay:MS` or `ACTION:delay:MIN-MAX` — add latency (uniform jitter, milliseconds).
 /// - `ssh-refuse:SECONDS` — an instance's SSH port refuses connections for SECONDS after each start.
+/// - `ACTION:budget:N` — a request budget shared by every client: beyond N calls of ACTION (or of
+///   all actions with `*`) in one wall-clock second, answer `Throttling.User`.
+/// - `ACTION:slow:SECONDS` — the snapshots ACTION starts (CreateSnapshot, or an image's from
+///   CreateImage/CopyImage) take SECONDS longer to be accomplished.
+/// - `ACTION:corrupt:RATE` — perform ACTION, then mangle its answer: a missing field, a field of the
+///   wrong type, truncated JSON, or an HTML 502 page (chosen by the seeded generator).
 public struct FaultPlan: Sendable {
     /// What a rule does.
     public enum Effect: Sendable, Equatable {
         case error(code: String, status: Int)
         case drop
         case delay(minMs: Int, maxMs: Int)
+        case budget(perSecond: Int)
+        case slow(seconds: Double)
+        case corrupt
     }
 
     /// How often a rule fires.
@@ -76,6 +86,16 @@ public struct FaultPlan: Sendable {
             }
             guard parts.count == 3, !parts[0].isEmpty else { throw bad("expected ACTION:CODE:RATE, ACTION:drop:RATE or ACTION:delay:MS[-MS]") }
             let action = parts[0]
+            if parts[1] == "budget" {
+                guard let n = Int(parts[2]), n >= 0 else { throw bad("budget must be a number of calls per second") }
+                rules.append(Rule(action: action, effect: .budget(perSecond: n), rate: .probability(1)))
+                continue
+            }
+            if parts[1] == "slow" {
+                guard let s = Double(parts[2]), s >= 0, s.isFinite else { throw bad("slow must be a number of seconds") }
+                rules.append(Rule(action: action, effect: .slow(seconds: s), rate: .probability(1)))
+                continue
+            }
             if parts[1] == "delay" {
                 let bounds = parts[2].split(separator: "-").map { Int($0) }
                 guard (1...2).contains(bounds.count), bounds.allSatisfy({ $0 != nil && $0! >= 0 }) else { throw bad("delay must be MS or MIN-MAX") }
@@ -92,8 +112,8 @@ public struct FaultPlan: Sendable {
             } else {
                 throw bad("RATE must be a probability 0..1 or Nx")
             }
-            if parts[1] == "drop" {
-                rules.append(Rule(action: action, effect: .drop, rate: rate))
+            if parts[1] == "drop" || parts[1] == "corrupt" {
+                rules.append(Rule(action: action, effect: parts[1] == "drop" ? .drop : .corrupt, rate: rate))
                 continue
             }
             guard let effect = FaultPlan.errorEffect(parts[1]) else { throw bad("unknown error code \(parts[1])") }
@@ -135,6 +155,41 @@ public struct FaultDecision: Sendable, Equatable {
     public var drop = false
     /// Extra latency in seconds.
     public var delay: Double = 0
+    /// Extra seconds for the snapshots the action starts.
+    public var slow: Double = 0
+    /// Perform the action, then answer with this mangled response.
+    public var corrupt: Corruption?
+}
+
+/// How a `corrupt` fault mangles a successful answer.
+public enum Corruption: Int, Sendable, CaseIterable {
+    case missingField, wrongType, truncated, htmlError
+
+    /// The response that replaces `body` (a successful answer whose RequestId is `requestId`).
+    public func response(for body: JSONValue, requestId: String) -> ServerResponse {
+        // The first field other than RequestId, in key order (the one a caller most likely reads).
+        let victim = body.objectValue.flatMap { o in o.keys.sorted().first { $0 != "RequestId" } }
+        switch self {
+        case .missingField:
+            guard var o = body.objectValue, let k = victim else { return Corruption.truncated.response(for: body, requestId: requestId) }
+            o[k] = nil
+            return .json(200, JSONValue.object(o).serialized(pretty: false))
+        case .wrongType:
+            guard var o = body.objectValue, let k = victim else { return Corruption.truncated.response(for: body, requestId: requestId) }
+            switch o[k]! {
+            case .string, .null, .bool: o[k] = .array([.int(1), .object([:])])
+            case .number, .array: o[k] = .string("corrupt")
+            case .object: o[k] = .int(42)
+            }
+            return .json(200, JSONValue.object(o).serialized(pretty: false))
+        case .truncated:
+            let text = body.serialized(pretty: false)
+            return .json(200, String(text.prefix(max(1, text.count / 2))))
+        case .htmlError:
+            let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n"
+            return ServerResponse(status: 502, headers: [("Content-Type", "text/html")], body: Array(page.utf8))
+        }
+    }
 }
 
 /// The fault plan's state: its random generator and per-rule call counts.
@@ -142,10 +197,23 @@ struct FaultInjector: Sendable {
     var plan: FaultPlan
     var random: SeededRandom
     var counts: [Int: Int] = [:]
+    /// Per budget rule: the wall-clock second being counted and the calls seen in it.
+    var windows: [Int: (second: Int, calls: Int)] = [:]
 
-    mutating func decide(action: String) -> FaultDecision {
+    mutating func decide(action: String, now: Double = Date().timeIntervalSince1970) -> FaultDecision {
         var decision = FaultDecision()
         for (i, rule) in plan.rules.enumerated() where rule.action == "*" || rule.action == action {
+            if case .budget(let n) = rule.effect {
+                let second = Int(now.rounded(.down))
+                var w = windows[i] ?? (second, 0)
+                if w.second != second { w = (second, 0) }
+                w.calls += 1
+                windows[i] = w
+                if w.calls > n, decision.error == nil {
+                    decision.error = CloudError("Throttling.User", "Request was denied due to user flow control.", status: 400)
+                }
+                continue
+            }
             let fires: Bool
             switch rule.rate {
             case .firstCalls(let n):
@@ -168,8 +236,31 @@ struct FaultInjector: Sendable {
                 decision.drop = true
             case .delay(let lo, let hi):
                 decision.delay += Double(lo == hi ? lo : random.int(in: lo...hi)) / 1000
+            case .slow(let s):
+                decision.slow += s
+            case .corrupt:
+                if decision.corrupt == nil { decision.corrupt = Corruption.allCases[random.int(in: 0...(Corruption.allCases.count - 1))] }
+            case .budget:
+                break
             }
         }
         return decision
+    }
+}
+
+extension Engine {
+    /// A `slow` fault: the snapshots a successful answer names (SnapshotId, or the mappings of
+    /// ImageId) are accomplished `seconds` later than planned. Called under the lock.
+    func slowDown(_ body: JSONValue, by seconds: Double) {
+        guard seconds > 0 else { return }
+        var ids: [String] = []
+        if let sid = body["SnapshotId"]?.stringValue { ids.append(sid) }
+        if let iid = body["ImageId"]?.stringValue, let img = state.images[iid] { ids += img.mappings.map(\.snapshotId) }
+        for id in ids {
+            guard var s = state.snapshots[id], s.status == "progressing" else { continue }
+            s.doneAt += seconds
+            state.snapshots[id] = s
+            dirty = true
+        }
     }
 }

@@ -62,7 +62,7 @@ public final class Gateway: @unchecked Sendable {
             if outcome.delay > 0 { usleep(UInt32(min(outcome.delay, 60) * 1_000_000)) }
             switch outcome.result {
             case .success(let body):
-                var r = ServerResponse.json(200, body.serialized(pretty: false))
+                var r = outcome.corrupt?.response(for: body, requestId: requestId) ?? ServerResponse.json(200, body.serialized(pretty: false))
                 r.headers.append(("x-acs-request-id", requestId))
                 r.drop = outcome.drop
                 response = r
