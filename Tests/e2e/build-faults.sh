@@ -11,12 +11,6 @@ ALICLOUD_REGION=cn-beijing
 export ALICLOUD_REGION
 template=$here/templates/quick.json
 
-# with_sim FAULTS: a fresh emulator with these faults (deterministic seed).
-with_sim () {
-	ecs_sim_stop
-	rm -rf "$work/sim"
-	ecs_sim_start --profile fast --state "$work/sim" --seed 7 ${1:+--faults "$1"} || fail "ecs-sim did not start"
-}
 
 # A template error is found before anything is sent.
 with_sim ""

@@ -8,11 +8,6 @@ ALICLOUD_REGION=cn-beijing
 export ALICLOUD_REGION
 template=$here/templates/quick.json
 
-with_sim () {
-	ecs_sim_stop
-	rm -rf "$work/sim"
-	ecs_sim_start --profile fast --state "$work/sim" --seed 7 ${1:+--faults "$1"} || fail "ecs-sim did not start"
-}
 
 # 1. Sustained throttling (a budget shared with other builds) only slows a build down: four
 #    Throttling.User answers in a row, more than ecs-call's default 3 retries, on a create.

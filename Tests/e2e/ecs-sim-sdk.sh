@@ -12,5 +12,6 @@ if ! python3 -c 'import aliyunsdkcore, aliyunsdkecs, alibabacloud_ecs20140526' 2
 	python3 -m pip install -q --disable-pip-version-check aliyun-python-sdk-core aliyun-python-sdk-ecs alibabacloud-ecs20140526 >/dev/null 2>&1 ||
 		{ printf 'ecs-sim-sdk: cannot install the Python SDKs (pip)\n' >&2; exit 1; }
 fi
+# shellcheck disable=SC2119 # no options: the defaults
 ecs_sim_start
 python3 "$here/../sdk/sdk_fidelity.py" "$ECS_SIM_URL"

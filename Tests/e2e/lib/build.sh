@@ -49,3 +49,10 @@ assert_no_secret () {
 	! grep -rqF "$ALICLOUD_SECRET_KEY" "$ALICLOUD_BUILD_STATE" 2>/dev/null || fail "the secret key is in the build state: $(grep -rlF "$ALICLOUD_SECRET_KEY" "$ALICLOUD_BUILD_STATE")"
 	[ -z "${ECS_SIM_LOG:-}" ] || ! grep -qF "$ALICLOUD_SECRET_KEY" "$ECS_SIM_LOG" || fail "the secret key is in ecs-sim's log"
 }
+
+# with_sim FAULTS: a fresh emulator for the next build, with these faults (deterministic seed).
+with_sim () {
+	ecs_sim_stop
+	rm -rf "$work/sim"
+	ecs_sim_start --profile fast --state "$work/sim" --seed 7 ${1:+--faults "$1"} || fail "ecs-sim did not start"
+}
