@@ -16,7 +16,8 @@ command -v packer >/dev/null 2>&1 || { printf 'bench/build: packer is not instal
 [ "$(id -u)" -eq 0 ] || { printf 'bench/build: needs root (emulated instances are sshd hosts on port 22)\n' >&2; exit 77; }
 profile=${PROFILE:-realistic}
 work=$(mktemp -d)
-trap 'ecs_sim_stop; rm -rf "$work"' EXIT
+# KEEP=DIR keeps both runs' logs and emulator state (requests.jsonl) for a breakdown.
+trap 'ecs_sim_stop; [ -z "${KEEP:-}" ] || { mkdir -p "$KEEP" && cp -R "$work"/. "$KEEP"/; }; rm -rf "$work"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 ALICLOUD_REGION=cn-beijing

@@ -6,7 +6,7 @@ bindir=${1:-.build/release}
 size_mb=${DIGEST_BENCH_MB:-1024}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-[ -x "$bindir/digest-bench" ] || swift build -c release -Xswiftc -index-ignore-system-modules --product digest-bench >/dev/null
+[ -x "$bindir/digest-bench" ] || swift build -c release --static-swift-stdlib -Xswiftc -index-ignore-system-modules --product digest-bench >/dev/null
 file=$work/data.bin
 head -c "$((size_mb * 1048576))" /dev/urandom >"$file"
 cat "$file" >/dev/null   # warm the page cache for both sides

@@ -9,11 +9,15 @@ umask 077
 prog=img-import-bench
 die () { printf '%s: %s\n' "$prog" "$1" >&2; exit 1; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
-[ ! -d "${1:-}" ] || shift
+bindir=
+if [ -d "${1:-}" ]; then bindir=$(cd "$1" && pwd); shift; fi
 size=${1:-2048}
 cd "$repo"
-swift build -c release --product img-import -Xswiftc -index-ignore-system-modules >/dev/null
-swift build -c release --product ecs-sim -Xswiftc -index-ignore-system-modules >/dev/null
+if [ -z "$bindir" ]; then
+	# The Makefile's release flags (make all), so this build does not undo it.
+	swift build -c release --static-swift-stdlib -Xswiftc -index-ignore-system-modules >/dev/null
+	bindir=$repo/.build/release
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/img-import-bench.XXXXXX")
 # shellcheck source=scripts/lib/ecs-sim.sh
 . "$repo/scripts/lib/ecs-sim.sh"
@@ -23,7 +27,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 # ecs-sim itself: OSS, ECS and RAM on one port (ImportImage reads the uploaded object).
 export ALICLOUD_REGION=cn-hangzhou
-ECS_SIM_BIN="$repo/.build/release/ecs-sim" ecs_sim_start --profile instant --state "$work/sim" || die "ecs-sim did not start"
+ECS_SIM_BIN="$bindir/ecs-sim" ecs_sim_start --profile instant --state "$work/sim" || die "ecs-sim did not start"
 port=$ECS_SIM_PORT
 ak=$ALICLOUD_ACCESS_KEY
 sk=$ALICLOUD_SECRET_KEY
@@ -41,11 +45,12 @@ report () { # name seconds rss_kib
 }
 timed () { # out-file, then the command: writes "seconds rss_kib"
 	_out=$1; shift
+	sync  # the previous run's writes are on disk, not flushed during this one
 	/usr/bin/time -f '%e %M' -o "$_out" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; die "$1 failed"; }
 }
 
 # img-import (the whole flow: checks, upload, ImportImage, wait, delete).
-timed "$work/t1" "$repo/.build/release/img-import" --bucket bench --create-bucket --create-role --image-name bench-a \
+timed "$work/t1" "$bindir/img-import" --bucket bench --create-bucket --create-role --image-name bench-a \
 	--keep-object --state-dir "$work/state" "$disk"
 read -r s m <"$work/t1"; report "img-import (64 MiB x 4)" "$s" "$m"
 
@@ -71,7 +76,7 @@ rm -rf "$work/sim/oss/bench/objects"/*
 # Peak RSS against file size: 2 GiB and 8 GiB sparse files.
 for g in 2 8; do
 	truncate -s "${g}G" "$work/sparse.raw"
-	timed "$work/t4" "$repo/.build/release/img-import" --bucket bench --image-name "bench-sparse-$g" \
+	timed "$work/t4" "$bindir/img-import" --bucket bench --image-name "bench-sparse-$g" \
 		--state-dir "$work/state" "$work/sparse.raw"
 	read -r s m <"$work/t4"
 	bytes=$((g * 1073741824)); report "img-import sparse ${g} GiB" "$s" "$m"

@@ -88,7 +88,7 @@ final class EngineCloud: @unchecked Sendable {
         #expect(tags.map { $0["ResourceType"] } == ["image", "snapshot"])
         #expect(tags[1]["ResourceId.1"] == snapshot && tags[0]["Tag.2.Key"] == "build" && tags[0]["Tag.2.Value"] == "42")
         #expect(image["Tags"]?["Tag"]?.arrayValue?.count == 2)
-        #expect(fx.service.objectPath(bucket: "images", key: "img-import/web-base/disk.qcow2") == nil)
+        #expect(fx.service.objectSegments(bucket: "images", key: "img-import/web-base/disk.qcow2") == nil)
 
         // Same name again: refused before any upload, unless --force-delete-existing.
         cloud.calls = []
@@ -107,7 +107,7 @@ final class EngineCloud: @unchecked Sendable {
         #expect(cloud.calls.contains { $0.0 == "DeleteImage" && $0.1["ImageId"] == id })
         #expect(try cloud.image(id) == nil)
         #expect(again["ObjectDeleted"] == .bool(false))
-        #expect(fx.service.objectPath(bucket: "images", key: "img-import/web-base/disk.qcow2") != nil)
+        #expect(fx.service.objectSegments(bucket: "images", key: "img-import/web-base/disk.qcow2") != nil)
     }
 
     /// Every bad input: a clear error with the right status, and nothing uploaded.

@@ -47,7 +47,9 @@ final class OSSFixture {
     }
 
     func stored(_ bucket: String, _ key: String) -> Data? {
-        service.objectPath(bucket: bucket, key: key).flatMap { try? Data(contentsOf: $0) }
+        service.objectSegments(bucket: bucket, key: key).flatMap { files in
+            try? files.reduce(into: Data()) { $0 += try Data(contentsOf: $1) }
+        }
     }
 }
 
@@ -256,6 +258,46 @@ final class OSSFixture {
         #expect(info.format == "QCOW2" && info.virtualSize == 20 << 30)
         #expect(fx.service.bucketRegion("disks") == "cn-hangzhou")
         #expect(throws: ToolError.self) { try fx.service.importedDiskInfo(bucket: "disks", key: "missing") }
+    }
+
+    /// A completed multipart object stays in its parts (nothing copied): reads that span two
+    /// parts (a VHD footer across a part boundary) see the right bytes, and a PutObject over it
+    /// or a DeleteObject removes the parts.
+    @Test func multipartObjectKeptAsPartsReadsAcrossBoundaries() throws {
+        let fx = try OSSFixture()
+        let c = fx.client()
+        try c.putBucket("disks")
+        let diskSize = 204_800 - 200
+        var bytes = [UInt8](try Data(contentsOf: try fx.file("body", size: diskSize)))
+        var footer = [UInt8](repeating: 0, count: 512)
+        footer[0..<8] = ArraySlice("conectix".utf8)
+        for i in 0..<8 { footer[48 + i] = UInt8(truncatingIfNeeded: UInt64(diskSize) >> (56 - 8 * i)) }
+        footer[63] = 2  // fixed
+        let sum = footer.reduce(UInt32(0)) { $0 &+ UInt32($1) }
+        for i in 0..<4 { footer[64 + i] = UInt8(truncatingIfNeeded: ~sum >> (24 - 8 * i)) }
+        bytes += footer
+        let f = fx.dir.appendingPathComponent("d.vhd")
+        try Data(bytes).write(to: f)
+        let r = try DiskUpload(client: c, bucket: "disks", key: "d.vhd", path: f.path,
+                               settings: UploadSettings(partSize: 100 << 10)).run()
+        #expect(r.parts == 3)  // 102400 + 102400 + 312: the footer starts in part 2
+        let files = try #require(fx.service.objectSegments(bucket: "disks", key: "d.vhd"))
+        #expect(files.count == 3)
+        #expect(fx.stored("disks", "d.vhd") == Data(bytes))
+        let info = try fx.service.importedDiskInfo(bucket: "disks", key: "d.vhd")
+        #expect(info.format == "VHD" && info.virtualSize == Int64(diskSize))
+        // Overwritten by a single PUT: one data file, the parts gone.
+        let small = try fx.file("small", size: 1000, seed: 7)
+        _ = try DiskUpload(client: c, bucket: "disks", key: "d.vhd", path: small.path, settings: UploadSettings()).run()
+        #expect(fx.service.objectSegments(bucket: "disks", key: "d.vhd")?.count == 1)
+        #expect(fx.stored("disks", "d.vhd") == (try Data(contentsOf: small)))
+        #expect(files.allSatisfy { !FileManager.default.fileExists(atPath: $0.path) })
+        // Multipart again, then deleted: nothing of it is left in the bucket's object dir.
+        _ = try DiskUpload(client: c, bucket: "disks", key: "d.vhd", path: f.path, settings: UploadSettings(partSize: 100 << 10)).run()
+        try c.deleteObject(bucket: "disks", key: "d.vhd")
+        #expect(fx.service.objectSegments(bucket: "disks", key: "d.vhd") == nil)
+        let objects = fx.dir.appendingPathComponent("store/disks/objects").path
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: objects)) ?? []).isEmpty)
     }
 }
 

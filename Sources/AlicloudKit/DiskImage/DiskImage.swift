@@ -41,18 +41,25 @@ public enum DiskImage {
         guard fstat(fd, &st) == 0 else { throw ToolError(.noInput, "\(path): \(String(cString: strerror(errno)))") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw ToolError(.noInput, "\(path): not a regular file") }
         let size = Int64(st.st_size)
-        guard size > 0 else { throw ToolError.data("\(path): empty file") }
-        func read(_ offset: Int64, _ count: Int) throws -> [UInt8] {
-            guard offset >= 0, offset < size else { return [] }
+        return try inspect(name: path, size: size) { offset, count in
             var buf = [UInt8](repeating: 0, count: count)
             let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
             if n < 0 { throw ToolError(.noInput, "\(path): \(String(cString: strerror(errno)))") }
             return Array(buf[0..<n])
         }
-        let head = try read(0, 512)
-        let footer = size >= 512 ? try read(size - 512, 512) : []
-        return try classify(head: head, footer: footer, fileSize: size, path: path,
-                            iso: try read(0x8001, 5))
+    }
+
+    /// The same for bytes stored some other way (an emulated OSS object kept as its parts):
+    /// `read(offset, count)` returns up to `count` bytes at `offset`, with `0 <= offset < size`.
+    public static func inspect(name: String, size: Int64, read: (Int64, Int) throws -> [UInt8]) throws -> DiskImageInfo {
+        guard size > 0 else { throw ToolError.data("\(name): empty file") }
+        func at(_ offset: Int64, _ count: Int) throws -> [UInt8] {
+            guard offset >= 0, offset < size else { return [] }
+            return try read(offset, count)
+        }
+        let head = try at(0, 512)
+        let footer = size >= 512 ? try at(size - 512, 512) : []
+        return try classify(head: head, footer: footer, fileSize: size, path: name, iso: try at(0x8001, 5))
     }
 
     /// The detection itself, on bytes already read (tests feed it directly).

@@ -471,7 +471,7 @@ extension Engine {
         guard let store = objectStore, store.bucketRegion(bucket) == r else {
             throw CloudError("InvalidOSSBucket.NotFound", "The specified OSS bucket does not exist in this region.")
         }
-        guard store.objectPath(bucket: bucket, key: key) != nil else {
+        guard store.objectSegments(bucket: bucket, key: key) != nil else {
             throw CloudError("InvalidOSSObject.NotFound", "The specified OSS object does not exist in this region.")
         }
         // Read the disk now: the object may be gone by the time the import "finishes".
@@ -488,7 +488,7 @@ extension Engine {
             }
             format = info.format
         } catch let e as ToolError {
-            failure = e.message.replacingOccurrences(of: store.objectPath(bucket: bucket, key: key)?.path ?? "", with: "oss://\(bucket)/\(key)")
+            failure = e.message
         }
         let size = max(requestedSize ?? virtualGiB, virtualGiB)
         let platform = c.params["Platform"] ?? (osType == "windows" ? "Windows Server 2022" : "Others Linux")

@@ -146,17 +146,19 @@ extension OSSResponse {
         switch body {
         case .none: return true
         case .bytes(let b): return HTTPServer.sendAll(fd, b)
-        case .file(let url, let offset, let length):
-            let file = open(url.path, O_RDONLY | O_CLOEXEC)
-            guard file >= 0 else { return false }
-            defer { close(file) }
-            var off = off_t(offset)
-            var left = length
-            while left > 0 {
-                let n = sendfile(fd, file, &off, Int(min(left, 1 << 30)))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                left -= Int64(n)
+        case .segments(let files):
+            for (url, length) in files {
+                let file = open(url.path, O_RDONLY | O_CLOEXEC)
+                guard file >= 0 else { return false }
+                defer { close(file) }
+                var off: off_t = 0
+                var left = length
+                while left > 0 {
+                    let n = sendfile(fd, file, &off, Int(min(left, 1 << 30)))
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { return false }
+                    left -= Int64(n)
+                }
             }
             return true
         }

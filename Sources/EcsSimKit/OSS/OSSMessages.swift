@@ -60,8 +60,9 @@ public struct OSSResponse {
         case none
         /// Bytes in memory (XML documents).
         case bytes([UInt8])
-        /// `length` bytes of a file from `offset` (GetObject), to stream with sendfile/pread.
-        case file(URL, offset: Int64, length: Int64)
+        /// Whole files one after the other, each with its length (GetObject: an object's
+        /// data file or its parts), streamed with sendfile.
+        case segments([(URL, Int64)])
     }
 
     /// The HTTP status.
@@ -83,7 +84,7 @@ public struct OSSResponse {
         switch body {
         case .none: return nil
         case .bytes(let b): return Int64(b.count)
-        case .file(_, _, let n): return n
+        case .segments(let files): return files.reduce(0) { $0 + $1.1 }
         }
     }
 

@@ -274,6 +274,17 @@ public final class OSSService: @unchecked Sendable {
         var contentType: String
         var modified: Double
         var meta: [String: String]
+        /// For a completed multipart upload: the sizes of its parts, which stay where they
+        /// are (`<base>.parts/1`, `2`, ...) instead of being copied into one file.
+        var segments: [Int64]? = nil
+    }
+
+    /// The files holding an object's bytes, in order, with their lengths: `<base>.data`, or
+    /// the parts of a completed multipart upload.
+    func segments(_ base: URL, _ r: ObjectRecord) -> [(URL, Int64)] {
+        guard let sizes = r.segments else { return [(base.appendingPathExtension("data"), r.size)] }
+        let dir = base.appendingPathExtension("parts")
+        return sizes.enumerated().map { (dir.appendingPathComponent(String($0.offset + 1)), $0.element) }
     }
 
     struct UploadRecord: Codable {
@@ -477,6 +488,7 @@ public final class OSSService: @unchecked Sendable {
         }
         guard rename(tmp.path, data.path) == 0 else { throw OSSFailure(500, "InternalError", "cannot store the object") }
         try writeJSON(record, base.appendingPathExtension("json"))
+        try? FileManager.default.removeItem(at: base.appendingPathExtension("parts"))
     }
 
     func objectRecord(_ bucket: String, _ key: String) -> ObjectRecord? {
@@ -502,7 +514,7 @@ public final class OSSService: @unchecked Sendable {
             headers.append(("Content-Length", String(r.size)))
             return OSSResponse(status: 200, headers: headers)
         }
-        return OSSResponse(status: 200, headers: headers, body: .file(objectBase(bucket, key).appendingPathExtension("data"), offset: 0, length: r.size))
+        return OSSResponse(status: 200, headers: headers, body: .segments(segments(objectBase(bucket, key), r)))
     }
 
     func deleteObject(bucket: String, key: String) throws -> OSSResponse {
@@ -511,6 +523,7 @@ public final class OSSService: @unchecked Sendable {
         let base = objectBase(bucket, key)
         unlink(base.appendingPathExtension("json").path)
         unlink(base.appendingPathExtension("data").path)
+        try? FileManager.default.removeItem(at: base.appendingPathExtension("parts"))
         return OSSResponse(status: 204)
     }
 
@@ -638,33 +651,41 @@ public final class OSSService: @unchecked Sendable {
             throw OSSFailure(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size.",
                              extra: [("PartNumber", String(part.number))])
         }
-        // Concatenate the parts into the object without holding them in memory.
+        // The parts become the object where they lie (hard links, no bytes copied: a 40 GiB
+        // upload completes at once, as on OSS); readers follow the record's segments.
         let base = objectBase(bucket, key)
-        let tmp = base.deletingLastPathComponent().appendingPathComponent(".complete-\(UUID().uuidString)")
-        let out = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard out >= 0 else { throw OSSFailure(500, "InternalError", "cannot create the object") }
+        let staged = base.deletingLastPathComponent().appendingPathComponent(".complete-\(UUID().uuidString)")
         var crc: UInt64 = 0
         var md5s: [UInt8] = []
         var size: Int64 = 0
         do {
-            defer { close(out) }
-            for part in chosen {
-                try append(dir.appendingPathComponent("\(part.number).part"), to: out, length: part.size)
+            try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: false)
+            for (i, part) in chosen.enumerated() {
+                guard link(dir.appendingPathComponent("\(part.number).part").path, staged.appendingPathComponent(String(i + 1)).path) == 0 else {
+                    throw OSSFailure(400, "InvalidPart", "a part file is missing")
+                }
                 crc = CRC64ECMA.combine(crc, part.crc64, length2: UInt64(part.size))
                 md5s += Data(base64Encoded: part.md5).map { [UInt8]($0) } ?? []
                 size += part.size
             }
         } catch {
-            unlink(tmp.path)
+            try? FileManager.default.removeItem(at: staged)
             throw error
         }
         let etag = MD5.hash(md5s).hexString.uppercased() + "-\(chosen.count)"
         let record = ObjectRecord(key: key, size: size, etag: etag, crc64: crc, type: "Multipart",
-                                  contentType: "application/octet-stream", modified: Date().timeIntervalSince1970, meta: [:])
-        try store(record, dataFrom: tmp, base: base, forbidOverwrite: false)
+                                  contentType: "application/octet-stream", modified: Date().timeIntervalSince1970, meta: [:],
+                                  segments: chosen.map(\.size))
         lock.lock()
-        try? FileManager.default.removeItem(at: dir)
+        let parts = base.appendingPathExtension("parts")
+        try? FileManager.default.removeItem(at: parts)
+        let moved = rename(staged.path, parts.path) == 0
+        if moved { unlink(base.appendingPathExtension("data").path) }
+        let written = moved ? Result { try writeJSON(record, base.appendingPathExtension("json")) } : .failure(OSSFailure(500, "InternalError", "cannot store the object"))
+        if moved { try? FileManager.default.removeItem(at: dir) }
         lock.unlock()
+        if !moved { try? FileManager.default.removeItem(at: staged) }
+        try written.get()
         let scheme = "http"
         let doc = XMLTree(name: "CompleteMultipartUploadResult", children: [
             XMLTree(name: "EncodingType", text: "url"),
@@ -675,47 +696,14 @@ public final class OSSService: @unchecked Sendable {
         return xml(doc, headers: [("ETag", "\"\(etag)\""), ("x-oss-hash-crc64ecma", String(crc))])
     }
 
-    /// Appends a whole file to `fd` (sendfile in the kernel, with a read/write fallback).
-    func append(_ file: URL, to fd: Int32, length: Int64) throws {
-        let input = open(file.path, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw OSSFailure(400, "InvalidPart", "a part file is missing") }
-        defer { close(input) }
-        var left = length
-        var offset: off_t = 0
-        while left > 0 {
-            let n = sendfile(fd, input, &offset, Int(min(left, 1 << 30)))
-            if n > 0 { left -= Int64(n); continue }
-            if n < 0 && errno == EINTR { continue }
-            break
-        }
-        if left > 0 {
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-            defer { buffer.deallocate() }
-            while left > 0 {
-                let r = pread(input, buffer.baseAddress, Int(min(Int64(buffer.count), left)), offset)
-                if r < 0 && errno == EINTR { continue }
-                guard r > 0 else { throw OSSFailure(500, "InternalError", "a part file is short") }
-                var w = 0
-                while w < r {
-                    let k = write(fd, buffer.baseAddress! + w, r - w)
-                    if k < 0 && errno == EINTR { continue }
-                    guard k > 0 else { throw OSSFailure(500, "InternalError", "disk write failed") }
-                    w += k
-                }
-                left -= Int64(r)
-                offset += off_t(r)
-            }
-        }
-    }
-
     // MARK: for the engine
 
-    /// The file holding an object's bytes, or nil when bucket or object does not exist
-    /// (ImportImage reads the disk from here).
-    public func objectPath(bucket: String, key: String) -> URL? {
-        guard objectRecord(bucket, key) != nil else { return nil }
-        let url = objectBase(bucket, key).appendingPathExtension("data")
-        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    /// The files holding an object's bytes, in order, or nil when bucket or object does
+    /// not exist (ImportImage reads the disk from them; tests read them back).
+    public func objectSegments(bucket: String, key: String) -> [URL]? {
+        guard let r = objectRecord(bucket, key) else { return nil }
+        let files = segments(objectBase(bucket, key), r).map(\.0)
+        return files.allSatisfy { FileManager.default.fileExists(atPath: $0.path) } ? files : nil
     }
 
     /// The bucket's region (`cn-hangzhou`), or nil when it does not exist (ImportImage
@@ -726,10 +714,29 @@ public final class OSSService: @unchecked Sendable {
     /// bytes of an object, from its header. Throws `ToolError` (66 missing object, 65 not a
     /// disk image ImportImage accepts).
     public func importedDiskInfo(bucket: String, key: String) throws -> (format: String, virtualSize: Int64) {
-        guard let path = objectPath(bucket: bucket, key: key) else {
-            throw ToolError(.noInput, "oss://\(bucket)/\(key): no such object")
+        let name = "oss://\(bucket)/\(key)"
+        guard let r = objectRecord(bucket, key) else { throw ToolError(.noInput, "\(name): no such object") }
+        let files = segments(objectBase(bucket, key), r)
+        let fds = files.map { open($0.0.path, O_RDONLY | O_CLOEXEC) }
+        defer { for fd in fds where fd >= 0 { close(fd) } }
+        guard fds.allSatisfy({ $0 >= 0 }) else { throw ToolError(.noInput, "\(name): no such object") }
+        // A read may span parts: walk them from the one holding `offset`.
+        let info = try DiskImage.inspect(name: name, size: r.size) { offset, count in
+            var out: [UInt8] = []
+            var start: Int64 = 0
+            for (i, (_, length)) in files.enumerated() where out.count < count {
+                defer { start += length }
+                let at = offset + Int64(out.count)
+                guard at < start + length else { continue }
+                let want = Int(min(Int64(count - out.count), start + length - at))
+                var buf = [UInt8](repeating: 0, count: want)
+                let n = buf.withUnsafeMutableBytes { pread(fds[i], $0.baseAddress, want, off_t(at - start)) }
+                guard n >= 0 else { throw ToolError(.noInput, "\(name): \(String(cString: strerror(errno)))") }
+                out += buf[0..<n]
+                if n < want { break }
+            }
+            return out
         }
-        let info = try DiskImage.inspect(path: path.path)
         return (info.format.apiName, info.virtualSize)
     }
 }
