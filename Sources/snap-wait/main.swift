@@ -14,10 +14,11 @@ let spec = CommandSpec(
         usage: snap-wait [options] TARGET
 
         Polls until the target reaches its state, then prints its description (JSON, sorted
-        keys) on stdout. Polling is adaptive: every 0.25 s at first, then about a tenth of the
-        time waited so far, at most every 15 s, so a short wait ends within a second of
-        readiness and a long one costs few calls. Throttling slows polling down; it does not
-        end the wait.
+        keys) on stdout. Polling is adaptive: every 0.5 s at first, then half the time waited
+        so far, at most every 10 s, so a short wait ends within a second of readiness and a
+        long one costs few calls; where the API estimates the time left (RemainTime of
+        snapshots) the next poll is made then (at most 60 s later). Throttling slows polling
+        down; it does not end the wait.
 
         targets:
           --image m-...            until Available at 100% (fails on CreateFailed, UnAvailable)
@@ -30,6 +31,8 @@ let spec = CommandSpec(
           --status S           the state to wait for (instance, vpc, vswitch, eip)
           --region R           region (env ALICLOUD_REGION)
           --timeout S          give up after S seconds, exit 75 (default 3600)
+          --delay S            first poll after S seconds, not at once (default 0): for a
+                               resource just asked to change, which cannot be ready yet
           --endpoint URL       API endpoint (env ALICLOUD_ENDPOINT)
           --profile NAME       profile in ~/.aliyun/config.json
           --query PATH         print only these values of the result
@@ -42,7 +45,7 @@ let spec = CommandSpec(
         """,
     options: [
         .value("--image"), .value("--snapshot"), .value("--instance"), .value("--vpc"), .value("--vswitch"),
-        .value("--eip"), .value("--status"), .value("--region"), .value("--timeout"), .value("--endpoint"),
+        .value("--eip"), .value("--status"), .value("--region"), .value("--timeout"), .value("--delay"), .value("--endpoint"),
         .value("--profile"),
     ] + QueryOutput.options
 )
@@ -76,6 +79,7 @@ runTool("snap-wait") {
     if status != nil, case .image = target { throw ToolError.usage("--status does not apply to --image") }
     if status != nil, case .snapshots = target { throw ToolError.usage("--status does not apply to --snapshot") }
     let timeout = try args.number("--timeout", default: 3600)!
+    let delay = try args.number("--delay", default: 0)!
     let output = try QueryOutput(args)
 
     var clients: [String: RPCClient] = [:]
@@ -89,7 +93,7 @@ runTool("snap-wait") {
     let region = try client("ecs").options.region ?? ""
     guard !region.isEmpty else { throw ToolError(.config, "no region: give --region or set ALICLOUD_REGION") }
     let tty = isatty(2) == 1
-    let waiter = Waiter(target: target, region: region, timeout: timeout, describe: { product, action, params in
+    let waiter = Waiter(target: target, region: region, timeout: timeout, schedule: PollSchedule(delay: delay), describe: { product, action, params in
         do {
             return try client(product).call(action, params)
         } catch let e as APIError {

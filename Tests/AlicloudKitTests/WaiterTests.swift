@@ -8,8 +8,8 @@ final class ScriptedAPI: @unchecked Sendable {
     var responses: [Result<JSONValue, ToolError>]
     init(_ responses: [Result<JSONValue, ToolError>]) { self.responses = responses }
 
-    func waiter(_ target: WaitTarget, timeout: Double = 60) -> Waiter {
-        Waiter(target: target, region: "cn-beijing", timeout: timeout, describe: { p, a, params in
+    func waiter(_ target: WaitTarget, timeout: Double = 60, schedule: PollSchedule = PollSchedule()) -> Waiter {
+        Waiter(target: target, region: "cn-beijing", timeout: timeout, schedule: schedule, describe: { p, a, params in
             self.calls.append((p, a, params))
             let r = self.responses.count > 1 ? self.responses.removeFirst() : self.responses[0]
             return try r.get()
@@ -31,6 +31,21 @@ func image(_ status: String, progress: String = "100%") -> JSONValue {
         #expect(api.calls[0].1 == "DescribeImages")
         #expect(api.calls[0].2["ImageId"] == "m-1")
         #expect(api.calls[0].2["Status"] == "Creating,Waiting,Available,UnAvailable,CreateFailed")
+    }
+
+    /// --delay: the first poll comes after the pause, not at once; the timeout still counts it.
+    @Test func aDelayedFirstPollSkipsTheOneThatCannotSucceed() throws {
+        let api = ScriptedAPI([.success(image("Creating", progress: "10%")), .success(image("Available"))])
+        var times: [Double] = []
+        let w = Waiter(target: .image("m-1"), region: "cn-beijing", timeout: 60, schedule: PollSchedule(delay: 3), describe: { _, _, _ in
+            times.append(api.now)
+            return try api.responses.removeFirst().get()
+        }, clock: { api.now }, sleep: { api.now += $0 })
+        let (_, polls) = try w.run()
+        #expect(polls == 2 && times == [3, 4.5])  // then half the time waited, delay included
+        let late = ScriptedAPI([.success(image("Creating"))])
+        #expect(throws: ToolError.self) { try late.waiter(.image("m-1"), timeout: 2, schedule: PollSchedule(delay: 5)).run() }
+        #expect(late.now == 2 && late.calls.count == 1)
     }
 
     @Test func createFailedFailsFast() {

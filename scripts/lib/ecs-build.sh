@@ -130,11 +130,20 @@ fail () {
 	exit 1
 }
 
-# wait_for WHAT snap-wait-args... — polls with snap-wait; on failure ends the build.
+# wait_for WHAT snap-wait-args... — polls with snap-wait; on failure ends the build. Every
+# wait follows a call that asked for a change, so the first poll (which could only say
+# "not yet") is skipped: --delay 0.5.
 wait_for () {
 	_what=$1
 	shift
-	run snap-wait --region "$region" "$@" >"$work/wait" 2>"$work/err" || fail "$_what: $(sed 's/^snap-wait: //' "$work/err" | tr '\n' ' ')"
+	run snap-wait --region "$region" --delay 0.5 "$@" >"$work/wait" 2>"$work/err" || fail "$_what: $(sed 's/^snap-wait: //' "$work/err" | tr '\n' ' ')"
+}
+
+# not_running — prints the instance's status and succeeds when it is not Running (asked
+# only when the communicator could not connect, to name the cause).
+not_running () {
+	_st=$(api_query 'Instances.Instance[0].Status' DescribeInstances RegionId="$region" InstanceIds="[\"$instance\"]" 2>/dev/null) || return 1
+	[ -n "$_st" ] && [ "$_st" != Running ] && printf '%s\n' "$_st"
 }
 
 # --- 1. prevalidate ----------------------------------------------------------------
@@ -168,6 +177,7 @@ msg "Found image ID: $(printf '%s' "$found" | head -n 1)"
 communicator=${c_communicator:-ssh}
 keyfile=
 keypair=
+eip=
 if [ "$communicator" = ssh ] && has ssh_private_key_file; then
 	say "Using existing SSH private key"
 	keyfile=$c_ssh_private_key_file
@@ -368,7 +378,9 @@ if [ -n "$keypair" ]; then
 fi
 say "Starting instance: $instance"
 api StartInstance RegionId="$region" InstanceId="$instance" --retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120 || fail "Error starting instance: $(api_error)"
-wait_for "Timeout waiting for instance to start" --instance "$instance" --status Running --timeout 1800
+# No polling for Running (Packer polls): the communicator's wait below is the readiness
+# check that matters, and it costs no API calls. When it fails, the instance's state names
+# the cause.
 
 # --- 11. connect, 12. provision ----------------------------------------------------
 ssh_target=
@@ -394,6 +406,7 @@ if [ "$communicator" = ssh ]; then
 	# shellcheck disable=SC2086
 	run ssh-run "$@" --timeout "${timeout:-300}" "$ssh_target" --wait 2>"$work/err" || {
 		_rc=$?
+		_st=$(not_running) && fail "Timeout waiting for instance to start: $instance is $_st"
 		[ "$_rc" -eq 75 ] && fail "Timeout waiting for SSH."
 		fail "Error waiting for SSH: $(sed 's/^ssh-run: //' "$work/err" | tr '\n' ' ')"
 	}
@@ -410,6 +423,7 @@ elif [ "$communicator" = winrm ]; then
 	winrm_opts=$*
 	run winrm-run "$@" --timeout "${timeout:-1800}" "$address" --wait 2>"$work/err" || {
 		_rc=$?
+		_st=$(not_running) && fail "Timeout waiting for instance to start: $instance is $_st"
 		[ "$_rc" -eq 75 ] && fail "Timeout waiting for WinRM."
 		fail "Error waiting for WinRM: $(sed 's/^winrm-run: //' "$work/err" | tr '\n' ' ')"
 	}
@@ -484,6 +498,13 @@ else
 fi
 say "Waiting instance stopped: $instance"
 wait_for "Error waiting for alicloud instance to stop" --instance "$instance" --status Stopped --timeout 1800
+# The public address has served its purpose: unbound now, while the image is made, the
+# cleanup releases it at once instead of waiting out the unbinding. A failure here is left
+# to the cleanup, which unbinds what is still bound.
+if [ -n "${eip:-}" ]; then
+	api --product vpc UnassociateEipAddress RegionId="$region" AllocationId="$eip" InstanceId="$instance" \
+		--accept 'InvalidAllocationId.NotFound,IncorrectEipStatus' >/dev/null 2>&1 || :
+fi
 
 [ "$(cfg skip_create_image)" != true ] || { msg "skip_create_image is set: no image created"; status=0; : >"$out/artifact"; exit 0; }
 

@@ -153,7 +153,7 @@ release () {
 		release_call --product vpc ReleaseEipAddress RegionId="$_r" AllocationId="$_id" || return 1 ;;
 	instance)
 		release_call DeleteInstance RegionId="$_r" InstanceId="$_id" Force=true || return 1
-		run snap-wait --region "$_r" --instance "$_id" --status Deleted --timeout 600 >/dev/null 2>"$work/err" || return 1 ;;
+		run snap-wait --region "$_r" --delay 0.5 --instance "$_id" --status Deleted --timeout 600 >/dev/null 2>"$work/err" || return 1 ;;
 	snapshot) release_call DeleteSnapshot RegionId="$_r" SnapshotId="$_id" Force=true || return 1 ;;
 	securitygroup) release_call DeleteSecurityGroup RegionId="$_r" SecurityGroupId="$_id" || return 1 ;;
 	vswitch) release_call --product vpc DeleteVSwitch RegionId="$_r" VSwitchId="$_id" || return 1 ;;

@@ -188,8 +188,10 @@ public struct SSHClient: Sendable {
 
     /// Waits until the host accepts a login and runs a command, retrying refused or reset
     /// connections, banner timeouts and rejected keys (cloud-init may not have installed
-    /// them yet) until `timeout` seconds have passed. A changed host key fails at once (255);
-    /// running out of time throws 75.
+    /// them yet) until `timeout` seconds have passed, 1 s after the first attempt and then
+    /// every 2 s (a refused probe costs a few milliseconds and no API call, so a build that
+    /// waits here rather than polling the instance's status connects within 2 s of boot). A
+    /// changed host key fails at once (255); running out of time throws 75.
     public func waitUntilReady(timeout: Double, interval: Double = 1, progress: ((String) -> Void)? = nil) throws {
         let start = monotonicSeconds()
         var last = "no attempt finished"
@@ -215,7 +217,7 @@ public struct SSHClient: Sendable {
             progress?("attempt \(attempt): \(last)")
             let left = timeout - (monotonicSeconds() - start)
             if left <= 0 { break }
-            try SignalForwarding.sleep(min(interval * Double(min(attempt, 5)), left))
+            try SignalForwarding.sleep(min(interval * Double(min(attempt, 2)), left))
         }
         throw ToolError(.tempFail, "\(target.host) port \(effectivePort): ssh not ready after \(Int(timeout))s (last: \(last))")
     }

@@ -136,6 +136,9 @@ public enum WaitState: Sendable, Equatable {
 /// (`RemainTime` of snapshots and images), the next poll is made when it says, up to
 /// `hintCap`.
 public struct PollSchedule: Sendable {
+    /// The pause before the first poll, in seconds: a resource that was just asked to
+    /// change is never there at once, so the caller may skip a poll that cannot succeed.
+    public var delay: Double = 0
     /// The first interval, in seconds.
     public var first: Double = 0.5
     /// The longest interval without an estimate, in seconds.
@@ -143,7 +146,8 @@ public struct PollSchedule: Sendable {
     /// The longest interval when the API estimates the time left, in seconds.
     public var hintCap: Double = 60
     /// Makes a schedule.
-    public init(first: Double = 0.5, cap: Double = 10, hintCap: Double = 60) {
+    public init(delay: Double = 0, first: Double = 0.5, cap: Double = 10, hintCap: Double = 60) {
+        self.delay = delay
         self.first = first
         self.cap = cap
         self.hintCap = hintCap
@@ -198,6 +202,7 @@ public struct Waiter {
         var missingSince: Double?
         var slowdown = 1.0
         var hint: Double?
+        if schedule.delay > 0 { sleep(min(schedule.delay, timeout)) }
         while true {
             polls += 1
             var state: WaitState?

@@ -83,7 +83,7 @@ public struct WinRMSession: Sendable {
     /// Waits until WinRM answers as Packer checks it: a shell opens and closes, then
     /// `echo "WinRM connected."` prints it. Retries every `interval` seconds; throws
     /// ToolError 75 after `timeout`, 77 at once on a 401 (a wrong password never heals).
-    public func waitUntilReady(timeout: Double, interval: Double = 5, progress: (String) -> Void = { _ in }) throws {
+    public func waitUntilReady(timeout: Double, interval: Double = 2, progress: (String) -> Void = { _ in }) throws {
         let deadline = Date().addingTimeInterval(timeout)
         var last = "no answer yet"
         var short = endpoint
