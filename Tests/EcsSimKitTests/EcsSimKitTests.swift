@@ -91,6 +91,9 @@ struct Harness {
         #expect(attached["Results"]?["Result"]?.arrayValue?.first?["Success"] == "true" && attached["FailCount"] == "0")
         _ = try h.ok("StartInstance", ["InstanceId": id])
         #expect(try h.instanceStatus(id) == "Starting")
+        // The guest boots at the end of Starting: no sshd while the instance is Starting.
+        h.engine.drainHostWork()
+        #expect(!h.host.log.contains { $0.hasPrefix("start \(id) ") })
         h.pass(1)
         #expect(try h.instanceStatus(id) == "Running")
         #expect(h.host.log.contains { $0.hasPrefix("start \(id) 127.") && $0.hasSuffix("keys=1 password=false refuse=0") })

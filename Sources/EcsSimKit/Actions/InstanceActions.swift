@@ -219,8 +219,7 @@ extension Engine {
         inst.status = "Starting"
         inst.next = Transition(to: "Running", at: now + config.profile.instanceStart)
         state.instances[inst.id] = inst
-        startHostSSH(inst.id, boot: true)
-        return [:]
+        return [:]  // the guest boots, and its sshd starts, at the end of Starting
     }
 
     func stopInstance(_ c: ActionContext) throws -> JSONValue {
@@ -253,7 +252,6 @@ extension Engine {
         state.instances[inst.id] = inst
         let host = self.host, id = inst.id
         hostWork(id, { host.stopSSH(instance: id); host.stopWinRM(instance: id) })
-        startHostSSH(id, boot: true)
         return [:]
     }
 
@@ -504,13 +502,21 @@ extension Engine {
         let t = now
         for (id, var inst) in state.instances {
             guard let n = inst.next, t >= n.at, !isBusy(id) else { continue }
+            if n.to == "Running", booting[id] != n.at {
+                // The guest boots at the end of Starting, as on the cloud: its sshd (or
+                // WinRM) starts now, and the instance is Running once that is up — so
+                // nothing answers while it is Starting, and Running means it answers.
+                booting[id] = n.at
+                startHostSSH(id, boot: true)
+                continue
+            }
+            booting[id] = nil
             inst.status = n.to
             inst.next = nil
             switch n.to {
             case "Starting":
                 inst.next = Transition(to: "Running", at: t + config.profile.instanceStart)
                 state.instances[id] = inst
-                startHostSSH(id, boot: true)
             case "Running":
                 inst.started = t
                 state.instances[id] = inst
@@ -531,7 +537,7 @@ extension Engine {
             dirty = true
             if let iid = instanceId, var inst = state.instances[iid] {
                 if n.to == "Available" { inst.eipAllocationId = nil; state.instances[iid] = inst }
-                if inst.status == "Running" || inst.status == "Starting" { startHostSSH(iid) }
+                if inst.status == "Running" { startHostSSH(iid) }
             }
         }
         for (id, var s) in state.snapshots where s.status == "progressing" && t >= s.doneAt && s.hostDone {

@@ -46,6 +46,10 @@ public final class Engine: @unchecked Sendable {
     var clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
     var dirty = false
     var lastPoweroffCheck = 0.0
+    /// Instances whose guest is booting at the end of Starting (sshd being started), with
+    /// the time their Running transition was due: they turn Running once that host work is
+    /// done (a stop or a new start in between makes a new transition, so a new boot).
+    var booting: [String: Double] = [:]
 
     /// An engine over `host`, loading the state directory's state when there is one;
     /// ImportImage reads disks from `objectStore`.
@@ -279,7 +283,7 @@ public final class Engine: @unchecked Sendable {
     /// Gives Running instances their sshd (or WinRM endpoint) back after a restart.
     public func resumeHosts() {
         lock.lock()
-        for inst in state.instances.values where inst.status == "Running" || inst.status == "Starting" {
+        for inst in state.instances.values where inst.status == "Running" {
             startHostSSH(inst.id)
         }
         lock.unlock()
