@@ -3,19 +3,20 @@ import Foundation
 import Testing
 @testable import EcsSimKit
 
-/// The OSS client and DiskUpload against OSSService behind a loopback listener.
+/// The OSS client and DiskUpload against OSSService behind ecs-sim's own listener (OSS
+/// requests are told apart by their Authorization scheme; nothing else is served here).
 final class OSSFixture {
     static let ak = "LTAI5tSimAccessKeyId01"
     static let sk = "SimSecretKey0123456789abcdefXYZ"
     let dir: URL
     let service: OSSService
-    let server: OSSHTTPServer
+    let server: HTTPServer
 
     init() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("oss-test-\(UUID().uuidString)")
         service = try OSSService(root: dir.appendingPathComponent("store"), credentials: [Self.ak: Self.sk])
-        server = OSSHTTPServer(service: service)
-        try server.start()
+        server = HTTPServer(objectStore: service) { _ in ServerResponse(status: 404) }
+        try server.start(address: "127.0.0.1", port: 0)
     }
 
     deinit {

@@ -503,7 +503,7 @@ wait_for "Error waiting for alicloud instance to stop" --instance "$instance" --
 # to the cleanup, which unbinds what is still bound.
 if [ -n "${eip:-}" ]; then
 	api --product vpc UnassociateEipAddress RegionId="$region" AllocationId="$eip" InstanceId="$instance" \
-		--accept 'InvalidAllocationId.NotFound,IncorrectEipStatus' >/dev/null 2>&1 || :
+		--accept 'InvalidAllocationId.NotFound,IncorrectEipStatus' || :
 fi
 
 [ "$(cfg skip_create_image)" != true ] || { msg "skip_create_image is set: no image created"; status=0; : >"$out/artifact"; exit 0; }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A request body the HTTP server hands to `OSSService` without buffering it: `read`
 /// fills up to `buffer.count` bytes and returns how many (0 at the end of the body).
@@ -107,5 +110,37 @@ struct OSSFailure: Error {
         self.code = code
         self.message = message
         self.extra = extra
+    }
+}
+
+extension OSSResponse {
+    /// Sends the answer on a socket: head (Content-Length from the body; none sent to HEAD),
+    /// then the body, files with sendfile. False when the peer has gone.
+    func write(to fd: Int32, method: String, keepAlive: Bool) -> Bool {
+        var head = "HTTP/1.1 \(status) \(ServerResponse.reason(status))\r\n"
+        for (n, v) in headers { head += "\(n): \(v)\r\n" }
+        if let n = bodyLength { head += "Content-Length: \(n)\r\n" } else if header("Content-Length") == nil { head += "Content-Length: 0\r\n" }
+        head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
+        guard HTTPServer.sendAll(fd, Array(head.utf8)) else { return false }
+        if method == "HEAD" { return true }
+        switch body {
+        case .none: return true
+        case .bytes(let b): return HTTPServer.sendAll(fd, b)
+        case .segments(let files):
+            for (url, length) in files {
+                let file = open(url.path, O_RDONLY | O_CLOEXEC)
+                guard file >= 0 else { return false }
+                defer { close(file) }
+                var off: off_t = 0
+                var left = length
+                while left > 0 {
+                    let n = sendfile(fd, file, &off, Int(min(left, 1 << 30)))
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { return false }
+                    left -= Int64(n)
+                }
+            }
+            return true
+        }
     }
 }

@@ -473,22 +473,30 @@ public final class OSSService: @unchecked Sendable {
         let record = ObjectRecord(key: key, size: size, etag: etag, crc64: crc, type: "Normal",
                                   contentType: request.header("Content-Type") ?? "application/octet-stream",
                                   modified: Date().timeIntervalSince1970, meta: meta)
-        try store(record, dataFrom: tmp, base: base, forbidOverwrite: request.header("x-oss-forbid-overwrite") == "true")
+        try store(record, from: tmp, base: base, forbidOverwrite: request.header("x-oss-forbid-overwrite") == "true")
         return OSSResponse(status: 200, headers: [("ETag", "\"\(etag)\""), ("x-oss-hash-crc64ecma", String(crc)),
                                                    ("Content-MD5", base64String(md5))])
     }
 
-    func store(_ record: ObjectRecord, dataFrom tmp: URL, base: URL, forbidOverwrite: Bool) throws {
+    /// Installs an object: `tmp` (its data file, or for a record with segments the
+    /// directory of its parts) and its record, replacing whatever the key held before.
+    func store(_ record: ObjectRecord, from tmp: URL, base: URL, forbidOverwrite: Bool) throws {
         lock.lock()
         defer { lock.unlock() }
-        let data = base.appendingPathExtension("data")
-        if forbidOverwrite && FileManager.default.fileExists(atPath: data.path) {
-            unlink(tmp.path)
+        let json = base.appendingPathExtension("json")
+        if forbidOverwrite && FileManager.default.fileExists(atPath: json.path) {
+            try? FileManager.default.removeItem(at: tmp)
             throw OSSFailure(409, "FileAlreadyExists", "The object you specified already exists and can not be overwritten.")
         }
-        guard rename(tmp.path, data.path) == 0 else { throw OSSFailure(500, "InternalError", "cannot store the object") }
-        try writeJSON(record, base.appendingPathExtension("json"))
-        try? FileManager.default.removeItem(at: base.appendingPathExtension("parts"))
+        let data = base.appendingPathExtension("data"), parts = base.appendingPathExtension("parts")
+        let (target, other) = record.segments == nil ? (data, parts) : (parts, data)
+        if record.segments != nil { try? FileManager.default.removeItem(at: parts) }  // rename needs an empty target
+        guard rename(tmp.path, target.path) == 0 else {
+            try? FileManager.default.removeItem(at: tmp)
+            throw OSSFailure(500, "InternalError", "cannot store the object")
+        }
+        try writeJSON(record, json)
+        try? FileManager.default.removeItem(at: other)
     }
 
     func objectRecord(_ bucket: String, _ key: String) -> ObjectRecord? {
@@ -676,16 +684,10 @@ public final class OSSService: @unchecked Sendable {
         let record = ObjectRecord(key: key, size: size, etag: etag, crc64: crc, type: "Multipart",
                                   contentType: "application/octet-stream", modified: Date().timeIntervalSince1970, meta: [:],
                                   segments: chosen.map(\.size))
+        try store(record, from: staged, base: base, forbidOverwrite: false)
         lock.lock()
-        let parts = base.appendingPathExtension("parts")
-        try? FileManager.default.removeItem(at: parts)
-        let moved = rename(staged.path, parts.path) == 0
-        if moved { unlink(base.appendingPathExtension("data").path) }
-        let written = moved ? Result { try writeJSON(record, base.appendingPathExtension("json")) } : .failure(OSSFailure(500, "InternalError", "cannot store the object"))
-        if moved { try? FileManager.default.removeItem(at: dir) }
+        try? FileManager.default.removeItem(at: dir)
         lock.unlock()
-        if !moved { try? FileManager.default.removeItem(at: staged) }
-        try written.get()
         let scheme = "http"
         let doc = XMLTree(name: "CompleteMultipartUploadResult", children: [
             XMLTree(name: "EncodingType", text: "url"),

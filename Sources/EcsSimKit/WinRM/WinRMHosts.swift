@@ -294,28 +294,14 @@ final class WinRMHTTPServer: @unchecked Sendable {
                 (status, text) = service.handle(body)
             }
             let payload = Array(text.utf8)
-            var response = "HTTP/1.1 \(status) \(reason(status))\r\nServer: Microsoft-HTTPAPI/2.0\r\n"
+            var response = "HTTP/1.1 \(status) \(ServerResponse.reason(status))\r\nServer: Microsoft-HTTPAPI/2.0\r\n"
             if !payload.isEmpty { response += "Content-Type: application/soap+xml;charset=UTF-8\r\n" }
             for h in extra { response += h + "\r\n" }
             response += "Content-Length: \(payload.count)\r\n"
             if !keepAlive { response += "Connection: close\r\n" }
             response += "\r\n"
-            guard writeAll(fd, Array(response.utf8) + payload), keepAlive else { return }
+            guard HTTPServer.sendAll(fd, Array(response.utf8) + payload), keepAlive else { return }
         }
-    }
-
-    private func reason(_ status: Int) -> String {
-        [200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"][status] ?? "Error"
-    }
-
-    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n < 0 { if errno == EINTR { continue }; return false }
-            offset += n
-        }
-        return true
     }
 
     private func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
