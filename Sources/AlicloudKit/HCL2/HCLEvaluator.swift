@@ -394,8 +394,9 @@ public enum HCLEvaluator {
 
 extension HCLParser {
     /// Parses a whole file as a template (`templatefile`).
-    public static func parseTemplate(_ bytes: [UInt8], file: String) throws(HCLDiagnostic) -> [HCLTemplatePart] {
+    public static func parseTemplate(_ bytes: [UInt8], file: String, origin: SourcePosition? = nil) throws(HCLDiagnostic) -> [HCLTemplatePart] {
         var p = HCLParser(bytes: bytes, file: file)
+        p.origin = origin
         let (parts, directive) = try p.templateParts(quoted: false, heredocEnd: bytes.count, indent: 0, terminators: [])
         if let directive { throw p.error("unexpected %{ \(directive) } directive") }
         return parts

@@ -9,6 +9,8 @@ public struct HCLParser {
     var lineStart = 0
     /// Greater than 0 inside parentheses, brackets and interpolations, where newlines are space.
     var newlinesAreSpace = 0
+    /// Where the text starts in its file, when it is a part of one (a `.pkr.json` string).
+    var origin: SourcePosition?
 
     /// Parses a whole file. Throws the first syntax error.
     public static func parse(_ bytes: [UInt8], file: String) throws(HCLDiagnostic) -> HCLBody {
@@ -19,8 +21,9 @@ public struct HCLParser {
     }
 
     /// Parses one expression (a `-var` value, a `PKR_VAR_` value).
-    public static func parseExpression(_ text: String, file: String) throws(HCLDiagnostic) -> HCLExpression {
+    public static func parseExpression(_ text: String, file: String, origin: SourcePosition? = nil) throws(HCLDiagnostic) -> HCLExpression {
         var p = HCLParser(bytes: Array(text.utf8), file: file)
+        p.origin = origin
         p.newlinesAreSpace = 1
         let e = try p.expression()
         p.skipSpace()
@@ -36,6 +39,9 @@ public struct HCLParser {
         while k < at && k < bytes.count {
             if bytes[k] & 0xC0 != 0x80 { column += 1 }
             k += 1
+        }
+        if let origin {
+            return HCLRange(file: file, line: origin.line + line - 1, column: line == 1 ? origin.column + column : column)
         }
         return HCLRange(file: file, line: line, column: column)
     }

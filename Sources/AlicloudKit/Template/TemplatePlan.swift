@@ -105,9 +105,14 @@ extension RenderState {
         return items.enumerated().compactMap { i, item in parsePlugin(item, path: "provisioners[\(i)]", provisioner: true) }
     }
 
-    func parseCleanupProvisioner() -> RawPlugin? {
-        guard let item = root["error-cleanup-provisioner"], item.objectValue != nil else { return nil }
-        return parsePlugin(item, path: "error-cleanup-provisioner", provisioner: true)
+    /// The cleanup provisioner (HCL2 templates have one per build, each limited to its builds).
+    func parseCleanupProvisioners() -> [RawPlugin] {
+        switch root["error-cleanup-provisioner"] {
+        case .object?: return parsePlugin(root["error-cleanup-provisioner"]!, path: "error-cleanup-provisioner", provisioner: true).map { [$0] } ?? []
+        case .array(let items)? where hcl:
+            return items.enumerated().compactMap { parsePlugin($1, path: "error-cleanup-provisioner[\($0)]", provisioner: true) }
+        default: return []
+        }
     }
 
     func parsePostProcessors() -> [[RawPlugin]] {

@@ -98,10 +98,31 @@ struct RenderState {
     var failed: Set<String> = []
     var resolving: [String] = []
     var sensitiveValues: [String] = []
+    /// Whether the template is HCL2 (its variables and locals are already evaluated).
+    var hcl = false
 
     init(_ request: RenderRequest) throws {
         self.request = request
         let bytes: [UInt8]
+        var isDirectory: ObjCBool = false
+        if request.templatePath != "-", PackerHCL.isHCL(request.templatePath)
+            || (FileManager.default.fileExists(atPath: request.templatePath, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            // HCL2: its front end gives the plan builder what a JSON template would.
+            display = request.templatePath
+            templatePath = ConfigDecoder.absolute(request.templatePath, pwd: request.pwd)
+            templateDir = isDirectory.boolValue ? templatePath : (templatePath as NSString).deletingLastPathComponent
+            hcl = true
+            let template = try PackerHCLLoader.load(request, display: display, templatePath: templatePath, templateDir: templateDir)
+            sink = DiagnosticSink(file: display, positions: template.positions)
+            sink.files = template.files
+            sink.labels = template.labels
+            for d in template.diagnostics { sink.add(d, warning: false) }
+            for w in template.warnings { sink.add(w, warning: true) }
+            if sink.hasErrors { throw sink.problems }
+            root = template.root
+            sensitiveValues = template.sensitiveValues
+            return
+        }
         if request.templatePath == "-" {
             display = "<stdin>"
             templatePath = "-"
@@ -178,12 +199,14 @@ struct RenderState {
     }
 
     mutating func run() throws -> RenderResult {
-        checkRoot()
-        try loadVariables()
-        resolveVariables()
+        if !hcl {
+            checkRoot()
+            try loadVariables()
+            resolveVariables()
+        }
         let builders = parseBuilders()
         let provisioners = parseProvisioners()
-        let cleanup = parseCleanupProvisioner()
+        let cleanups = parseCleanupProvisioners()
         let chains = parsePostProcessors()
 
         // Selection (exact names, after interpolation).
@@ -200,7 +223,7 @@ struct RenderState {
             .sorted { $0.name < $1.name }
         let rawNames = Set(builders.map { $0.rawName })
         checkSelectors(provisioners, rawNames)
-        if let cleanup { checkSelectors([cleanup], rawNames) }
+        checkSelectors(cleanups, rawNames)
         for chain in chains { checkSelectors(chain, rawNames) }
 
         var builds: [JSONValue] = []
@@ -211,7 +234,7 @@ struct RenderState {
             for p in provisioners where applies(p, to: build) { steps.append(provisionerPlan(p, build)) }
             entry["provisioners"] = .array(steps)
             entry["error_cleanup_provisioner"] = .null
-            if let cleanup, applies(cleanup, to: build) { entry["error_cleanup_provisioner"] = provisionerPlan(cleanup, build) }
+            if let cleanup = cleanups.first(where: { applies($0, to: build) }) { entry["error_cleanup_provisioner"] = provisionerPlan(cleanup, build) }
             var planChains: [JSONValue] = []
             for chain in chains {
                 var items: [JSONValue] = []
