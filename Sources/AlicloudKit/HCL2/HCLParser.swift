@@ -555,10 +555,11 @@ public struct HCLParser {
 
     /// Template parts up to the closing quote (or heredoc end), or up to a directive named in
     /// `terminators` (`else`, `endif`, `endfor`), which is returned.
-    mutating func templateParts(quoted: Bool, heredocEnd: Int?, indent: Int, terminators: Set<String>) throws(HCLDiagnostic) -> ([HCLTemplatePart], String?) {
+    mutating func templateParts(quoted: Bool, heredocEnd: Int?, indent: Int, terminators: Set<String>,
+                                stripStart: Bool = false) throws(HCLDiagnostic) -> ([HCLTemplatePart], String?) {
         var parts: [HCLTemplatePart] = []
         var literal: [UInt8] = []
-        var stripNext = false
+        var stripNext = stripStart
         func flush(_ parts: inout [HCLTemplatePart], _ literal: inout [UInt8], stripRight: Bool = false) {
             var text = String(decoding: literal, as: UTF8.self)
             if stripNext { text = String(text.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }) }
@@ -617,10 +618,10 @@ public struct HCLParser {
                     let condition = try expression()
                     stripNext = try closeTemplateSequence()
                     newlinesAreSpace -= 1
-                    var (yes, end) = try templateParts(quoted: quoted, heredocEnd: heredocEnd, indent: indent, terminators: ["else", "endif"])
+                    var (yes, end) = try templateParts(quoted: quoted, heredocEnd: heredocEnd, indent: indent, terminators: ["else", "endif"], stripStart: stripNext)
                     var no: [HCLTemplatePart] = []
                     if end == "else" {
-                        (no, end) = try templateParts(quoted: quoted, heredocEnd: heredocEnd, indent: indent, terminators: ["endif"])
+                        (no, end) = try templateParts(quoted: quoted, heredocEnd: heredocEnd, indent: indent, terminators: ["endif"], stripStart: pendingStrip)
                     }
                     _ = end
                     parts.append(.conditional(condition, yes, no, r))
@@ -641,7 +642,7 @@ public struct HCLParser {
                     let collection = try expression()
                     stripNext = try closeTemplateSequence()
                     newlinesAreSpace -= 1
-                    let (body, _) = try templateParts(quoted: quoted, heredocEnd: heredocEnd, indent: indent, terminators: ["endfor"])
+                    let (body, _) = try templateParts(quoted: quoted, heredocEnd: heredocEnd, indent: indent, terminators: ["endfor"], stripStart: stripNext)
                     parts.append(.loop(key: key, value: value, collection, body, r))
                     stripNext = pendingStrip
                 case "else", "endif", "endfor":
@@ -661,6 +662,7 @@ public struct HCLParser {
                 continue
             }
             if quoted && c == UInt8(ascii: "\\") {
+                let escapeAt = here
                 advance()
                 guard let e = current else { throw error("unterminated string") }
                 advance()
@@ -677,7 +679,7 @@ public struct HCLParser {
                     for _ in 0..<count { advance() }
                     literal.append(contentsOf: Array(String(Character(u)).utf8))
                 default:
-                    throw error("invalid escape sequence \"\\\(Character(Unicode.Scalar(e)))\" (valid: \\n \\r \\t \\\" \\\\ \\uNNNN \\UNNNNNNNN)")
+                    throw HCLDiagnostic(escapeAt, "invalid escape sequence \"\\\(Character(Unicode.Scalar(e)))\" (valid: \\n \\r \\t \\\" \\\\ \\uNNNN \\UNNNNNNNN)")
                 }
                 continue
             }

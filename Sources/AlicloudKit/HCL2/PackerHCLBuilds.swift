@@ -90,7 +90,7 @@ extension PackerHCLLoader {
             // (each evaluated with its own source.name), limited to it with `only`.
             let buildObject = PackerHCLLoader.buildObject(buildName)
             for p in b.body.blocks where p.type == "provisioner" || p.type == "error-cleanup-provisioner" {
-                guard labels(p, 1) else { continue }
+                guard labels(p, 1), knownPlugin(p, provisioner: true) else { continue }
                 let cleanup = p.type == "error-cleanup-provisioner"
                 if cleanup, b.body.blocks.filter({ $0.type == p.type }).count > 1, p.range != b.body.blocks.first(where: { $0.type == p.type })!.range {
                     fail(p.range, "duplicate error-cleanup-provisioner: a build has at most one")
@@ -116,7 +116,7 @@ extension PackerHCLLoader {
                 }
             }
             for chain in chains {
-                let valid = chain.filter { labels($0, 1) }
+                let valid = chain.filter { labels($0, 1) && knownPlugin($0, provisioner: false) }
                 let targets = valid.map { selected($0, selectors) }
                 for s in list {
                     var items: [JSONValue] = []
@@ -132,6 +132,18 @@ extension PackerHCLLoader {
         out.root["provisioners"] = .array(provisioners)
         out.root["post-processors"] = .array(chainList)
         out.root["error-cleanup-provisioner"] = .array(cleanups)
+    }
+
+    /// Whether the plugin type is one this toolkit runs (else an error naming the supported ones).
+    mutating func knownPlugin(_ p: HCLBlock, provisioner: Bool) -> Bool {
+        let table = provisioner ? ProvisionerSchema.provisioners : ProvisionerSchema.postProcessors
+        let type = p.labels[0]
+        if table[type] != nil { return true }
+        let what = provisioner ? "provisioner" : "post-processor"
+        var message = "\(what) type \"\(type)\" is not supported by this toolkit (supported: \(table.keys.sorted().joined(separator: ", ")))"
+        if let s = Suggest.closest(type, in: Array(table.keys)) { message += "; did you mean \"\(s)\"?" }
+        fail(p.labelRanges[0], message)
+        return false
     }
 
     /// `build.*`: the build's name, and Packer's run-time values left as `{{build}}` calls
@@ -209,7 +221,11 @@ extension PackerHCLLoader {
         for key in reserved where key != "only" && key != "except" && key != "override" {
             guard let a = p.body.attribute(key) else { continue }
             note("\(path).\(key)", a.expression.range)
-            if let v = evaluate(a.expression, sc), !v.isNull { config[key] = v.json }
+            guard let v = evaluate(a.expression, sc) else {
+                out.failedPaths.insert("\(path).\(key)")
+                continue
+            }
+            if !v.isNull { config[key] = v.json }
         }
         if let a = p.body.attribute("override"), let v = evaluate(a.expression, sc) {
             guard let byName = v.members else {
@@ -314,7 +330,10 @@ extension PackerHCLLoader {
             var inner = sc
             for (k, v) in names { inner.names[k] = v }
             note("\(path).\(a.name)", a.range)
-            guard let v = evaluate(a.expression, inner) else { continue }
+            guard let v = evaluate(a.expression, inner) else {
+                out.failedPaths.insert("\(path).\(a.name)")
+                continue
+            }
             if v.isNull { continue }
             config[a.name] = v.json
         }

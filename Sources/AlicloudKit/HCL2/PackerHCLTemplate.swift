@@ -18,6 +18,10 @@ struct PackerHCLTemplate {
     var diagnostics: [TemplateDiagnostic] = []
     /// Warnings.
     var warnings: [TemplateDiagnostic] = []
+    /// Plan-builder paths whose expression failed (already reported: no "is required" after).
+    var failedPaths: Set<String> = []
+    /// Whether every file parsed (the plan builder runs only then).
+    var parsed = true
 }
 
 /// The version of Packer whose HCL2 language this toolkit follows (`packer.version`,
@@ -98,7 +102,10 @@ struct PackerHCLLoader {
             case .failure(let d): loader.fail(d)
             }
         }
-        if !loader.out.diagnostics.isEmpty { return loader.out }
+        if !loader.out.diagnostics.isEmpty {
+            loader.out.parsed = false
+            return loader.out
+        }
         loader.collect(bodies)
         try loader.decodeVariables(autoVarFiles: autoVarFiles)
         loader.decodeLocals(bodies)

@@ -69,6 +69,8 @@ final class DiagnosticSink {
     var files: [String: String] = [:]
     /// How a path prefix is named in messages (HCL2: `builders[0]` is `source.alicloud-ecs.basic`).
     var labels: [String: String] = [:]
+    /// Paths whose value failed and was reported already: no second error about them.
+    var failedPaths: Set<String> = []
     private(set) var errors: [TemplateDiagnostic] = []
     private(set) var warnings: [TemplateDiagnostic] = []
     private var seen: Set<String> = []
@@ -101,6 +103,9 @@ final class DiagnosticSink {
 
     /// Records an error at `path` (also its location), shown with `context` (defaults to path).
     func error(_ path: String, _ message: String, context: String? = nil, kind: TemplateDiagnostic.Kind = .template) {
+        if !failedPaths.isEmpty, failedPaths.contains(path) || failedPaths.contains { message.hasPrefix("\"\($0.dropFirst(path.count + 1))\"") && $0.hasPrefix(path + ".") } {
+            return
+        }
         add(TemplateDiagnostic(file: nearest(path, in: files)?.1 ?? file, position: position(of: path), path: display(context ?? path), message: message, kind: kind), warning: false)
     }
 

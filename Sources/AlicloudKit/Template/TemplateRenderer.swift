@@ -116,9 +116,11 @@ struct RenderState {
             sink = DiagnosticSink(file: display, positions: template.positions)
             sink.files = template.files
             sink.labels = template.labels
+            sink.failedPaths = template.failedPaths
             for d in template.diagnostics { sink.add(d, warning: false) }
             for w in template.warnings { sink.add(w, warning: true) }
-            if sink.hasErrors { throw sink.problems }
+            // Past syntax errors, the plan builder still runs to report its problems too.
+            if !template.parsed { throw sink.problems }
             root = template.root
             sensitiveValues = template.sensitiveValues
             return
