@@ -64,6 +64,11 @@ struct PackerHCLLoader {
     }
 
     mutating func fail(_ d: HCLDiagnostic) {
+        // Line 0: a value from the command line or the environment, which has no position.
+        if d.range.start.line == 0 {
+            out.diagnostics.append(TemplateDiagnostic(file: "command line", position: nil, path: d.range.file, message: d.message))
+            return
+        }
         out.diagnostics.append(TemplateDiagnostic(file: d.range.file, position: d.range.start, path: "", message: d.message))
     }
 

@@ -121,13 +121,11 @@ extension PackerHCLLoader {
             guard var v = declared[name] else { return }
             var value = value
             if raw, case .string(let text) = value, v.type != .string, v.type != .dynamic {
-                do {
-                    let e = try HCLParser.parseExpression(text, file: r.file)
-                    value = try HCLEvaluator.evaluate(e, HCLScope(names: [:], functions: functionContext()))
-                } catch {
-                    fail(r, "invalid value for variable \"\(name)\": \(error.message)")
-                    failedNames.insert("var.\(name)")
-                    return
+                // Not a string type: the text is an HCL expression (`["a", "b"]`, `40`); one that
+                // does not parse or evaluate is converted as the text it is, for cty's message.
+                if let e = try? HCLParser.parseExpression(text, file: r.file),
+                   let v = try? HCLEvaluator.evaluate(e, HCLScope(names: [:], functions: functionContext())) {
+                    value = v
                 }
             }
             do {
@@ -240,8 +238,9 @@ extension PackerHCLLoader {
         var result: [(String, HCLValue, HCLRange)] = []
         let s = HCLScope(names: [:], functions: functionContext())
         for a in body.attributes {
-            for ref in a.expression.references() {
+            if let ref = a.expression.references().first {
                 fail(ref.range, "variables not allowed: variables may not be used here (a var file's values are constants)")
+                continue
             }
             if let v = evaluate(a.expression, s) { result.append((a.name, v, a.expression.range)) }
         }
