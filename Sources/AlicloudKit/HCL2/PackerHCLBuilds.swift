@@ -169,6 +169,9 @@ extension PackerHCLLoader {
             for item in items {
                 var n = item.stringValue!
                 if n.hasPrefix("source.") { n = String(n.dropFirst(7)) }
+                // A bare source name (as hcl2_upgrade writes a JSON builder name) when it is unambiguous.
+                let bare = selectors.filter { $0.hasSuffix(".\(n)") }
+                if !n.contains("."), bare.count == 1 { n = bare[0] }
                 if !selectors.contains(n) {
                     var message = "\(key): this build has no source named \"\(item.stringValue!)\""
                     if let s = Suggest.closest(n, in: selectors) { message += " (did you mean \"\(s)\"?)" }

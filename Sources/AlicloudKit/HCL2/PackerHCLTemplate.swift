@@ -20,6 +20,9 @@ struct PackerHCLTemplate {
     var warnings: [TemplateDiagnostic] = []
     /// Plan-builder paths whose expression failed (already reported: no "is required" after).
     var failedPaths: Set<String> = []
+    /// The variables' values as text, for `{{user `name`}}` in plugin settings (Packer passes
+    /// them to plugins as packer_user_variables in HCL2 too).
+    var userVariables: [String: String] = [:]
     /// Whether every file parsed (the plan builder runs only then).
     var parsed = true
 }
@@ -113,6 +116,9 @@ struct PackerHCLLoader {
         }
         loader.collect(bodies)
         try loader.decodeVariables(autoVarFiles: autoVarFiles)
+        for (name, value) in loader.variables {
+            if case .string(let text)? = try? value.converted(to: .string) { loader.out.userVariables[name] = text }
+        }
         loader.decodeLocals(bodies)
         loader.decodeBuilds()
         return loader.out

@@ -122,6 +122,7 @@ struct RenderState {
             // Past syntax errors, the plan builder still runs to report its problems too.
             if !template.parsed { throw sink.problems }
             root = template.root
+            resolved = template.userVariables
             sensitiveValues = template.sensitiveValues
             return
         }
