@@ -319,6 +319,12 @@ extension PackerHCLLoader {
             blocks += expandDynamic(body, names, inner)
         }
         if let o = overrides {
+            // Packer: a build's source block adds settings; it cannot change the source's.
+            for a in o.attributes where a.name != "name" {
+                if let set = attributes.first(where: { $0.0.name == a.name }) {
+                    fail(a.range, "duplicate argument: \"\(a.name)\" is already set by the source block at \(set.0.range); a build's source block can add settings, not change them")
+                }
+            }
             let replaced = Set(o.attributes.map(\.name))
             attributes = attributes.filter { !replaced.contains($0.0.name) } + o.attributes.filter { $0.name != "name" }.map { ($0, [:]) }
             let overridden = expandDynamic(o, [:], sc)
