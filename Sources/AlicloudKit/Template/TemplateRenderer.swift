@@ -263,7 +263,7 @@ struct RenderState {
         ]
         plan["sensitive"] = .array(sensitivePaths(.object(plan)).map { .string($0) })
         // The values themselves, so that runners can hide them in remote output.
-        plan["sensitive_values"] = .array(sensitiveValues.filter { !$0.isEmpty }.sorted().map { .string($0) })
+        plan["sensitive_values"] = .array(Set(sensitiveValues.filter { !$0.isEmpty }).sorted().map { .string($0) })
         return RenderResult(plan: .object(plan), warnings: problems.warnings, sensitiveValues: sensitiveValues)
     }
 
