@@ -83,6 +83,12 @@ enum PackerHCLJSON {
         func blocks(_ type: String, _ value: JSONValue, path: String, labels: [String], labelRanges: [HCLRange], remaining: Int, kind: String,
                     into body: inout HCLBody) throws(HCLDiagnostic) {
             if remaining > 0 {
+                if case .array(let list) = value {
+                    for (i, item) in list.enumerated() {
+                        try blocks(type, item, path: "\(path)[\(i)]", labels: labels, labelRanges: labelRanges, remaining: remaining, kind: kind, into: &body)
+                    }
+                    return
+                }
                 guard case .object(let byLabel) = value else { throw HCLDiagnostic(range(path), "a \(type) block needs \(remaining) more label\(remaining == 1 ? "" : "s"): an object keyed by label is required") }
                 for label in byLabel.keys.sorted() {
                     let p = join(path, label)

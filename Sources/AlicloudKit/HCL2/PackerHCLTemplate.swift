@@ -92,7 +92,7 @@ struct PackerHCLLoader {
         if isDirectory.boolValue {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: templatePath)) ?? []).sorted()
             for n in names {
-                let shown = (display as NSString).appendingPathComponent(n)
+                let shown = display == "." ? n : (display as NSString).appendingPathComponent(n)
                 let full = (templatePath as NSString).appendingPathComponent(n)
                 if n.hasSuffix(".pkr.hcl") || n.hasSuffix(".pkr.json") { files.append((shown, full)) }
                 if n.hasSuffix(".auto.pkrvars.hcl") || n.hasSuffix(".auto.pkrvars.json") { autoVarFiles.append((shown, full)) }
