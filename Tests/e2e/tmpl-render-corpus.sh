@@ -1,20 +1,25 @@
 #!/bin/sh
-# The broken-template corpus: every Tests/templates/broken/NN-*.json must fail with exit 65
-# and exactly the stderr in NN-*.err (the current directory written as @PWD@).
+# The broken-template corpora: every Tests/templates/broken/NN-*.json and every HCL2
+# Tests/templates/broken-hcl/NN-*.pkr.hcl must fail with the status and exactly the stderr
+# in NN-*.err (the current directory written as @PWD@); NN-*.args holds extra arguments.
 # With UPDATE=1 it rewrites the .err files instead (review the diff before committing).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 unset ALICLOUD_REGION ALICLOUD_PROFILE SECURITY_TOKEN ALICLOUD_SECURITY_TOKEN
+for v in $(env | sed -n 's/^\(PKR_VAR_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 export ALICLOUD_ACCESS_KEY=LTAI5tSimAccessKeyId01 ALICLOUD_SECRET_KEY=SimSecretKey0123456789abcdefXYZ TMPL_RENDER_NOW=1700000000
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 fail=0
 count=0
-for t in Tests/templates/broken/[0-9]*.json; do
-	case $t in *.vars.json) continue ;; esac
-	n=${t%.json}
-	count=$((count + 1))
+hcl=0
+for t in Tests/templates/broken/[0-9]*.json Tests/templates/broken-hcl/[0-9]*.pkr.hcl; do
+	case $t in
+	*.vars.json) continue ;;
+	*.pkr.hcl) n=${t%.pkr.hcl}; hcl=$((hcl + 1)) ;;
+	*) n=${t%.json}; count=$((count + 1)) ;;
+	esac
 	set --
 	if [ -f "$n.args" ]; then
 		while IFS= read -r a; do set -- "$@" "$a"; done <"$n.args"
@@ -31,6 +36,6 @@ for t in Tests/templates/broken/[0-9]*.json; do
 	fi
 	rm -f "$tmp.n"
 done
-[ "$count" -ge 40 ] || { printf 'corpus: only %d cases\n' "$count" >&2; exit 1; }
-printf 'corpus: %d cases\n' "$count"
+[ "$count" -ge 40 ] && [ "$hcl" -ge 40 ] || { printf 'corpus: only %d JSON and %d HCL2 cases\n' "$count" "$hcl" >&2; exit 1; }
+printf 'corpus: %d JSON and %d HCL2 cases\n' "$count" "$hcl"
 exit "$fail"
