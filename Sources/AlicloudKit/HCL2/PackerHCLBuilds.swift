@@ -35,6 +35,7 @@ extension PackerHCLLoader {
                 fail(r.range, "hcp_packer_registry is not supported by this toolkit: it publishes image metadata to HCP Packer")
             }
             var list: [BuildSource] = []
+            var used: Set<String> = []
             func add(_ key: String, _ r: HCLRange, overrides: HCLBody?, loader: inout PackerHCLLoader) {
                 guard let s = loader.sources[key] else {
                     var message = "unknown source \(key): no source block defines it"
@@ -48,7 +49,7 @@ extension PackerHCLLoader {
                     if let v = loader.evaluate(n.expression, loader.scope()), case .string(let text) = v, !text.isEmpty { entry.name = text }
                     else { loader.fail(n.expression.range, "invalid value for name: a non-empty string is required") }
                 }
-                if list.contains(where: { $0.selector == entry.selector }) {
+                if !used.insert(entry.selector).inserted {
                     loader.fail(r, "duplicate source: \(entry.selector) is already used in this build; give it another name with source \"\(key)\" { name = \"...\" }")
                     return
                 }

@@ -245,6 +245,22 @@ extension RenderState {
         }
     }
 
+    /// For each builder (by raw name), the indexes of the groups (a provisioner, or a
+    /// post-processor chain) with a plugin that applies to it, in order.
+    static func applicable(_ groups: [[RawPlugin]], to builders: [RawBuilder]) -> [String: [Int]] {
+        var result: [String: [Int]] = [:]
+        let all = builders.map(\.rawName)
+        let known = Set(all)
+        for (i, group) in groups.enumerated() {
+            var names: Set<String> = []
+            for p in group {
+                if let only = p.only { names.formUnion(only) } else { names.formUnion(all.filter { !(p.except ?? []).contains($0) }) }
+            }
+            for name in names where known.contains(name) { result[name, default: []].append(i) }
+        }
+        return result
+    }
+
     func applies(_ p: RawPlugin, to build: RawBuilder) -> Bool {
         if let only = p.only { return only.contains(build.rawName) }
         if let except = p.except { return !except.contains(build.rawName) }

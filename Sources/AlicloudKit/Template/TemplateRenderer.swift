@@ -229,17 +229,22 @@ struct RenderState {
         checkSelectors(cleanups, rawNames)
         for chain in chains { checkSelectors(chain, rawNames) }
 
+        // Which provisioners and chains apply to each builder, computed once (HCL2 templates
+        // have a copy of each per source, limited with `only`).
+        let provisionersOf = RenderState.applicable(provisioners.map { [$0] }, to: builders)
+        let chainsOf = RenderState.applicable(chains, to: builders)
         var builds: [JSONValue] = []
         for build in selected {
             var entry: [String: JSONValue] = ["name": .string(build.name), "type": .string(build.type)]
             entry["config"] = .object(builderConfig(build))
             var steps: [JSONValue] = []
-            for p in provisioners where applies(p, to: build) { steps.append(provisionerPlan(p, build)) }
+            for i in provisionersOf[build.rawName] ?? [] { steps.append(provisionerPlan(provisioners[i], build)) }
             entry["provisioners"] = .array(steps)
             entry["error_cleanup_provisioner"] = .null
             if let cleanup = cleanups.first(where: { applies($0, to: build) }) { entry["error_cleanup_provisioner"] = provisionerPlan(cleanup, build) }
             var planChains: [JSONValue] = []
-            for chain in chains {
+            for k in chainsOf[build.rawName] ?? [] {
+                let chain = chains[k]
                 var items: [JSONValue] = []
                 for pp in chain {
                     if request.except.contains(pp.name) { break }
