@@ -9,9 +9,8 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/build.sh"
 
-ALICLOUD_REGION=cn-beijing
-export ALICLOUD_REGION
-ecs_sim_start --profile fast --state "$work/sim" || fail "ecs-sim did not start"
+export ALICLOUD_REGION=cn-beijing
+with_sim ''
 
 # The calls made since the last mark that are not Describe* (a create, tag, modify...).
 mark () { dump >/dev/null && q requests --format pairs >"$work/mark"; }
