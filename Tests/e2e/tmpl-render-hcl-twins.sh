@@ -66,7 +66,7 @@ for t in examples/*.json Tests/e2e/templates/*.json; do
 	"$bin/tmpl-render" "$t" >"$tmp/json.plan" 2>/dev/null || continue
 	name=$(printf '%s' "$t" | tr '/' '_')
 	twin="$tmp/${name%.json}.pkr.hcl"
-	if ! packer hcl2_upgrade -output-file="$twin" "$t" >"$tmp/upgrade.log" 2>&1; then
+	if ! (cd "$tmp" && packer hcl2_upgrade -output-file="$twin" "$root/$t") >"$tmp/upgrade.log" 2>&1; then
 		printf 'twins: %s: packer hcl2_upgrade failed\n' "$t" >&2
 		cat "$tmp/upgrade.log" >&2
 		fail=1
