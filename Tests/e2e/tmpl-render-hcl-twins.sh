@@ -5,7 +5,8 @@
 #   corpus that renders.
 # Normalisations, and nothing else:
 # - build names: a JSON builder named N (or of type T) runs as "alicloud-ecs.NAME" in HCL2,
-#   so each build's name and the plan's template path are left out of the comparison;
+#   so each build's name, its input_digest (which covers the name) and the plan's template
+#   path are left out of the comparison;
 # - hcl2_upgrade 1.6.6 writes {{build_name}} as ${build.name}, which current Packer documents
 #   as the build block's name (empty here), not the builder's: the twin gets ${source.name};
 # - hcl2_upgrade 1.6.6 writes the system_disk_mapping object as an argument, where the
@@ -34,6 +35,7 @@ def norm(path):
     plan.pop("template", None)
     for b in plan["builds"]:
         b.pop("name", None)
+        b.pop("input_digest", None)
     return plan
 a, b = norm(sys.argv[1]), norm(sys.argv[2])
 if a != b:
