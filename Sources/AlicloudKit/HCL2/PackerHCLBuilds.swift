@@ -183,6 +183,16 @@ extension PackerHCLLoader {
             }
             if key == "only" { only = names } else { except = names }
         }
+        if let a = p.body.attribute("override"), let v = evaluate(a.expression, scope(["source": .object(["name": .string(""), "type": .string("")]), "build": PackerHCLLoader.buildObject(nil)])),
+           let byName = v.members {
+            for key in byName.keys.sorted() {
+                let n = key.hasPrefix("source.") ? String(key.dropFirst(7)) : key
+                guard !selectors.contains(n), !selectors.contains(where: { $0.hasSuffix(".\(n)") }) else { continue }
+                var message = "override for \"\(key)\": this build has no source of this name"
+                if let s = Suggest.closest(n, in: selectors) { message += " (did you mean \"\(s)\"?)" }
+                fail(a.expression.range, message)
+            }
+        }
         if only != nil && except != nil, let a = p.body.attribute("except") {
             fail(a.range, "give either \"only\" or \"except\", not both")
         }
