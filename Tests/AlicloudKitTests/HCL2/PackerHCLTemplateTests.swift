@@ -112,6 +112,9 @@ import Testing
                   "alicloud-ecs.one" = { inline = ["echo overridden"] }
                 }
               }
+              error-cleanup-provisioner "shell" {
+                inline = ["echo cleanup ${source.name}"]
+              }
             }
 
             """
@@ -127,6 +130,7 @@ import Testing
         #expect(q(one.first, "max_retries") == .int(2))
         let two = q(builds[1], "provisioners")?.arrayValue ?? []
         #expect(q(two.first, "config.inline[0]") == .string("echo two web {{.ID}}"))
+        #expect(q(builds[1], "error_cleanup_provisioner.config.inline[0]") == .string("echo cleanup two"))
         let only = try render("t.pkr.hcl", pwd: dir, only: ["web.alicloud-ecs.two"]).plan
         #expect(q(only, "builds")?.arrayValue?.count == 1)
     }
