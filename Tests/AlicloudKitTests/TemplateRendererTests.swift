@@ -151,6 +151,13 @@ private let builder = #""type": "alicloud-ecs", "region": "cn-beijing", "image_n
                 let a = args.split(separator: "\n").map(String.init)
                 for k in stride(from: 0, to: a.count - 1, by: 2) where a[k] == "-var-file" { r.varFiles.append(a[k + 1]) }
             }
+            // NN.env: NAME=VALUE settings for this case (an empty value: set but empty).
+            if let settings = try? String(contentsOfFile: "\(dir)/\(base).env", encoding: .utf8) {
+                for line in settings.split(separator: "\n") {
+                    let kv = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    r.environment[String(kv[0])] = kv.count > 1 ? String(kv[1]) : ""
+                }
+            }
             var output = ""
             do {
                 _ = try TemplateRenderer.render(r)

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The broken-template corpus: every Tests/templates/broken/NN-*.json must fail with exit 65
-# and exactly the stderr in NN-*.err (the current directory written as @PWD@).
+# The broken-template corpus: every Tests/templates/broken/NN-*.json must fail (exit 65, or
+# 78 for missing credentials or region) with exactly the stderr and status in NN-*.err (the current directory written as @PWD@). NN-*.args
+# holds extra arguments, one a line; NN-*.env environment settings (NAME=VALUE, one a line).
 # With UPDATE=1 it rewrites the .err files instead (review the diff before committing).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,8 +20,11 @@ for t in Tests/templates/broken/[0-9]*.json; do
 	if [ -f "$n.args" ]; then
 		while IFS= read -r a; do set -- "$@" "$a"; done <"$n.args"
 	fi
+	envs=
+	[ ! -f "$n.env" ] || envs=$(cat "$n.env")
 	status=0
-	"${BIN:-.build/debug}/tmpl-render" --validate "$@" "$t" 2>"$tmp" || status=$?
+	# shellcheck disable=SC2086 # one NAME=VALUE a word
+	env $envs "${BIN:-.build/debug}/tmpl-render" --validate "$@" "$t" 2>"$tmp" || status=$?
 	printf 'status %s\n' "$status" >>"$tmp"
 	sed "s|$root|@PWD@|g" "$tmp" >"$tmp.n"
 	if [ "${UPDATE:-}" = 1 ]; then
