@@ -60,13 +60,18 @@ launch basic "$t/basic.json"
 launch disks "$t/withDiskSettings.json"
 launch ignore "$t/withIgnoreDataDisks.json"
 launch windows "$t/windows.json"
-launch copy "$t/regionCopy.json"
+launch copy -manifest "$work/copy.manifest" "$t/regionCopy.json"
 launch force1 "$t/forceDelete-false.json"
 launch share "$t/ECSImageSharing.json"
 launch snap1 "$t/forceDeleteSnapshot-false.json"
 launch tags "$t/imageTags.json"
 launch datacrypt "$t/dataDiskEncrypted.json"
 launch syscrypt "$t/systemDiskEncrypted.json"
+# Not Packer's: the same with a KMS key the region does not have fails at the copy with the
+# API's error, and releases the unencrypted image and its snapshots (checked by the leak
+# check at the end).
+sed 's/"image_encrypted": "true"/"image_encrypted": "true", "kms_key_id": "key-2ze-no-such-key"/' "$t/systemDiskEncrypted.json" >"$work/badkey.json"
+launch badkey "$work/badkey.json"
 settle
 
 # TestBuilderAcc_validateRegion: ValidateRegion passes for cn-hangzhou and fails for an
@@ -117,6 +122,11 @@ for r in cn-beijing cn-hangzhou cn-shenzhen; do
 	*) fail "regionCopy: image $id in $r is named $name" ;;
 	esac
 done
+
+# artifact_test.go TestArtifactId: the artifact's id is the region:image pairs, sorted by
+# region and comma-joined (the manifest's artifact_id).
+want_id=$(sed -n 's/^\([a-z0-9-]*\): \(m-[a-z0-9]*\)$/\1:\2/p' "$work/copy.out" | sort | paste -sd, -)
+grep -q "\"artifact_id\": \"$want_id\"" "$work/copy.manifest" || { cat "$work/copy.manifest" >&2; fail "regionCopy: artifact_id is not $want_id"; }
 
 # TestBuilderAcc_forceDelete: the same image name built twice, image_force_delete on the
 # second run (Packer keeps the first artifact: SkipArtifactTeardown).
@@ -184,6 +194,10 @@ grep -q 'Creating temporary image for encryption: packer_[0-9a-f]\{7\}$' "$work/
 	{ show syscrypt; fail "systemDiskEncrypted: no temporary image"; }
 [ "$(call DescribeImages RegionId=cn-beijing ImageOwnerAlias=self Status=Creating,Waiting,Available,UnAvailable,CreateFailed PageSize=100 \
 	--query 'Images.Image[*].ImageName' | grep -c '^packer_')" = 0 ] || fail "systemDiskEncrypted: the temporary image is left"
+
+[ "$(rc_of badkey)" = 1 ] && grep -q 'Error copying images: .*InvalidParameter.KMSKeyId.NotFound' "$work/badkey.err" ||
+	{ show badkey; fail "an unknown kms_key_id: exit $(rc_of badkey)"; }
+grep -q "Deleting the image and related snapshots because of cancellation or error" "$work/badkey.err" || { show badkey; fail "unknown kms_key_id: the image was not released"; }
 
 assert_no_leak "packer acceptance"
 assert_no_secret

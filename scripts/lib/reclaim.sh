@@ -58,6 +58,15 @@ tagged () {
 	unresolved "$1" || return 0
 	[ -n "$tag_key" ] || return 0
 	_tags="Tag.1.Key=$tag_key Tag.1.Value=$build_id"
+	if [ "$1" = copy ]; then
+		# Copies (image_encrypted's and image_copy_regions') live in the regions their intents name.
+		awk -F '\t' '$2 == "intent" && $3 == "copy" { print $5 }' "$ledger" | sort -u | while read -r _cr; do
+			# shellcheck disable=SC2086
+			api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$_cr" $_tags ImageOwnerAlias=self \
+				Status=Creating,Waiting,Available,UnAvailable,CreateFailed PageSize=100 | while read -r _id; do [ -n "$_id" ] && printf '%s %s\n' "$_id" "$_cr"; done
+		done
+		return 0
+	fi
 	# shellcheck disable=SC2086
 	case $1 in
 	vpc) api_query 'Vpcs.Vpc[*].VpcId' --product vpc DescribeVpcs RegionId="$region" $_tags PageSize=50 ;;
