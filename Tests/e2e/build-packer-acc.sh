@@ -70,7 +70,7 @@ launch syscrypt "$t/systemDiskEncrypted.json"
 # Not Packer's: the same with a KMS key the region does not have fails at the copy with the
 # API's error, and releases the unencrypted image and its snapshots (checked by the leak
 # check at the end).
-sed 's/"image_encrypted": "true"/"image_encrypted": "true", "kms_key_id": "key-2ze-no-such-key"/' "$t/systemDiskEncrypted.json" >"$work/badkey.json"
+sed 's/"image_encrypted": "true"/"image_encrypted": "true", "kms_key_id": "key-2ze-no-such-key"/; s/packer-test_/packer-test-badkey_/' "$t/systemDiskEncrypted.json" >"$work/badkey.json"
 launch badkey "$work/badkey.json"
 settle
 

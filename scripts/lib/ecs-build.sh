@@ -616,7 +616,7 @@ if has tags; then
 	done
 fi
 
-uptodate_tag "$region" "$image" || fail "Error adding tags to image: $(api_error)"
+uptodate_tag "$region" "$delivered" || fail "Error adding tags to image: $(api_error)"
 
 # --- 19. copies (waited for and tagged), 20. sharing --------------------------------
 printf '%s: %s\n' "$region" "$delivered" >"$work/artifact"
