@@ -201,4 +201,30 @@ grep -q "Deleting the image and related snapshots because of cancellation or err
 
 assert_no_leak "packer acceptance"
 assert_no_secret
-printf 'build-packer-acc: 14 builds, the checks of builder_acc_test.go; nothing left\n'
+
+# Not Packer's: SIGTERM while the encrypted copy is being made (its snapshots slowed down by
+# 120 s) ends the build with 143 and releases the copy, the unencrypted image and their
+# snapshots from the ledger.
+with_sim 'CopyImage:slow:120'
+setsid sh "$scripts/alicloud-build" "$t/systemDiskEncrypted.json" >"$work/encterm.out" 2>"$work/encterm.err" &
+pid=$!
+i=0
+until grep -q 'Copy image from' "$work/encterm.err" 2>/dev/null; do
+	i=$((i + 1))
+	[ "$i" -lt 1200 ] && kill -0 "$pid" 2>/dev/null || { show encterm; fail "encrypted copy: the build never reached the copy"; }
+	sleep 0.1
+done
+kill -TERM "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null; do
+	i=$((i + 1))
+	[ "$i" -lt 600 ] || fail "encrypted copy: still running 60 s after SIGTERM"
+	sleep 0.1
+done
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 143 ] || { show encterm; fail "encrypted copy: exit $rc after SIGTERM, wanted 143"; }
+assert_no_leak "SIGTERM during the encrypted copy"
+[ "$(call DescribeImages RegionId=cn-beijing ImageOwnerAlias=self Status=Creating,Waiting,Available,UnAvailable,CreateFailed --query TotalCount)" = 0 ] ||
+	fail "encrypted copy: an image is left after SIGTERM"
+printf 'build-packer-acc: 16 builds, the checks of builder_acc_test.go, a bad key and SIGTERM during the encrypted copy; nothing left\n'
