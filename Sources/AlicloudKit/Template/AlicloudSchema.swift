@@ -273,6 +273,9 @@ enum AlicloudSchema {
             config[key] = config[key] == .int(0) ? .int(value) : .double(Double(value))
         }
         if config["winrm_port"] == .int(0) { config["winrm_port"] = .null }
+        if config["image_encrypted"] == .bool(false) {
+            sink.warning(at("image_encrypted"), "false: nothing is encrypted or copied (Packer 1.6.6 copies the image unencrypted under the same name, which the API refuses)")
+        }
         if string("kms_key_id") != nil && config["image_encrypted"] != .bool(true) {
             sink.error(at("kms_key_id"), "needs \"image_encrypted\": true (the key encrypts the image's same-region copy)")
         }
