@@ -215,15 +215,8 @@ until grep -q 'Copy image from' "$work/encterm.err" 2>/dev/null; do
 	sleep 0.1
 done
 kill -TERM "$pid"
-i=0
-while kill -0 "$pid" 2>/dev/null; do
-	i=$((i + 1))
-	[ "$i" -lt 600 ] || fail "encrypted copy: still running 60 s after SIGTERM"
-	sleep 0.1
-done
-rc=0
-wait "$pid" || rc=$?
-[ "$rc" = 143 ] || { show encterm; fail "encrypted copy: exit $rc after SIGTERM, wanted 143"; }
+ended "$pid" 60
+[ "$ended_rc" = 143 ] || { show encterm; fail "encrypted copy: exit $ended_rc after SIGTERM, wanted 143"; }
 assert_no_leak "SIGTERM during the encrypted copy"
 [ "$(call DescribeImages RegionId=cn-beijing ImageOwnerAlias=self Status=Creating,Waiting,Available,UnAvailable,CreateFailed --query TotalCount)" = 0 ] ||
 	fail "encrypted copy: an image is left after SIGTERM"
