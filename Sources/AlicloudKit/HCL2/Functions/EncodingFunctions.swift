@@ -106,23 +106,14 @@ extension HCLValue {
         case .bool(let b): out += b ? "true" : "false"
         case .number(let d): out += HCLValue.jsonNumber(d)
         case .string(let s):
-            out += "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case "\u{08}": out += "\\b"
-                case "\u{0C}": out += "\\f"
-                case "<", ">", "&", "\u{2028}", "\u{2029}":
-                    out += "\\u" + hex4(u.value)
-                default:
-                    if u.value < 0x20 { out += "\\u" + hex4(u.value) } else { out.unicodeScalars.append(u) }
-                }
+            // The toolkit's JSON string, plus the escapes Go's encoder adds for HTML and
+            // JavaScript (DEL stays escaped as \u007f; both decode the same).
+            var quoted = ""
+            JSONValue.writeString(s, to: &quoted)
+            for (raw, escaped) in [("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u{2028}", "\\u2028"), ("\u{2029}", "\\u2029")] {
+                quoted = quoted.replacingOccurrences(of: raw, with: escaped)
             }
-            out += "\""
+            out += quoted
         case .list(let e, _), .set(let e, _), .tuple(let e):
             out += "["
             for (i, v) in e.enumerated() {
@@ -140,11 +131,6 @@ extension HCLValue {
             }
             out += "}"
         }
-    }
-
-    private func hex4(_ v: UInt32) -> String {
-        let h = String(v, radix: 16)
-        return String(repeating: "0", count: max(0, 4 - h.count)) + h
     }
 
     /// A number as cty writes it in JSON (big.Float's 'f' format: no exponent).

@@ -398,24 +398,8 @@ extension HCLValue {
                 if body.hasSuffix("\n") { body.removeLast() }
                 return header + "\n" + body.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : pad + $0 }.joined(separator: "\n")
             }
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                case "\r": out += "\\r"
-                default:
-                    if u.value < 0x20 || u.value == 0x7F {
-                        let h = String(u.value, radix: 16)
-                        out += "\\x" + (h.count == 1 ? "0" : "") + h
-                    } else {
-                        out.unicodeScalars.append(u)
-                    }
-                }
-            }
-            return out + "\""
+            // Go's quoting uses only escapes YAML's double-quoted style also has.
+            return GoFormat.quote(s)
         default: return ctyJSON
         }
     }
