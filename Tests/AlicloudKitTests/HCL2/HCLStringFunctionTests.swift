@@ -55,7 +55,7 @@ import Testing
         .init("substr", [.str("hello world"), .num(1), .num(4)], .str("ello")), .init("substr", [.str("🤔🤷"), .num(0), .num(1)], .str("🤔")),
         .init("substr", [.str("hello world"), .num(-5), .num(-1)], .str("world")), .init("substr", [.str("hello world"), .num(6), .num(10)], .str("world")),
         .init("substr", [.str("hello"), .num(9), .num(1)], .str("")),
-        .init("title", [.str("hello world")], .str("Hello World")), .init("title", [.str("don't-stop me_now")], .str("Don't-Stop Me_now")),
+        .init("title", [.str("hello world")], .str("Hello World")), .init("title", [.str("don't-stop me_now ébé")], .str("Don'T-Stop Me_now Ébé")),
         .init("trim", [.str("?!hello?!"), .str("!?")], .str("hello")),
         .init("trimprefix", [.str("helloworld"), .str("hello")], .str("world")), .init("trimprefix", [.str("helloworld"), .str("cat")], .str("helloworld")),
         .init("trimsuffix", [.str("helloworld"), .str("world")], .str("hello")), .init("trimspace", [.str("  hello\n\n")], .str("hello")),

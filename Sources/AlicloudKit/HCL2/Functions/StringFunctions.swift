@@ -108,8 +108,9 @@ extension HCLFunctions {
         return String(String.UnicodeScalarView(scalars[lo..<hi]))
     }
 
-    /// Go's `strings.Title`: a letter that follows a non-letter, non-digit, non-`_`, non-`'`
-    /// character (or starts the string) becomes title case.
+    /// Go's `strings.Title`: a letter that follows a separator (or starts the string)
+    /// becomes title case. Separators are ASCII characters other than letters, digits and
+    /// `_` (so "don't" becomes "Don'T", as in Go), and non-ASCII spaces.
     static func goTitle(_ s: String) -> String {
         var out = String.UnicodeScalarView()
         var previous: Unicode.Scalar = " "
@@ -117,11 +118,11 @@ extension HCLFunctions {
             let p = previous.properties
             let separator: Bool
             if previous.isASCII {
-                separator = !(p.isAlphabetic || ("0"..."9").contains(previous) || previous == "_")
+                separator = !(("a"..."z").contains(previous) || ("A"..."Z").contains(previous) || ("0"..."9").contains(previous) || previous == "_")
             } else {
                 separator = !(p.isAlphabetic || p.numericType != nil) && p.isWhitespace
             }
-            if separator && previous != "'" {
+            if separator {
                 let t = c.properties.titlecaseMapping.unicodeScalars
                 if t.count == 1 { out.append(t.first!) } else { out.append(c) }
             } else {
