@@ -135,7 +135,8 @@ extension HCLFunctions {
 }
 
 /// A Go (RE2) regular expression over NSRegularExpression (ICU): `(?P<name>…)` is
-/// rewritten to `(?<name>…)`; replacement templates expand as Go's `Regexp.Expand` does
+/// rewritten to `(?<name>…)`, and `$` outside multi-line mode to `\z` (ICU's `$` would also
+/// match before a final newline, RE2's does not); replacement templates expand as Go's `Regexp.Expand` does
 /// (`$1`, `${1}`, `$name`, `${name}`, `$$`). ICU accepts a superset of RE2's syntax
 /// (backreferences, lookaround), so a few patterns Packer rejects are accepted here.
 struct GoRegex {
@@ -145,13 +146,39 @@ struct GoRegex {
 
     /// Compiles `pattern`; errors name the argument as cty does.
     init(_ pattern: String, argument: Int, name: String) throws(HCLFunctionError) {
-        let icu = pattern.replacingOccurrences(of: "(?P<", with: "(?<")
+        let icu = GoRegex.icuPattern(pattern)
         do {
             regex = try NSRegularExpression(pattern: icu)
         } catch {
             throw .invalid(argument, name, "invalid regexp pattern: cannot compile \(GoFormat.quote(pattern))")
         }
         names = GoRegex.groupNames(icu, count: regex.numberOfCaptureGroups)
+    }
+
+    /// The pattern in ICU's syntax (see the type's summary).
+    static func icuPattern(_ pattern: String) -> String {
+        let p = Array(pattern)
+        let multiLine = pattern.range(of: #"\(\?[a-zA-Z]*m"#, options: .regularExpression) != nil
+        var out = ""
+        var i = 0
+        var inClass = false
+        while i < p.count {
+            let c = p[i]
+            if c == "\\", i + 1 < p.count { out.append(c); out.append(p[i + 1]); i += 2; continue }
+            if inClass {
+                if c == "]" { inClass = false }
+            } else if c == "[" {
+                inClass = true
+                if i + 1 < p.count, p[i + 1] == "]" || p[i + 1] == "^" { out.append(c); out.append(p[i + 1]); i += 2; continue }
+            } else if c == "$", !multiLine {
+                out += "\\z"; i += 1; continue
+            } else if c == "(", i + 2 < p.count, p[i + 1] == "?", p[i + 2] == "P", i + 3 < p.count, p[i + 3] == "<" {
+                out += "(?<"; i += 4; continue
+            }
+            out.append(c)
+            i += 1
+        }
+        return out
     }
 
     /// The names of the capture groups, scanning the pattern for `(` that opens a group.
