@@ -33,6 +33,7 @@ public struct SHA512: HashFunction {
 
     @inline(__always) static func rotr(_ x: UInt64, _ n: UInt64) -> UInt64 { (x &>> n) | (x &<< (64 &- n)) }
 
+    /// Runs the 80 rounds over `blocks` 128-byte blocks.
     static func compress(_ s: inout [UInt64], _ input: UnsafeRawPointer, _ blocks: Int) {
         var w = [UInt64](repeating: 0, count: 80)
         var p = input

@@ -147,6 +147,7 @@ struct Blowfish {
         ((s[Int(x >> 24)] &+ s[256 + Int((x >> 16) & 0xFF)]) ^ s[512 + Int((x >> 8) & 0xFF)]) &+ s[768 + Int(x & 0xFF)]
     }
 
+    /// Encrypts one 64-bit block held as two big-endian words.
     func encipher(_ l: inout UInt32, _ r: inout UInt32) {
         var xl = l, xr = r
         xl ^= p[0]

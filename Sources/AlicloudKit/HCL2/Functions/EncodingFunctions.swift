@@ -65,6 +65,7 @@ struct TextEncoding {
     let encoding: String.Encoding
     let name: String
 
+    /// The encoding an IANA name or alias stands for (the common ones Foundation has).
     init(_ label: String) throws(HCLFunctionError) {
         let key = label.lowercased().filter { $0 != "-" && $0 != "_" }
         let table: [(String.Encoding, String, [String])] = [
@@ -146,6 +147,7 @@ extension HCLValue {
 /// RFC 4180 CSV as Go's encoding/csv reads it, for `csvdecode`: the first record names
 /// the columns, every other record becomes an object of strings.
 enum CSV {
+    /// `csvdecode`: a list of objects, one per record after the header.
     static func decode(_ text: String) throws(HCLFunctionError) -> HCLValue {
         let records = try parse(text)
         guard let header = records.first else { throw HCLFunctionError(argument: 0, "missing header line") }
@@ -212,6 +214,7 @@ enum CSV {
 /// A gzip member holding `bytes` in stored (uncompressed) deflate blocks: any gzip reader
 /// gets the same bytes back, though the text differs from Go's compressed output.
 enum Gzip {
+    /// The gzip member.
     static func stored(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 255]
         var offset = 0

@@ -68,6 +68,7 @@ extension HCLFunctions {
 /// IPv4 and IPv6 prefixes as Go's `net.ParseCIDR` reads and `net.IP.String` prints them,
 /// held as 128-bit integers (IPv4 in the low 32 bits).
 enum CIDR {
+    /// A prefix: its first address, length and address width (32 or 128).
     struct Network {
         var address: UInt128
         var length: Int
@@ -75,6 +76,7 @@ enum CIDR {
 
         var text: String { CIDR.text(address, width: width) + "/\(length)" }
 
+        /// Whether the address lies in the prefix.
         func contains(_ a: UInt128) -> Bool { a & CIDR.mask(length, width: width) == address }
     }
 
@@ -96,6 +98,7 @@ enum CIDR {
         return (Network(address: following & m, length: length, width: current.width), following == 0)
     }
 
+    /// Go's `net.ParseCIDR`: the address masked to its prefix.
     static func parse(_ s: String) throws(HCLFunctionError) -> Network {
         let bad = HCLFunctionError("invalid CIDR expression: invalid CIDR address: \(s)")
         let parts = s.split(separator: "/", omittingEmptySubsequences: false)
@@ -108,6 +111,7 @@ enum CIDR {
         return Network(address: address & mask(length, width: width), length: length, width: width)
     }
 
+    /// Four decimal octets without leading zeros, as Go reads them.
     static func parseIPv4(_ s: Substring) -> UInt32? {
         let octets = s.split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4 else { return nil }
@@ -120,6 +124,7 @@ enum CIDR {
         return v
     }
 
+    /// Eight hex groups, one `::` gap allowed, an IPv4 tail allowed.
     static func parseIPv6(_ s: Substring) -> UInt128? {
         var head: [UInt16] = [], tail: [UInt16] = []
         var sawGap = false

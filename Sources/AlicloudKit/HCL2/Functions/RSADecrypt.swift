@@ -20,6 +20,7 @@ struct RSAPrivateKey {
     var modulus: BigUInt
     var exponent: BigUInt
 
+    /// Reads the first PEM block (Go's pem.Decode, then x509.ParsePKCS1PrivateKey).
     init(pem: String) throws(HCLFunctionError) {
         let lines = pem.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         guard let begin = lines.firstIndex(where: { $0.hasPrefix("-----BEGIN ") && $0.hasSuffix("-----") }),
@@ -99,6 +100,7 @@ struct BigUInt: Comparable {
         limbs = out.isEmpty ? [0] : out
     }
 
+    /// From little-endian limbs (leading zeros dropped).
     init(limbs: [UInt32]) {
         var l = limbs
         while l.count > 1, l.last == 0 { l.removeLast() }
@@ -115,6 +117,7 @@ struct BigUInt: Comparable {
         return [UInt8](repeating: 0, count: max(0, count - out.count)) + out
     }
 
+    /// Numeric order.
     static func < (a: BigUInt, b: BigUInt) -> Bool {
         if a.limbs.count != b.limbs.count { return a.limbs.count < b.limbs.count }
         for i in stride(from: a.limbs.count - 1, through: 0, by: -1) where a.limbs[i] != b.limbs[i] { return a.limbs[i] < b.limbs[i] }
@@ -128,6 +131,7 @@ struct Montgomery {
     let nInverse: UInt32
     let rSquared: [UInt32]
 
+    /// The context for an odd modulus.
     init(_ modulus: BigUInt) {
         n = modulus.limbs
         var inv: UInt32 = 1
@@ -145,6 +149,7 @@ struct Montgomery {
         rSquared = Array(x[0..<k])
     }
 
+    /// -1, 0 or 1 as limb arrays compare numerically.
     static func compare(_ a: [UInt32], _ b: [UInt32]) -> Int {
         for i in stride(from: max(a.count, b.count) - 1, through: 0, by: -1) {
             let x = i < a.count ? a[i] : 0, y = i < b.count ? b[i] : 0
@@ -153,6 +158,7 @@ struct Montgomery {
         return 0
     }
 
+    /// a -= b, for a >= b.
     static func subtract(_ a: inout [UInt32], _ b: [UInt32]) {
         var borrow: Int64 = 0
         for i in 0..<a.count {

@@ -22,6 +22,7 @@ enum YAML {
 
     // MARK: encoding
 
+    /// `yamlencode`: the document with a final newline.
     static func encode(_ v: HCLValue) -> String {
         var out = ""
         write(v, indent: 0, to: &out, inline: false)
@@ -69,6 +70,7 @@ enum YAML {
         var text: String
     }
 
+    /// `yamldecode`: the one document's value.
     static func decode(_ source: String) throws(DecodeError) -> HCLValue {
         var lines: [Line] = []
         var raw = source.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
@@ -95,6 +97,7 @@ enum YAML {
         return v
     }
 
+    /// The block-structure parser over content lines.
     struct Parser {
         var lines: [Line]
         let raw: [String]
@@ -120,6 +123,7 @@ enum YAML {
             return out
         }
 
+        /// Moves past blank and comment-only lines.
         mutating func skipBlank() {
             while index < lines.count, Parser.content(lines[index].text).trimmingCharacters(in: .whitespaces).isEmpty { index += 1 }
         }
@@ -157,6 +161,7 @@ enum YAML {
             return nil
         }
 
+        /// A block sequence whose `- ` entries start at `indent`.
         mutating func sequence(indent: Int) throws(DecodeError) -> HCLValue {
             var items: [HCLValue] = []
             while true {
@@ -182,6 +187,7 @@ enum YAML {
             return .tuple(items)
         }
 
+        /// A block mapping whose keys start at `indent`.
         mutating func mapping(indent: Int) throws(DecodeError) -> HCLValue {
             var members: [String: HCLValue] = [:]
             while true {
@@ -275,12 +281,15 @@ enum YAML {
         var column: Int
         var i = 0
 
+        /// An error at the current character.
         func error(_ message: String) -> DecodeError {
             DecodeError(line: line, column: column + i + 1, message: message)
         }
 
+        /// Moves past spaces and tabs.
         mutating func skipSpaces() { while i < chars.count, chars[i] == " " || chars[i] == "\t" { i += 1 } }
 
+        /// One flow value; a plain scalar ends at any of `plainStops`.
         mutating func value(plainStops: Set<Character>) throws(DecodeError) -> HCLValue {
             skipSpaces()
             guard i < chars.count else { return .nullValue }
