@@ -148,7 +148,8 @@ struct GoRegex {
     init(_ pattern: String, argument: Int, name: String) throws(HCLFunctionError) {
         let icu = GoRegex.icuPattern(pattern)
         do {
-            regex = try NSRegularExpression(pattern: icu)
+            // Only "\n" ends a line, as in RE2 (ICU would also stop `.` at "\r").
+            regex = try NSRegularExpression(pattern: icu, options: [.useUnixLineSeparators])
         } catch {
             throw .invalid(argument, name, "invalid regexp pattern: cannot compile \(GoFormat.quote(pattern))")
         }
@@ -230,10 +231,12 @@ struct GoRegex {
     /// One match as cty's regex function returns it; groups that took no part are null.
     func result(_ m: NSTextCheckingResult, in s: String) throws(HCLFunctionError) -> HCLValue {
         let type = try resultType()
+        // NSString ranges, not String ones: a match may split a "\r\n" Character.
+        let ns = s as NSString
         func group(_ k: Int) -> HCLValue {
             let r = m.range(at: k)
-            guard r.location != NSNotFound, let range = Range(r, in: s) else { return .null(.string) }
-            return .string(String(s[range]))
+            guard r.location != NSNotFound else { return .null(.string) }
+            return .string(ns.substring(with: r))
         }
         switch type {
         case .string: return group(0)

@@ -73,7 +73,8 @@ enum YAML {
     /// `yamldecode`: the one document's value.
     static func decode(_ source: String) throws(DecodeError) -> HCLValue {
         var lines: [Line] = []
-        var raw = source.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
+        // "\r\n" is one Character in Swift: normalise line ends before splitting.
+        var raw = source.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var documents = 0
         for (n, text) in raw.enumerated() {
             if text == "---" || text.hasPrefix("--- ") {
@@ -252,8 +253,14 @@ enum YAML {
                 s = body.joined(separator: "\n")
             } else {
                 s = ""
+                // A break between two text lines folds to a space; each empty line is a
+                // newline; more-indented lines keep their breaks.
                 for (i, l) in body.enumerated() {
-                    if i > 0 { s += (l.isEmpty || body[i - 1].isEmpty || l.hasPrefix(" ")) ? "\n" : " " }
+                    if i > 0 {
+                        let previous = body[i - 1]
+                        if l.isEmpty { s += "\n"; continue }
+                        if !previous.isEmpty { s += (l.hasPrefix(" ") || previous.hasPrefix(" ")) ? "\n" : " " }
+                    }
                     s += l
                 }
             }
