@@ -6,8 +6,8 @@ import Foundation
 // the context allows it (variable defaults). Deliberate differences from Packer:
 // - numbers are Doubles, not arbitrary-precision (integers exact up to 2^53);
 // - regular expressions run on ICU (NSRegularExpression) with RE2's `(?P<name>)` and `$`
-//   mapped; ICU-only syntax (backreferences, lookaround) is accepted, and a bad pattern's
-//   message names the pattern rather than RE2's error code;
+//   mapped; ICU-only syntax (backreferences, lookaround) is accepted, and only the
+//   commonest syntax errors get RE2's words (unbalanced brackets, a bare repetition);
 // - base64gzip writes stored (uncompressed) deflate blocks: any gzip reader gets the same
 //   bytes back, but the Base64 text differs from Packer's;
 // - yamldecode reads a documented subset of YAML (see YAML.swift); anchors, tags and

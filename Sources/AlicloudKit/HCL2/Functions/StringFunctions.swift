@@ -151,9 +151,39 @@ struct GoRegex {
             // Only "\n" ends a line, as in RE2 (ICU would also stop `.` at "\r").
             regex = try NSRegularExpression(pattern: icu, options: [.useUnixLineSeparators])
         } catch {
-            throw .invalid(argument, name, "invalid regexp pattern: cannot compile \(GoFormat.quote(pattern))")
+            throw .invalid(argument, name, "invalid regexp pattern: \(GoRegex.syntaxProblem(pattern))")
         }
         names = GoRegex.groupNames(icu, count: regex.numberOfCaptureGroups)
+    }
+
+    /// RE2's words for the commonest mistakes (`missing closing ) in (a`), else a general
+    /// one naming the pattern.
+    static func syntaxProblem(_ pattern: String) -> String {
+        let p = Array(pattern)
+        var depth = 0
+        var i = 0
+        while i < p.count {
+            switch p[i] {
+            case "\\": i += 1
+            case "[":
+                let start = i
+                i += 1
+                if i < p.count, p[i] == "^" { i += 1 }
+                if i < p.count, p[i] == "]" { i += 1 }
+                while i < p.count, p[i] != "]" { if p[i] == "\\" { i += 1 }; i += 1 }
+                if i >= p.count { return "missing closing ] in \(String(p[start...]))" }
+            case "(": depth += 1
+            case ")":
+                if depth == 0 { return "unexpected ) in \(pattern)" }
+                depth -= 1
+            case "*", "+", "?":
+                if i == 0 || p[i - 1] == "(" || p[i - 1] == "|" { return "missing argument to repetition operator in \(p[i])" }
+            default: break
+            }
+            i += 1
+        }
+        if depth > 0 { return "missing closing ) in \(pattern)" }
+        return "cannot compile \(pattern)"
     }
 
     /// The pattern in ICU's syntax (see the type's summary).
