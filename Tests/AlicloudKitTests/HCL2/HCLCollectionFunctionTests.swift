@@ -92,3 +92,14 @@ import Testing
     @Test(arguments: examples) func documentedExamples(_ e: FunctionExample) throws { try check(e) }
     @Test(arguments: failures) func failingCalls(_ f: FunctionFailure) { check(f) }
 }
+
+/// `convert`, which the evaluator calls with a decoded type expression.
+@Suite struct HCLConvertFunctionTests {
+    @Test func convertsWithCtysRules() throws {
+        #expect(try HCLFunctions.convert(.tup(.str("a"), .num(1)), to: .list(.string)) == .strs("a", "1"))
+        #expect(try HCLFunctions.convert(.str("5"), to: .number) == .num(5))
+        #expect(throws: HCLFunctionError(argument: 0, "invalid value for \"value\" parameter: a number is required")) {
+            try HCLFunctions.convert(.str("five"), to: .number)
+        }
+    }
+}

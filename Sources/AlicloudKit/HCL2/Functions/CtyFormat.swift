@@ -118,6 +118,7 @@ enum CtyFormat {
         return out
     }
 
+    /// cty's "unsupported value" error for a verb.
     static func fail(_ v: Verb, _ why: String) -> HCLFunctionError {
         HCLFunctionError("unsupported value for \(GoFormat.quote(v.raw)) at \(v.offset): \(why)")
     }
@@ -164,6 +165,7 @@ enum CtyFormat {
         }
     }
 
+    /// The argument converted to the verb's type, or the verb's error.
     static func convert(_ v: Verb, _ arg: HCLValue, _ type: HCLType) throws(HCLFunctionError) -> HCLValue {
         do { return try arg.converted(to: type) } catch { throw fail(v, error.description) }
     }

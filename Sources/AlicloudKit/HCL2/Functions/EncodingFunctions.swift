@@ -65,6 +65,7 @@ struct TextEncoding {
     let encoding: String.Encoding
     let name: String
 
+    /// The encoding an IANA name or alias stands for (the common ones Foundation has).
     init(_ label: String) throws(HCLFunctionError) {
         let key = label.lowercased().filter { $0 != "-" && $0 != "_" }
         let table: [(String.Encoding, String, [String])] = [
@@ -106,23 +107,14 @@ extension HCLValue {
         case .bool(let b): out += b ? "true" : "false"
         case .number(let d): out += HCLValue.jsonNumber(d)
         case .string(let s):
-            out += "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case "\u{08}": out += "\\b"
-                case "\u{0C}": out += "\\f"
-                case "<", ">", "&", "\u{2028}", "\u{2029}":
-                    out += "\\u" + hex4(u.value)
-                default:
-                    if u.value < 0x20 { out += "\\u" + hex4(u.value) } else { out.unicodeScalars.append(u) }
-                }
+            // The toolkit's JSON string, plus the escapes Go's encoder adds for HTML and
+            // JavaScript (DEL stays escaped as \u007f; both decode the same).
+            var quoted = ""
+            JSONValue.writeString(s, to: &quoted)
+            for (raw, escaped) in [("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u{2028}", "\\u2028"), ("\u{2029}", "\\u2029")] {
+                quoted = quoted.replacingOccurrences(of: raw, with: escaped)
             }
-            out += "\""
+            out += quoted
         case .list(let e, _), .set(let e, _), .tuple(let e):
             out += "["
             for (i, v) in e.enumerated() {
@@ -142,11 +134,6 @@ extension HCLValue {
         }
     }
 
-    private func hex4(_ v: UInt32) -> String {
-        let h = String(v, radix: 16)
-        return String(repeating: "0", count: max(0, 4 - h.count)) + h
-    }
-
     /// A number as cty writes it in JSON (big.Float's 'f' format: no exponent).
     static func jsonNumber(_ d: Double) -> String {
         if d.isFinite, d == d.rounded(), abs(d) < 1e18 { return String(Int64(d)) }
@@ -160,6 +147,7 @@ extension HCLValue {
 /// RFC 4180 CSV as Go's encoding/csv reads it, for `csvdecode`: the first record names
 /// the columns, every other record becomes an object of strings.
 enum CSV {
+    /// `csvdecode`: a list of objects, one per record after the header.
     static func decode(_ text: String) throws(HCLFunctionError) -> HCLValue {
         let records = try parse(text)
         guard let header = records.first else { throw HCLFunctionError(argument: 0, "missing header line") }
@@ -226,6 +214,7 @@ enum CSV {
 /// A gzip member holding `bytes` in stored (uncompressed) deflate blocks: any gzip reader
 /// gets the same bytes back, though the text differs from Go's compressed output.
 enum Gzip {
+    /// The gzip member.
     static func stored(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 255]
         var offset = 0

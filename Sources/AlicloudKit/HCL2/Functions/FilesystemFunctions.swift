@@ -150,6 +150,7 @@ enum GoPath {
 /// path segment, `**` for any number of directories (dot files included); only regular
 /// files are returned, relative to the root, sorted.
 enum Glob {
+    /// The regular files below `root` whose relative paths match the pattern's segments.
     static func files(under root: String, matching segments: [String], fullPattern: String) throws(HCLFunctionError) -> [String] {
         for s in segments where !Glob.valid(Array(s)) {
             throw HCLFunctionError("failed to glob pattern (\(fullPattern)): syntax error in pattern")

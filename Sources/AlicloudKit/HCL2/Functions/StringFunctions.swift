@@ -108,8 +108,9 @@ extension HCLFunctions {
         return String(String.UnicodeScalarView(scalars[lo..<hi]))
     }
 
-    /// Go's `strings.Title`: a letter that follows a non-letter, non-digit, non-`_`, non-`'`
-    /// character (or starts the string) becomes title case.
+    /// Go's `strings.Title`: a letter that follows a separator (or starts the string)
+    /// becomes title case. Separators are ASCII characters other than letters, digits and
+    /// `_` (so "don't" becomes "Don'T", as in Go), and non-ASCII spaces.
     static func goTitle(_ s: String) -> String {
         var out = String.UnicodeScalarView()
         var previous: Unicode.Scalar = " "
@@ -117,11 +118,11 @@ extension HCLFunctions {
             let p = previous.properties
             let separator: Bool
             if previous.isASCII {
-                separator = !(p.isAlphabetic || ("0"..."9").contains(previous) || previous == "_")
+                separator = !(("a"..."z").contains(previous) || ("A"..."Z").contains(previous) || ("0"..."9").contains(previous) || previous == "_")
             } else {
                 separator = !(p.isAlphabetic || p.numericType != nil) && p.isWhitespace
             }
-            if separator && previous != "'" {
+            if separator {
                 let t = c.properties.titlecaseMapping.unicodeScalars
                 if t.count == 1 { out.append(t.first!) } else { out.append(c) }
             } else {
@@ -134,7 +135,8 @@ extension HCLFunctions {
 }
 
 /// A Go (RE2) regular expression over NSRegularExpression (ICU): `(?P<name>…)` is
-/// rewritten to `(?<name>…)`; replacement templates expand as Go's `Regexp.Expand` does
+/// rewritten to `(?<name>…)`, and `$` outside multi-line mode to `\z` (ICU's `$` would also
+/// match before a final newline, RE2's does not); replacement templates expand as Go's `Regexp.Expand` does
 /// (`$1`, `${1}`, `$name`, `${name}`, `$$`). ICU accepts a superset of RE2's syntax
 /// (backreferences, lookaround), so a few patterns Packer rejects are accepted here.
 struct GoRegex {
@@ -144,13 +146,70 @@ struct GoRegex {
 
     /// Compiles `pattern`; errors name the argument as cty does.
     init(_ pattern: String, argument: Int, name: String) throws(HCLFunctionError) {
-        let icu = pattern.replacingOccurrences(of: "(?P<", with: "(?<")
+        let icu = GoRegex.icuPattern(pattern)
         do {
-            regex = try NSRegularExpression(pattern: icu)
+            // Only "\n" ends a line, as in RE2 (ICU would also stop `.` at "\r").
+            regex = try NSRegularExpression(pattern: icu, options: [.useUnixLineSeparators])
         } catch {
-            throw .invalid(argument, name, "invalid regexp pattern: cannot compile \(GoFormat.quote(pattern))")
+            throw .invalid(argument, name, "invalid regexp pattern: \(GoRegex.syntaxProblem(pattern))")
         }
         names = GoRegex.groupNames(icu, count: regex.numberOfCaptureGroups)
+    }
+
+    /// RE2's words for the commonest mistakes (`missing closing ) in (a`), else a general
+    /// one naming the pattern.
+    static func syntaxProblem(_ pattern: String) -> String {
+        let p = Array(pattern)
+        var depth = 0
+        var i = 0
+        while i < p.count {
+            switch p[i] {
+            case "\\": i += 1
+            case "[":
+                let start = i
+                i += 1
+                if i < p.count, p[i] == "^" { i += 1 }
+                if i < p.count, p[i] == "]" { i += 1 }
+                while i < p.count, p[i] != "]" { if p[i] == "\\" { i += 1 }; i += 1 }
+                if i >= p.count { return "missing closing ] in \(String(p[start...]))" }
+            case "(": depth += 1
+            case ")":
+                if depth == 0 { return "unexpected ) in \(pattern)" }
+                depth -= 1
+            case "*", "+", "?":
+                if i == 0 || p[i - 1] == "(" || p[i - 1] == "|" { return "missing argument to repetition operator in \(p[i])" }
+            default: break
+            }
+            i += 1
+        }
+        if depth > 0 { return "missing closing ) in \(pattern)" }
+        return "cannot compile \(pattern)"
+    }
+
+    /// The pattern in ICU's syntax (see the type's summary).
+    static func icuPattern(_ pattern: String) -> String {
+        let p = Array(pattern)
+        let multiLine = pattern.range(of: #"\(\?[a-zA-Z]*m"#, options: .regularExpression) != nil
+        var out = ""
+        var i = 0
+        var inClass = false
+        while i < p.count {
+            let c = p[i]
+            if c == "\\", i + 1 < p.count { out.append(c); out.append(p[i + 1]); i += 2; continue }
+            if inClass {
+                if c == "]" { inClass = false }
+            } else if c == "[" {
+                inClass = true
+                if i + 1 < p.count, p[i + 1] == "]" || p[i + 1] == "^" { out.append(c); out.append(p[i + 1]); i += 2; continue }
+            } else if c == "$", !multiLine {
+                out += "\\z"; i += 1; continue
+            } else if c == "(", i + 2 < p.count, p[i + 1] == "?", p[i + 2] == "P", i + 3 < p.count, p[i + 3] == "<" {
+                out += "(?<"; i += 4; continue
+            }
+            out.append(c)
+            i += 1
+        }
+        return out
     }
 
     /// The names of the capture groups, scanning the pattern for `(` that opens a group.
@@ -202,10 +261,12 @@ struct GoRegex {
     /// One match as cty's regex function returns it; groups that took no part are null.
     func result(_ m: NSTextCheckingResult, in s: String) throws(HCLFunctionError) -> HCLValue {
         let type = try resultType()
+        // NSString ranges, not String ones: a match may split a "\r\n" Character.
+        let ns = s as NSString
         func group(_ k: Int) -> HCLValue {
             let r = m.range(at: k)
-            guard r.location != NSNotFound, let range = Range(r, in: s) else { return .null(.string) }
-            return .string(String(s[range]))
+            guard r.location != NSNotFound else { return .null(.string) }
+            return .string(ns.substring(with: r))
         }
         switch type {
         case .string: return group(0)

@@ -22,6 +22,7 @@ enum YAML {
 
     // MARK: encoding
 
+    /// `yamlencode`: the document with a final newline.
     static func encode(_ v: HCLValue) -> String {
         var out = ""
         write(v, indent: 0, to: &out, inline: false)
@@ -69,9 +70,11 @@ enum YAML {
         var text: String
     }
 
+    /// `yamldecode`: the one document's value.
     static func decode(_ source: String) throws(DecodeError) -> HCLValue {
         var lines: [Line] = []
-        var raw = source.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
+        // "\r\n" is one Character in Swift: normalise line ends before splitting.
+        var raw = source.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var documents = 0
         for (n, text) in raw.enumerated() {
             if text == "---" || text.hasPrefix("--- ") {
@@ -95,6 +98,7 @@ enum YAML {
         return v
     }
 
+    /// The block-structure parser over content lines.
     struct Parser {
         var lines: [Line]
         let raw: [String]
@@ -120,6 +124,7 @@ enum YAML {
             return out
         }
 
+        /// Moves past blank and comment-only lines.
         mutating func skipBlank() {
             while index < lines.count, Parser.content(lines[index].text).trimmingCharacters(in: .whitespaces).isEmpty { index += 1 }
         }
@@ -157,6 +162,7 @@ enum YAML {
             return nil
         }
 
+        /// A block sequence whose `- ` entries start at `indent`.
         mutating func sequence(indent: Int) throws(DecodeError) -> HCLValue {
             var items: [HCLValue] = []
             while true {
@@ -182,6 +188,7 @@ enum YAML {
             return .tuple(items)
         }
 
+        /// A block mapping whose keys start at `indent`.
         mutating func mapping(indent: Int) throws(DecodeError) -> HCLValue {
             var members: [String: HCLValue] = [:]
             while true {
@@ -246,8 +253,14 @@ enum YAML {
                 s = body.joined(separator: "\n")
             } else {
                 s = ""
+                // A break between two text lines folds to a space; each empty line is a
+                // newline; more-indented lines keep their breaks.
                 for (i, l) in body.enumerated() {
-                    if i > 0 { s += (l.isEmpty || body[i - 1].isEmpty || l.hasPrefix(" ")) ? "\n" : " " }
+                    if i > 0 {
+                        let previous = body[i - 1]
+                        if l.isEmpty { s += "\n"; continue }
+                        if !previous.isEmpty { s += (l.hasPrefix(" ") || previous.hasPrefix(" ")) ? "\n" : " " }
+                    }
                     s += l
                 }
             }
@@ -275,12 +288,15 @@ enum YAML {
         var column: Int
         var i = 0
 
+        /// An error at the current character.
         func error(_ message: String) -> DecodeError {
             DecodeError(line: line, column: column + i + 1, message: message)
         }
 
+        /// Moves past spaces and tabs.
         mutating func skipSpaces() { while i < chars.count, chars[i] == " " || chars[i] == "\t" { i += 1 } }
 
+        /// One flow value; a plain scalar ends at any of `plainStops`.
         mutating func value(plainStops: Set<Character>) throws(DecodeError) -> HCLValue {
             skipSpaces()
             guard i < chars.count else { return .nullValue }
@@ -398,24 +414,8 @@ extension HCLValue {
                 if body.hasSuffix("\n") { body.removeLast() }
                 return header + "\n" + body.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : pad + $0 }.joined(separator: "\n")
             }
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                case "\r": out += "\\r"
-                default:
-                    if u.value < 0x20 || u.value == 0x7F {
-                        let h = String(u.value, radix: 16)
-                        out += "\\x" + (h.count == 1 ? "0" : "") + h
-                    } else {
-                        out.unicodeScalars.append(u)
-                    }
-                }
-            }
-            return out + "\""
+            // Go's quoting uses only escapes YAML's double-quoted style also has.
+            return GoFormat.quote(s)
         default: return ctyJSON
         }
     }
