@@ -22,7 +22,7 @@ public struct HCLScope: Sendable {
 /// splats and for expressions work on tuples, lists, sets, maps and objects.
 public enum HCLEvaluator {
     /// Functions the evaluator implements itself: they need unevaluated expressions.
-    public static let ownFunctions = ["can", "try", "templatefile"]
+    public static let ownFunctions = ["can", "try", "templatefile", "convert"]
 
     /// The value of `expression` in `scope`.
     public static func evaluate(_ expression: HCLExpression, _ scope: HCLScope) throws(HCLDiagnostic) -> HCLValue {
@@ -337,6 +337,16 @@ public enum HCLEvaluator {
                 do { return try evaluate(a, scope, splatItem: splatItem) } catch { first = first ?? error }
             }
             throw HCLDiagnostic(r, "error in function call: call to function \"try\" failed: no expression succeeded: \(first!.message)")
+        case "convert":
+            // The second argument is a type constraint (`list(string)`), not a value.
+            guard argExpressions.count == 2, !expand else {
+                throw HCLDiagnostic(r, "error in function call: call to function \"convert\" failed: function \"convert\" expects 2 arguments: a value and a type such as list(string)")
+            }
+            let value = try evaluate(argExpressions[0], scope, splatItem: splatItem)
+            let type = try PackerHCLLoader.typeConstraint(argExpressions[1])
+            do { return try value.converted(to: type) } catch {
+                throw HCLDiagnostic(argExpressions[0].range, "error in function call: call to function \"convert\" failed: invalid value for \"value\" parameter: \(error)")
+            }
         default:
             break
         }

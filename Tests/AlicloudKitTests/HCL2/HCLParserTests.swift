@@ -147,6 +147,9 @@ import Testing
         #expect(try value("can([1][5])") == .bool(false))
         #expect(try value("can([1][0])") == .bool(true))
         #expect(try value("try([1][5], \"fallback\")") == .string("fallback"))
+        #expect(try value("convert([\"1\", 2], list(number))") == .list([.number(1), .number(2)], .number))
+        #expect(try value("convert({a = 1}, map(string))") == .map(["a": .string("1")], .string))
+        #expect(failure("convert(\"x\", number)") == "t:1:9: error in function call: call to function \"convert\" failed: invalid value for \"value\" parameter: a number is required")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hcltpl-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
