@@ -173,3 +173,21 @@ import Testing
         #expect(Array(bytes[20..<28]) == [0x86, 0xA6, 0x10, 0x36, 5, 0, 0, 0])
     }
 }
+
+/// yamlencode's output reads back through yamldecode to the same value (tuples and objects,
+/// as cty's YAML decoding gives them).
+@Suite struct HCLYAMLRoundTripTests {
+    static let values: [HCLValue] = [
+        .obj(["name": .str("web: #1 \"quoted\" 'x'"), "port": .num(8080), "ratio": .num(0.25), "on": .bool(true), "off": .nullValue]),
+        .tup(.str("a\nb\nc"), .str("trailing\n"), .str("tab\there"), .str("☃ snow"), .str("\u{7}bell"), .str(""), .str("null"), .str("1")),
+        .obj(["nested": .obj(["list": .tup(.obj(["k": .tup()]), .obj(["m": .obj([:])]), .tup(.num(1), .tup(.num(2))))]), "script": .str("#!/bin/sh\nset -eu\necho ok\n")]),
+        .tup(),
+        .str("- not a list"),
+    ]
+
+    @Test(arguments: values) func roundTrips(_ v: HCLValue) throws {
+        let c = functionContext()
+        let text = try HCLFunctions.call("yamlencode", [v], c)
+        #expect(try HCLFunctions.call("yamldecode", [text], c) == v)
+    }
+}
