@@ -174,9 +174,9 @@ import Testing
     }
 }
 
-/// yamlencode's output reads back through yamldecode to the same value (tuples and objects,
-/// as cty's YAML decoding gives them).
-@Suite struct HCLYAMLRoundTripTests {
+/// yamlencode's and jsonencode's output reads back through yamldecode and jsondecode to the
+/// same value (tuples and objects, as cty's decoding gives them).
+@Suite struct HCLEncodingRoundTripTests {
     static let values: [HCLValue] = [
         .obj(["name": .str("web: #1 \"quoted\" 'x'"), "port": .num(8080), "ratio": .num(0.25), "on": .bool(true), "off": .nullValue]),
         .tup(.str("a\nb\nc"), .str("trailing\n"), .str("tab\there"), .str("☃ snow"), .str("\u{7}bell"), .str(""), .str("null"), .str("1")),
@@ -189,5 +189,10 @@ import Testing
         let c = functionContext()
         let text = try HCLFunctions.call("yamlencode", [v], c)
         #expect(try HCLFunctions.call("yamldecode", [text], c) == v)
+    }
+
+    @Test(arguments: values) func jsonRoundTrips(_ v: HCLValue) throws {
+        let c = functionContext()
+        #expect(try HCLFunctions.call("jsondecode", [try HCLFunctions.call("jsonencode", [v], c)], c) == v)
     }
 }
