@@ -42,6 +42,7 @@ import Testing
         .init("merge", [.obj(["a": .str("b")]), .obj(["a": .tup(.num(1), .num(2)), "c": .str("z")]), .nullValue, .obj(["d": .num(3)])],
               .obj(["a": .tup(.num(1), .num(2)), "c": .str("z"), "d": .num(3)])),
         .init("merge", [.map(["a": .str("x")], .string), .map(["b": .str("y")], .string)], .map(["a": .str("x"), "b": .str("y")], .string)),
+        .init("merge", [.map(["a": .num(1)], .number), .map(["b": .str("y")], .string)], .map(["a": .str("1"), "b": .str("y")], .string)),
         .init("range", [.num(3)], .nums(0, 1, 2)), .init("range", [.num(1), .num(4)], .nums(1, 2, 3)),
         .init("range", [.num(1), .num(8), .num(2)], .nums(1, 3, 5, 7)), .init("range", [.num(1), .num(4), .num(0.5)], .nums(1, 1.5, 2, 2.5, 3, 3.5)),
         .init("range", [.num(4), .num(1)], .nums(4, 3, 2)), .init("range", [.num(10), .num(5), .num(-2)], .nums(10, 8, 6)),

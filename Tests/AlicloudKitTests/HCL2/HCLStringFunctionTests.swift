@@ -30,6 +30,9 @@ import Testing
         .init("format", [.str("%[2]s %[1]s %s"), .str("a"), .str("b")], .str("b a b")),
         .init("format", [.str("%x %03d %t 100%%"), .num(255), .str("7"), .str("true")], .str("ff 007 true 100%")),
         .init("format", [.str("%.3s"), .str("abcdef")], .str("abc")),
+        .init("format", [.str("%08.3f|%+d|%e|%g|%G"), .num(-3.14159), .num(5), .num(123456.789), .num(0.00001234), .num(1e21)],
+              .str("-003.142|+5|1.234568e+05|1.234e-05|1E+21")),
+        .init("format", [.str("%b %o %X %#x %8v|%-4q|"), .num(5), .num(8), .num(255), .num(255), .tup(.num(1)), .str("é")], .str("101 10 FF 0xff      [1]|\"é\" |")),
         .init("formatlist", [.str("Hello, %s!"), .strs("Valentina", "Ander")], .strs("Hello, Valentina!", "Hello, Ander!")),
         .init("formatlist", [.str("%s, %s!"), .str("Salutations"), .tup(.str("Valentina"), .str("Ander"))], .strs("Salutations, Valentina!", "Salutations, Ander!")),
         .init("indent", [.num(2), .str("[\n  foo,\n  bar,\n]\n")], .str("[\n    foo,\n    bar,\n  ]\n  ")),
@@ -84,6 +87,9 @@ import Testing
         .init("urlencode", [.str("foo:bar@localhost?foo=bar&bar=baz")], .str("foo%3Abar%40localhost%3Ffoo%3Dbar%26bar%3Dbaz")),
         .init("textencodebase64", [.str("Hello World"), .str("UTF-16LE")], .str("SABlAGwAbABvACAAVwBvAHIAbABkAA==")),
         .init("textdecodebase64", [.str("SABlAGwAbABvACAAVwBvAHIAbABkAA=="), .str("UTF-16LE")], .str("Hello World")),
+        .init("textencodebase64", [.str("Hi"), .str("utf-16")], .str("/v8ASABp")),
+        .init("textdecodebase64", [.str("//5IAGkA"), .str("UTF-16")], .str("Hi")),
+        .init("textencodebase64", [.str("café"), .str("ISO-8859-1")], .str("Y2Fm6Q==")),
         .init("yamldecode", [.str("hello: world")], .obj(["hello": .str("world")])),
         .init("yamldecode", [.str("true")], .bool(true)),
         .init("yamldecode", [.str("{a: [1, 2, 3], b: \"x\"}")], .obj(["a": .tup(.num(1), .num(2), .num(3)), "b": .str("x")])),
@@ -168,5 +174,28 @@ import Testing
         #expect(Array(bytes[10..<15]) == [1, 5, 0, 0xFA, 0xFF])
         #expect(String(decoding: bytes[15..<20], as: UTF8.self) == "hello")
         #expect(Array(bytes[20..<28]) == [0x86, 0xA6, 0x10, 0x36, 5, 0, 0, 0])
+    }
+}
+
+/// yamlencode's and jsonencode's output reads back through yamldecode and jsondecode to the
+/// same value (tuples and objects, as cty's decoding gives them).
+@Suite struct HCLEncodingRoundTripTests {
+    static let values: [HCLValue] = [
+        .obj(["name": .str("web: #1 \"quoted\" 'x'"), "port": .num(8080), "ratio": .num(0.25), "on": .bool(true), "off": .nullValue]),
+        .tup(.str("a\nb\nc"), .str("trailing\n"), .str("tab\there"), .str("☃ snow"), .str("\u{7}bell"), .str(""), .str("null"), .str("1")),
+        .obj(["nested": .obj(["list": .tup(.obj(["k": .tup()]), .obj(["m": .obj([:])]), .tup(.num(1), .tup(.num(2))))]), "script": .str("#!/bin/sh\nset -eu\necho ok\n")]),
+        .tup(),
+        .str("- not a list"),
+    ]
+
+    @Test(arguments: values) func roundTrips(_ v: HCLValue) throws {
+        let c = functionContext()
+        let text = try HCLFunctions.call("yamlencode", [v], c)
+        #expect(try HCLFunctions.call("yamldecode", [text], c) == v)
+    }
+
+    @Test(arguments: values) func jsonRoundTrips(_ v: HCLValue) throws {
+        let c = functionContext()
+        #expect(try HCLFunctions.call("jsondecode", [try HCLFunctions.call("jsonencode", [v], c)], c) == v)
     }
 }

@@ -146,6 +146,12 @@ extension HCLFunctions {
                 }
             }
             if allMaps, mapTypes.count == 1 { return .map(out, mapTypes.first!) }
+            if allMaps, !mapTypes.isEmpty {
+                // Maps of different element types merge into a map of their unified type.
+                let keys = out.keys.sorted()
+                guard case .list(let values, let t) = try HCLArgs.list(keys.map { out[$0]! }) else { return .object(out) }
+                return .map(Dictionary(uniqueKeysWithValues: zip(keys, values)), t)
+            }
             return .object(out)
         },
         "range": HCLFunction([], variadic: HCLParameter("params", .number)) { a, _ throws(HCLFunctionError) in

@@ -155,7 +155,9 @@ enum CtyFormat {
             guard d.isFinite, d == d.rounded(), abs(d) < 9.0e18 else { throw fail(v, "an integer is required") }
             return GoFormat.sprintf(goDirective, [.int(Int(d))])
         case "e", "E", "f", "g", "G":
-            return GoFormat.sprintf(goDirective, [.float(try convert(v, arg, .number).argNumber)])
+            let text = GoFormat.sprintf(goDirective, [.float(try convert(v, arg, .number).argNumber)])
+            // Go's %G writes its exponent as E (the shared formatter's shortest form does not).
+            return v.mode == "G" ? text.replacingOccurrences(of: "e", with: "E") : text
         case "s", "q":
             var s = try convert(v, arg, .string).argString
             if let p = v.precision, p > 0 { s = String(s.prefix(p)) }

@@ -11,7 +11,7 @@ extension HCLFunctions {
         "timeadd": HCLFunction([HCLParameter("timestamp", .string), HCLParameter("duration", .string)]) { a, _ throws(HCLFunctionError) in
             var t = try RFC3339Time.parse(a[0].argString, argument: 0)
             guard let d = parseGoDuration(a[1].argString) else {
-                throw HCLFunctionError(argument: 1, "time: invalid duration \(GoFormat.quote(a[1].argString))")
+                throw HCLFunctionError(argument: 1, RFC3339Time.durationProblem(a[1].argString))
             }
             let whole = d.rounded(.down)
             t.seconds += Int64(whole)
@@ -143,6 +143,26 @@ struct RFC3339Time {
         guard second < 60 else { throw fail("second out of range") }
         let local = Int64(daysFromCivil(year, month, day)) * 86400 + Int64(hour * 3600 + minute * 60 + second)
         return RFC3339Time(seconds: local - Int64(offset), nanoseconds: nanos, offset: offset)
+    }
+
+    /// Go's `time.ParseDuration` message for text it rejects.
+    static func durationProblem(_ text: String) -> String {
+        let quoted = GoFormat.quote(text)
+        var s = Substring(text)
+        if let f = s.first, f == "-" || f == "+" { s = s.dropFirst() }
+        if s.isEmpty { return "time: invalid duration \(quoted)" }
+        while !s.isEmpty {
+            let digits = s.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            if digits.isEmpty || digits == "." || digits.filter({ $0 == "." }).count > 1 { return "time: invalid duration \(quoted)" }
+            s = s.dropFirst(digits.count)
+            let unit = s.prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
+            if unit.isEmpty { return "time: missing unit in duration \(quoted)" }
+            if !["ns", "us", "µs", "μs", "ms", "s", "m", "h"].contains(String(unit)) {
+                return "time: unknown unit \(GoFormat.quote(String(unit))) in duration \(quoted)"
+            }
+            s = s.dropFirst(unit.count)
+        }
+        return "time: invalid duration \(quoted)"
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).

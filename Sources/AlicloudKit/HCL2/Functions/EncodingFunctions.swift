@@ -32,7 +32,7 @@ extension HCLFunctions {
         "csvdecode": HCLFunction([HCLParameter("str", .string)]) { a, _ throws(HCLFunctionError) in try CSV.decode(a[0].argString) },
         "textencodebase64": HCLFunction([HCLParameter("string", .string), HCLParameter("encoding", .string)]) { a, _ throws(HCLFunctionError) in
             let enc = try TextEncoding(a[1].argString)
-            guard let data = a[0].argString.data(using: enc.encoding) else {
+            guard let data = enc.encode(a[0].argString) else {
                 throw HCLFunctionError(argument: 0, "the given string contains characters that cannot be represented in \(enc.name)")
             }
             return .string(data.base64EncodedString())
@@ -42,7 +42,7 @@ extension HCLFunctions {
             guard let data = Data(base64Encoded: a[0].argString) else {
                 throw HCLFunctionError(argument: 0, "invalid source string: illegal base64 data")
             }
-            guard let text = String(data: data, encoding: enc.encoding) else {
+            guard let text = enc.decode(data) else {
                 throw HCLFunctionError(argument: 0, "the given string contains symbols that are not defined for \(enc.name)")
             }
             return .string(text)
@@ -89,6 +89,22 @@ struct TextEncoding {
         }
         encoding = hit.0
         name = hit.1
+    }
+
+    /// The string's bytes; plain UTF-16 is big-endian after a byte order mark, as Go's
+    /// IANA "UTF-16" writes it.
+    func encode(_ s: String) -> Data? {
+        if encoding == .utf16 { return s.data(using: .utf16BigEndian).map { Data([0xFE, 0xFF]) + $0 } }
+        return s.data(using: encoding)
+    }
+
+    /// The text of the bytes; plain UTF-16 follows a byte order mark, else big-endian.
+    func decode(_ d: Data) -> String? {
+        guard encoding == .utf16 else { return String(data: d, encoding: encoding) }
+        let b = [UInt8](d)
+        if b.starts(with: [0xFF, 0xFE]) { return String(data: Data(b.dropFirst(2)), encoding: .utf16LittleEndian) }
+        if b.starts(with: [0xFE, 0xFF]) { return String(data: Data(b.dropFirst(2)), encoding: .utf16BigEndian) }
+        return String(data: d, encoding: .utf16BigEndian)
     }
 }
 

@@ -347,6 +347,15 @@ enum YAML {
                     case "t": s += "\t"
                     case "r": s += "\r"
                     case "0": s += "\0"
+                    case "a": s += "\u{07}"
+                    case "b": s += "\u{08}"
+                    case "e": s += "\u{1B}"
+                    case "f": s += "\u{0C}"
+                    case "v": s += "\u{0B}"
+                    case "N": s += "\u{85}"
+                    case "_": s += "\u{A0}"
+                    case "L": s += "\u{2028}"
+                    case "P": s += "\u{2029}"
                     case "\"", "\\", "/", " ": s.append(e)
                     case "x", "u", "U":
                         let n = e == "x" ? 2 : (e == "u" ? 4 : 8)
