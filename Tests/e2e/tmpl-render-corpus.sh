@@ -1,8 +1,9 @@
 #!/bin/sh
-# The template corpora, each case a Tests/templates/{broken,valid}/NN-*.json with its exact
+# The template corpora, each case a Tests/templates/{broken,valid}/NN-*.json (or an HCL2
+# Tests/templates/broken-hcl/NN-*.pkr.hcl) with its exact
 # stderr and exit status in NN-*.err (the current directory written as @PWD@); NN-*.args
 # holds extra arguments (one a line), NN-*.env environment settings (NAME=VALUE, one a line).
-# broken: every case fails (65, or 78 for missing credentials or region).
+# broken, broken-hcl: every case fails (65, or 78 for missing credentials or region).
 # valid: every case renders (exit 0), and each line "PATH VALUE" of NN-*.check holds for
 # builds[0].config of its plan (the value as --query prints it, lines joined by spaces).
 # With UPDATE=1 the .err files are rewritten instead (review the diff before committing).
@@ -10,6 +11,7 @@ set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 unset ALICLOUD_REGION ALICLOUD_PROFILE SECURITY_TOKEN ALICLOUD_SECURITY_TOKEN
+for v in $(env | sed -n 's/^\(PKR_VAR_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 export ALICLOUD_ACCESS_KEY=LTAI5tSimAccessKeyId01 ALICLOUD_SECRET_KEY=SimSecretKey0123456789abcdefXYZ TMPL_RENDER_NOW=1700000000
 tool=${BIN:-.build/debug}/tmpl-render
 tmp=$(mktemp -d)
@@ -20,6 +22,7 @@ fail=0
 # compares its stderr and status with the .err file; sets $status.
 run_case () {
 	_n=${2%.json}
+	_n=${_n%.pkr.hcl}
 	set -- "$1" "$2"
 	if [ -f "$_n.args" ]; then
 		while IFS= read -r a; do set -- "$@" "$a"; done <"$_n.args"
@@ -49,6 +52,12 @@ for t in Tests/templates/broken/[0-9]*.json; do
 	run_case broken "$t"
 done
 
+hcl=0
+for t in Tests/templates/broken-hcl/[0-9]*.pkr.hcl; do
+	hcl=$((hcl + 1))
+	run_case broken "$t"
+done
+
 valid=0
 checks=0
 for t in Tests/templates/valid/[0-9]*.json; do
@@ -63,6 +72,6 @@ for t in Tests/templates/valid/[0-9]*.json; do
 	done <"${t%.json}.check"
 done
 
-[ "$broken" -ge 40 ] && [ "$valid" -ge 20 ] || { printf 'corpus: only %d broken and %d valid cases\n' "$broken" "$valid" >&2; exit 1; }
-printf 'corpus: %d broken cases, %d valid cases with %d checks\n' "$broken" "$valid" "$checks"
+[ "$broken" -ge 40 ] && [ "$hcl" -ge 40 ] && [ "$valid" -ge 20 ] || { printf 'corpus: only %d broken, %d broken HCL2 and %d valid cases\n' "$broken" "$hcl" "$valid" >&2; exit 1; }
+printf 'corpus: %d broken cases, %d broken HCL2 cases, %d valid cases with %d checks\n' "$broken" "$hcl" "$valid" "$checks"
 exit "$fail"
