@@ -256,8 +256,9 @@ struct RenderState {
             entry["post_processors"] = .array(planChains)
             builds.append(.object(entry))
         }
+        let volatile = VolatileValues(request.clock.issued)
         builds = builds.map {
-            InputDigest.adding(to: $0, planVersion: RenderedPlan.supportedVersion, volatile: request.clock.issued, sensitive: sensitiveValues)
+            InputDigest.adding(to: $0, planVersion: RenderedPlan.supportedVersion, volatile: volatile, sensitive: sensitiveValues)
         }
         for v in sensitiveValues { Secrets.register(v) }
         let problems = sink.problems
