@@ -199,6 +199,8 @@ public struct ProvisionerRun {
     public var builderType: String
     /// Output formatting.
     public var output: ProvisionOutput
+    /// The connection an `ansible` provisioner hands to ansible-playbook (nil: not offered).
+    public var ansibleConnection: AnsibleConnection?
 
     /// Makes a run.
     public init(spec: ProvisionerSpec, buildName: String, builderType: String, output: ProvisionOutput) {
@@ -248,8 +250,12 @@ public struct ProvisionerRun {
         case "file":
             let file = try FileProvisioner(config: spec.config)
             try file.run(on: transport, output: output)
+        case "ansible":
+            guard let ansibleConnection else { throw ToolError.data("provisioner type \"ansible\" needs a connection to hand to ansible-playbook") }
+            let ansible = try AnsibleProvisioner(config: spec.config, buildName: buildName, builderType: builderType)
+            try ansible.run(connection: ansibleConnection, output: output, deadline: deadline)
         default:
-            throw ToolError.data("provisioner type \"\(spec.type)\" is not run by this tool (shell and file are)")
+            throw ToolError.data("provisioner type \"\(spec.type)\" is not run by this tool (shell, file and ansible are)")
         }
     }
 }

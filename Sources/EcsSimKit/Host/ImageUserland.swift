@@ -9,7 +9,7 @@ import Glibc
 /// busybox-static and the guest scripts, then copied into every disk made from that image.
 struct ImageUserland {
     /// Bump when the tree changes, so stores rebuild their templates.
-    static let version = "6"
+    static let version = "7"
     static let families = ["centos", "ubuntu", "windows"]
 
     let family: String
@@ -54,7 +54,7 @@ struct ImageUserland {
         var scripts: [String: String] = [
             "sudo": GuestScripts.sudo, "bash": GuestScripts.bash, "hostnamectl": GuestScripts.hostnamectl,
             "cloud-init": GuestScripts.cloudInit, "systemctl": GuestScripts.systemctl,
-            "shutdown": GuestScripts.shutdown,
+            "shutdown": GuestScripts.shutdown, "python3": GuestScripts.python3,
         ]
         if family == "centos" {
             scripts["yum"] = GuestScripts.yum

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+@testable import AlicloudKit
+
+private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+private let playbook = repo + "/Tests/e2e/templates/ansible/playbook.yml"
+private let builder = #""type": "alicloud-ecs", "region": "cn-beijing", "image_name": "img", "source_image": "centos", "instance_type": "t", "ssh_username": "root", "access_key": "LTAI5tSimAccessKeyId01", "secret_key": "SimSecretKey0123456789abcdefXYZ""#
+
+private func render(_ provisioner: String) -> Result<JSONValue, TemplateProblems> {
+    let text = #"{"builders": [{"# + builder + #"}], "provisioners": [{"type": "ansible", "# + provisioner + "}]}"
+    let r = RenderRequest(templatePath: "-", templateBytes: Array(text.utf8), environment: ["HOME": "/root"], pwd: repo,
+                          clock: RenderClock(seconds: 1_700_000_000, seed: 1))
+    do { return .success(try TemplateRenderer.render(r).plan) } catch let p as TemplateProblems { return .failure(p) } catch { fatalError("\(error)") }
+}
+
+@Suite struct AnsibleTests {
+    @Test func schemaDefaultsAsPacker() throws {
+        let plan = try render(#""playbook_file": "Tests/e2e/templates/ansible/playbook.yml""#).get()
+        let c = try #require(plan["builds"]?.arrayValue?[0]["provisioners"]?.arrayValue?[0]["config"]?.objectValue)
+        #expect(c["playbook_file"]?.stringValue == playbook)
+        #expect(c["command"]?.stringValue == "ansible-playbook")
+        #expect(c["host_alias"]?.stringValue == "default")
+        #expect(c["galaxy_command"]?.stringValue == "ansible-galaxy")
+        #expect(c["sftp_command"]?.stringValue == "/usr/lib/sftp-server -e")
+        #expect(c["use_sftp"]?.boolValue == false)
+    }
+
+    @Test func badConfigurationIsATemplateError() {
+        guard case .failure(let p) = render(#""playbook_file": "nope.yml", "inventory_directory": "README.md", "local_port": 70000, "ansible_env_vars": ["NOEQUALS"]"#) else {
+            Issue.record("rendered")
+            return
+        }
+        let text = p.errors.map(\.message).joined(separator: "\n")
+        #expect(text.contains("nope.yml\" does not exist"))
+        #expect(text.contains("must point to a directory"))
+        #expect(text.contains("70000 must be a valid port"))
+        #expect(text.contains("\"NOEQUALS\" is not in the form NAME=VALUE"))
+        #expect(p.status == .dataError)
+        guard case .failure(let q) = render(#""extra_arguments": ["-v"]"#) else { Issue.record("rendered"); return }
+        #expect(q.errors.map(\.message) == ["\"playbook_file\" is required"])
+    }
+
+    @Test func missingAnsiblePlaybookIsExit69NamingThePackage() throws {
+        guard case .failure(let p) = render(#""playbook_file": "Tests/e2e/templates/ansible/playbook.yml", "command": "no-such-ansible-playbook""#) else {
+            Issue.record("rendered")
+            return
+        }
+        #expect(p.status == .unavailable)
+        #expect(p.errors.count == 1)
+        #expect(p.errors[0].path == "provisioners[0].command")
+        #expect(p.errors[0].message.contains("\"no-such-ansible-playbook\" was not found"))
+        #expect(p.errors[0].message.contains("apt-get install ansible-core"))
+        // skip_version_check: rendered, as Packer does (an earlier step may install it).
+        _ = try render(#""playbook_file": "Tests/e2e/templates/ansible/playbook.yml", "command": "no-such-ansible-playbook", "skip_version_check": true"#).get()
+    }
+
+    @Test func versionAsPackerReadsIt() {
+        #expect(AnsibleVersion.version(in: "ansible-playbook [core 2.14.18]\n  config file = None\n") == "2.14.18")
+        #expect(AnsibleVersion.version(in: "ansible-playbook 2.9.6\n") == "2.9.6")
+        #expect(AnsibleVersion.version(in: "no version here\n") == nil)
+    }
+
+    @Test func sensitiveExtraVarsGoToAPrivateFile() throws {
+        Secrets.register("Sup3rSecretValue")
+        let a = try AnsibleProvisioner(config: ["playbook_file": .string(playbook)], buildName: "b", builderType: "alicloud-ecs")
+        let work = try PrivateDirectory(prefix: "ansible-test")
+        defer { work.remove() }
+        let out = try a.hidingSensitive(["--tags", "config", "-e", "plain=1", "--extra-vars", "user=app pass='Sup3rSecretValue' x=\"a b\"",
+                                         "--extra-vars={\"k\": \"Sup3rSecretValue\"}"], work: work)
+        #expect(Array(out.prefix(4)) == ["--tags", "config", "-e", "plain=1"])
+        #expect(out[4] == "--extra-vars" && out[5].hasPrefix("@" + work.path))
+        #expect(out[6] == "--extra-vars" && out[7].hasPrefix("@" + work.path))
+        #expect(!out.joined(separator: " ").contains("Sup3rSecretValue"))
+        let file = String(out[5].dropFirst())
+        let json = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+        #expect(json["pass"]?.stringValue == "Sup3rSecretValue")
+        #expect(json["user"]?.stringValue == "app")
+        #expect(json["x"]?.stringValue == "a b")
+        var st = stat()
+        #expect(stat(file, &st) == 0 && st.st_mode & 0o777 == 0o600)
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: String(out[7].dropFirst()))), as: UTF8.self) == "{\"k\": \"Sup3rSecretValue\"}")
+        #expect(throws: ToolError.self) { try a.hidingSensitive(["--vault-id", "Sup3rSecretValue"], work: work) }
+    }
+
+    @Test func inventoryAsPackerWritesIt() throws {
+        let dir = try PrivateDirectory(prefix: "ansible-inv")
+        defer { dir.remove() }
+        let a = try AnsibleProvisioner(config: ["playbook_file": .string(playbook), "groups": .array([.string("web"), .string("app")]),
+                                                "empty_groups": .array([.string("db")]), "inventory_directory": .string(dir.path)],
+                                       buildName: "b", builderType: "alicloud-ecs")
+        var client = SSHClient(target: try SSHTarget(parsing: "admin@127.0.0.9"))
+        client.port = 2222
+        let file = try a.writeInventory(.ssh(client))
+        #expect(file.hasPrefix(dir.path + "/packer-provisioner-ansible"))
+        let host = "default ansible_host=127.0.0.9 ansible_user=admin ansible_port=2222\n"
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == host + "[web]\n" + host + "[app]\n" + host + "[db]\n")
+        #expect(try AnsibleProvisioner.renderInventoryLine("{{.HostAlias}} h={{ .Host }}\n", ["HostAlias": "a", "Host": "h"]) == "a h=h\n")
+        #expect(throws: ToolError.self) { try AnsibleProvisioner.renderInventoryLine("{{ .Nope }}", ["Host": "h"]) }
+    }
+
+    @Test func sshArgumentsReuseTheBuildConnection() throws {
+        var client = SSHClient(target: try SSHTarget(parsing: "root@127.0.0.9"))
+        client.port = 22
+        client.identityFile = "/k/key"
+        client.knownHostsFile = "/k/known_hosts"
+        client.controlDirectory = "/tmp/ctl"
+        let args = AnsibleProvisioner.sshArgs(client)
+        #expect(args.contains("-i /k/key"))
+        #expect(args.contains("UserKnownHostsFile=/k/known_hosts"))
+        #expect(args.contains("ControlPath=/tmp/ctl/%C"))
+        #expect(!args.contains("-p 22"))
+        #expect(!args.contains("127.0.0.9"))
+    }
+}

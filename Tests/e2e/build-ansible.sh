@@ -1,0 +1,71 @@
+#!/bin/sh
+# An ansible provisioner (a role, extra vars, a sensitive variable, --tags, groups) builds a
+# Linux image on ecs-sim over the build's own SSH connection; what the playbook wrote is on
+# the image's snapshot; the sensitive value is in no argv, output or file; Packer's lines.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/build.sh"
+command -v ansible-playbook >/dev/null 2>&1 || fail "ansible-playbook is missing (scripts/install-deps installs ansible-core)"
+
+ALICLOUD_REGION=cn-beijing
+export ALICLOUD_REGION
+# Ansible's own temporary files on this machine stay in the test's directory, where the
+# secret search below looks.
+ANSIBLE_LOCAL_TEMP=$work/ansible-tmp
+ANSIBLE_HOME=$work/ansible-home
+export ANSIBLE_LOCAL_TEMP ANSIBLE_HOME
+ecs_sim_start --profile fast --state "$work/sim" || fail "ecs-sim did not start"
+
+secret="Db$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+printf '{"db_password": "%s"}\n' "$secret" >"$work/vars.json"
+printf '%s\n' "$secret" >"$work/secret.pattern"
+build ansible -var-file "$work/vars.json" "$here/templates/ansible/ansible.json" &
+bpid=$!
+: >"$work/argv-hits"
+while kill -0 "$bpid" 2>/dev/null; do
+	grep -laF -f "$work/secret.pattern" /proc/[0-9]*/cmdline 2>/dev/null >>"$work/argv-hits" || :
+	sleep 0.05
+done
+wait "$bpid" || :
+[ "$(rc_of ansible)" = 0 ] || { show ansible; fail "the build exited $(rc_of ansible)"; }
+
+# Packer's lines.
+for line in '==> alicloud-ecs: Provisioning with Ansible...' \
+	'    alicloud-ecs: Not using Proxy adapter for Ansible run:' \
+	'    alicloud-ecs: 	Using ssh keys from Packer communicator...' \
+	'==> alicloud-ecs: Executing Ansible: ansible-playbook -e packer_build_name="alicloud-ecs" -e packer_builder_type=alicloud-ecs --ssh-extra-args '"'-o IdentitiesOnly=yes'"' --tags config --extra-vars @'; do
+	grep -qF -- "$line" "$work/ansible.err" || { show ansible; fail "missing line: $line"; }
+done
+grep -q '^    alicloud-ecs: PLAY RECAP' "$work/ansible.err" || { show ansible; fail "ansible's output is not streamed with the prefix"; }
+grep -Eq '^    alicloud-ecs: default +: ok=[0-9]+ +changed=[0-9]+ +unreachable=0 +failed=0' "$work/ansible.err" || { show ansible; fail "no clean play recap"; }
+
+# What the playbook wrote is on the image's snapshot.
+image=$(sed -n 's/^cn-beijing: \(m-[a-z0-9]*\)$/\1/p' "$work/ansible.out")
+[ -n "$image" ] || { cat "$work/ansible.out" >&2; fail "no artifact line"; }
+snap=$(ecs-call --endpoint "$ECS_SIM_URL" DescribeImages RegionId=cn-beijing ImageId="$image" \
+	--query 'Images.Image[0].DiskDeviceMappings.DiskDeviceMapping[0].SnapshotId')
+disk=$work/sim/host/snapshots/$snap
+[ -d "$disk" ] || fail "no snapshot tree for $snap"
+sha=$(printf '%s' "$secret" | sha1sum | cut -d' ' -f1)
+expected="version=1.2.3
+groups=web
+build=alicloud-ecs on alicloud-ecs
+db_password_sha1=$sha
+managed=ansible"
+[ "$(cat "$disk/etc/app/app.conf")" = "$expected" ] || { cat "$disk/etc/app/app.conf" >&2; fail "app.conf is not what the role wrote"; }
+[ "$(stat -c %a "$disk/etc/app/app.conf")" = 640 ] || fail "copy's mode was not applied"
+[ "$(cat "$disk/etc/app/raw")" = raw-ok ] || fail "the raw task did not run"
+[ "$(stat -c %a "$disk/var/lib/app")" = 750 ] || fail "the file task did not make /var/lib/app 0750"
+[ -f "$disk/var/lib/app/created-by-command" ] || fail "the command task did not run"
+[ "$(cat "$disk/etc/motd")" = "default: app 1.2.3, built with ansible" ] || fail "the role's template was not rendered"
+[ ! -e "$disk/etc/app/untagged" ] || fail "--tags config ran an untagged task"
+
+# The sensitive value: in no process's argv, no output, no file (state, emulator, disks,
+# ansible's temporary files); the inventory and extra-vars files are gone.
+[ ! -s "$work/argv-hits" ] || fail "the sensitive value was in the argv of: $(sed 's,/cmdline,/comm,' "$work/argv-hits" | xargs cat 2>/dev/null | sort -u | tr '\n' ' ')"
+! grep -rqF "$secret" "$work" --exclude=vars.json --exclude=secret.pattern 2>/dev/null || fail "the sensitive value is in: $(grep -rlF "$secret" "$work" --exclude=vars.json --exclude=secret.pattern)"
+inventory=$(sed -n 's/.* -i \([^ ]*\) .*/\1/p' "$work/ansible.err" | head -n 1)
+[ -n "$inventory" ] && [ ! -e "$inventory" ] || fail "the inventory file $inventory was kept"
+assert_no_leak ansible
+assert_no_secret
+printf 'build-ansible: image %s, playbook applied, secret kept out\n' "$image"
