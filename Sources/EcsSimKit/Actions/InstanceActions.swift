@@ -12,7 +12,7 @@ extension Engine {
     /// An image visible in `region`: public ones and the account's own.
     func image(_ id: String, region: String) -> Image? {
         if let img = state.images[id], img.region == region { return img }
-        return Catalog.images(region: region).first { $0.id == id }
+        return Catalog.publicImage(id, region: region, strict: config.strictCatalog)
     }
 
     static func validPassword(_ p: String) -> Bool {
