@@ -10,6 +10,8 @@ export prog
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # shellcheck source=scripts/lib/common.sh
 . "$here/common.sh"
+# shellcheck source=scripts/lib/breakpoint.sh
+. "$here/breakpoint.sh"
 
 # The plan arrives on stdin (it holds credentials: never written to a file).
 [ "$1" = - ] || die "usage: ecs-build.sh - INDEX OUTDIR (the plan on stdin)" 64
@@ -469,8 +471,9 @@ i=0
 while [ "$i" -lt "$nprov" ]; do
 	ptype=$(plan "provisioners[$i].type")
 	plan "provisioners[$i]" --format json >"$work/prov.json"
-	case $communicator in
-	winrm)
+	case $ptype:$communicator in
+	breakpoint:*) breakpoint "provisioners[$i]" ;;
+	*:winrm)
 		# shellcheck disable=SC2086
 		provision winrm-run $winrm_opts --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$address" --provision "$work/prov.json" ;;
 	*)
