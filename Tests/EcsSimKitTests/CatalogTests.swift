@@ -56,6 +56,7 @@ import AlicloudKit
         let cases: [(String, String, String, String, Int, String)] = [
             ("ubuntu_14_0405_64_40G_base_20170222.vhd", "Ubuntu", "Ubuntu  14.04 64位", "ubuntu", 40, "x86_64"),
             ("centos_7_03_64_20G_alibase_20170818.vhd", "CentOS", "CentOS  7.3 64位", "centos", 20, "x86_64"),
+            ("centos_7_04_64_20G_alibase_201701015.vhd", "CentOS", "CentOS  7.4 64位", "centos", 20, "x86_64"),
             ("centos_stream_9_x64_20G_alibase_20240628.vhd", "CentOS Stream", "CentOS Stream  9 64位", "centos", 20, "x86_64"),
             ("aliyun_3_arm64_20G_alibase_20240528.vhd", "Aliyun", "Alibaba Cloud Linux  3 64位 ARM版", "centos", 20, "arm64"),
             ("debian_12_6_x64_20G_alibase_20240715.vhd", "Debian", "Debian  12.6 64位", "ubuntu", 20, "x86_64"),

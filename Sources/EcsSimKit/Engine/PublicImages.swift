@@ -95,7 +95,9 @@ enum PublicImages {
     static func parse(_ id: String) -> Parsed? {
         guard id.hasSuffix(".vhd"), id.count <= 128 else { return nil }
         let words = id.dropLast(4).split(separator: "_", omittingEmptySubsequences: false).map(String.init)
-        guard words.count >= 4, let date = words.last, date.count == 8, date.allSatisfy(\.isNumber),
+        // The date is YYYYMMDD; a 9-digit one is tolerated (Packer 1.6.6's own docs name
+        // centos_7_04_64_20G_alibase_201701015.vhd).
+        guard words.count >= 4, let date = words.last, (8...9).contains(date.count), date.allSatisfy(\.isNumber),
               words.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } }) else { return nil }
         let lowered = id.lowercased()
         guard let os = systems.first(where: { lowered.hasPrefix($0.prefix + "_") }) else { return nil }
