@@ -108,6 +108,14 @@ import AlicloudKit
             #expect(!win.isEmpty && win.allSatisfy { $0["Platform"]?.stringValue?.hasPrefix("Windows Server") == true })
             let arm = try h.ok("DescribeImages", ["Architecture": "arm64", "PageSize": "100"])["Images"]?["Image"]?.arrayValue ?? []
             #expect(arm.count == 2)
+            // Public families: DescribeImages' ImageFamily filter, DescribeImageFromFamily and
+            // CreateInstance's ImageFamily agree on the newest image of the family.
+            let fam = try h.ok("DescribeImages", ["ImageFamily": "acs:ubuntu_20_04_x64"])["Images"]?["Image"]?.arrayValue ?? []
+            #expect(Set(fam.compactMap { $0["ImageId"]?.stringValue }) == ["ubuntu_20_04_x64_20G_alibase_20230101.vhd", "ubuntu_20_04_x64_20G_alibase_20240628.vhd"])
+            #expect(try h.ok("DescribeImageFromFamily", ["ImageFamily": "acs:ubuntu_20_04_x64"])["Image"]?["ImageId"]?.stringValue == "ubuntu_20_04_x64_20G_alibase_20240628.vhd")
+            let byFamily = try h.ok("CreateInstance", ["ImageFamily": "acs:ubuntu_20_04_x64", "InstanceType": "ecs.g7.large", "SecurityGroupId": net.sg, "VSwitchId": net.vsw])
+            let made = try h.ok("DescribeInstances", ["InstanceIds": "[\"\(byFamily["InstanceId"]!.stringValue!)\"]"])
+            #expect(made["Instances"]?["Instance"]?.arrayValue?.first?["ImageId"]?.stringValue == "ubuntu_20_04_x64_20G_alibase_20240628.vhd")
         }
     }
 }

@@ -342,7 +342,8 @@ extension Engine {
     func describeImageFromFamily(_ c: ActionContext) throws -> JSONValue {
         let r = try region(c)
         let fam = try c.params.required("ImageFamily")
-        guard let img = state.images.values.filter({ $0.region == r && $0.family == fam && $0.status == "Available" }).max(by: { $0.created < $1.created }) else {
+        guard let img = state.images.values.filter({ $0.region == r && $0.family == fam && $0.status == "Available" }).max(by: { $0.created < $1.created })
+            ?? Catalog.latestPublicImage(family: fam, region: r) else {
             return ["Image": [:]]
         }
         return ["Image": imageJSON(img, c)]

@@ -56,6 +56,11 @@ public enum Catalog {
         (PublicImages.listed + [marketplaceImage]).compactMap { publicImage($0, region: region, strict: true) }
     }
 
+    /// The newest listed public image of an `acs:` family (by the build date in its ID).
+    static func latestPublicImage(family: String, region: String) -> Image? {
+        images(region: region).filter { $0.family == family && $0.ownerAlias == "system" }.max { $0.id.split(separator: "_").last! < $1.id.split(separator: "_").last! }
+    }
+
     /// A public image by ID: a listed one or, unless `strict`, any well-formed ID of a
     /// known family, served as that family.
     static func publicImage(_ id: String, region: String, strict: Bool) -> Image? {
@@ -68,7 +73,7 @@ public enum Catalog {
     }
 
     private static func image(_ id: String, name: String, region: String, owner: String, parsed p: PublicImages.Parsed) -> Image {
-        Image(id: id, region: region, name: name, description: "", family: "", version: "", status: "Available", next: nil,
+        Image(id: id, region: region, name: name, description: "", family: owner == "system" ? PublicImages.family(of: id) : "", version: "", status: "Available", next: nil,
               ownerAlias: owner, osType: p.osType, osName: p.osName, platform: p.platform, architecture: p.architecture, size: p.sizeGiB,
               mappings: [DiskMapping(snapshotId: "", size: p.sizeGiB, device: "/dev/xvda", type: "system")], hostFamily: p.hostFamily,
               isPublic: true, created: 1_500_000_000)

@@ -91,6 +91,14 @@ enum PublicImages {
 
     static let architectures: [String: String] = ["x64": "x86_64", "64": "x86_64", "arm64": "arm64", "i386": "i386", "32": "i386"]
 
+    /// The public image family an ID belongs to: `acs:` and the words before the size
+    /// (`ubuntu_22_04_x64_20G_alibase_20240130.vhd` is in `acs:ubuntu_22_04_x64`).
+    static func family(of id: String) -> String {
+        let words = id.split(separator: "_")
+        guard let size = words.firstIndex(where: { $0.hasSuffix("G") && $0.dropLast().allSatisfy(\.isNumber) }) else { return "" }
+        return "acs:" + words[..<size].joined(separator: "_")
+    }
+
     /// Parses a well-formed public image ID of a known family; nil otherwise.
     static func parse(_ id: String) -> Parsed? {
         guard id.hasSuffix(".vhd"), id.count <= 128 else { return nil }
