@@ -1,7 +1,9 @@
 #!/bin/sh
 # An ansible provisioner (a role, extra vars, a sensitive variable, --tags, groups) builds a
-# Linux image on ecs-sim over the build's own SSH connection; what the playbook wrote is on
-# the image's snapshot; the sensitive value is in no argv, output or file; Packer's lines.
+# Linux image over the build's own SSH connection and, at the same time, a Windows image
+# over WinRM (raw PowerShell tasks), both on ecs-sim; what the playbooks wrote is on the
+# images' snapshots; the sensitive values (and the WinRM password) are in no argv, output
+# or file; Packer's lines.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/build.sh"
@@ -17,17 +19,24 @@ export ANSIBLE_LOCAL_TEMP ANSIBLE_HOME
 ecs_sim_start --profile fast --state "$work/sim" || fail "ecs-sim did not start"
 
 secret="Db$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+token="Tok$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+winrm_password=Test1234 # the Windows template's winrm_password
 printf '{"db_password": "%s"}\n' "$secret" >"$work/vars.json"
-printf '%s\n' "$secret" >"$work/secret.pattern"
+printf '{"api_token": "%s"}\n' "$token" >"$work/win-vars.json"
+printf '%s\n%s\n%s\n' "$secret" "$token" "$winrm_password" >"$work/secret.pattern"
 build ansible -var-file "$work/vars.json" "$here/templates/ansible/ansible.json" &
 bpid=$!
+build win -var-file "$work/win-vars.json" "$here/templates/ansible-windows/ansible-windows.json" </dev/null &
+wpid=$!
 : >"$work/argv-hits"
-while kill -0 "$bpid" 2>/dev/null; do
+while kill -0 "$bpid" 2>/dev/null || kill -0 "$wpid" 2>/dev/null; do
 	grep -laF -f "$work/secret.pattern" /proc/[0-9]*/cmdline 2>/dev/null >>"$work/argv-hits" || :
 	sleep 0.05
 done
 wait "$bpid" || :
+wait "$wpid" || :
 [ "$(rc_of ansible)" = 0 ] || { show ansible; fail "the build exited $(rc_of ansible)"; }
+[ "$(rc_of win)" = 0 ] || { show win; fail "the Windows build exited $(rc_of win)"; }
 
 # Packer's lines.
 for line in '==> alicloud-ecs: Provisioning with Ansible...' \
@@ -60,12 +69,28 @@ managed=ansible"
 [ "$(cat "$disk/etc/motd")" = "default: app 1.2.3, built with ansible" ] || fail "the role's template was not rendered"
 [ ! -e "$disk/etc/app/untagged" ] || fail "--tags config ran an untagged task"
 
-# The sensitive value: in no process's argv, no output, no file (state, emulator, disks,
+# Windows: the raw tasks tagged "site" ran over WinRM; the token only as its digest.
+for line in '    alicloud-ecs: 	Using WinRM Password from Packer communicator...' \
+	'==> alicloud-ecs: Executing Ansible: ansible-playbook -e packer_build_name="alicloud-ecs" -e packer_builder_type=alicloud-ecs --tags site -e @'; do
+	grep -qF -- "$line" "$work/win.err" || { show win; fail "Windows: missing line: $line"; }
+done
+image=$(sed -n 's/^cn-beijing: \(m-[a-z0-9]*\)$/\1/p' "$work/win.out")
+snap=$(ecs-call --endpoint "$ECS_SIM_URL" DescribeImages RegionId=cn-beijing ImageId="$image" \
+	--query 'Images.Image[0].DiskDeviceMappings.DiskDeviceMapping[0].SnapshotId')
+wdisk=$work/sim/host/snapshots/$snap
+sha=$(printf '%s' "$token" | sha1sum | cut -d' ' -f1)
+[ "$(tr -d '\r' <"$wdisk/inetpub/intranet/settings.txt")" = "site=intranet token_sha1=$sha" ] || fail "Windows: settings.txt is not what the role wrote"
+[ ! -e "$wdisk/untagged.txt" ] || fail "Windows: --tags site ran an untagged task"
+
+# The sensitive values: in no process's argv, no output, no file (state, emulator, disks,
 # ansible's temporary files); the inventory and extra-vars files are gone.
-[ ! -s "$work/argv-hits" ] || fail "the sensitive value was in the argv of: $(sed 's,/cmdline,/comm,' "$work/argv-hits" | xargs cat 2>/dev/null | sort -u | tr '\n' ' ')"
-! grep -rqF "$secret" "$work" --exclude=vars.json --exclude=secret.pattern 2>/dev/null || fail "the sensitive value is in: $(grep -rlF "$secret" "$work" --exclude=vars.json --exclude=secret.pattern)"
+[ ! -s "$work/argv-hits" ] || fail "a sensitive value was in the argv of: $(sed 's,/cmdline,/comm,' "$work/argv-hits" | xargs cat 2>/dev/null | sort -u | tr '\n' ' ')"
+for s in "$secret" "$token"; do
+	! grep -rqF "$s" "$work" --exclude='*vars.json' --exclude=secret.pattern 2>/dev/null || fail "a sensitive value is in: $(grep -rlF "$s" "$work" --exclude='*vars.json' --exclude=secret.pattern)"
+done
+! grep -qF "$winrm_password" "$work/win.err" "$work/win.out" || fail "the WinRM password is in the Windows build's output"
 inventory=$(sed -n 's/.* -i \([^ ]*\) .*/\1/p' "$work/ansible.err" | head -n 1)
 [ -n "$inventory" ] && [ ! -e "$inventory" ] || fail "the inventory file $inventory was kept"
 assert_no_leak ansible
 assert_no_secret
-printf 'build-ansible: image %s, playbook applied, secret kept out\n' "$image"
+printf 'build-ansible: Linux and Windows images provisioned, sensitive values kept out\n'

@@ -475,7 +475,7 @@ while [ "$i" -lt "$nprov" ]; do
 	breakpoint:*) breakpoint "provisioners[$i]" ;;
 	*:winrm)
 		# shellcheck disable=SC2086
-		provision winrm-run $winrm_opts --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$address" --provision "$work/prov.json" ;;
+		provision winrm-run $winrm_opts --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$address" --provision "$work/prov.json" ;;
 	*)
 		# shellcheck disable=SC2086
 		provision ssh-run $ssh_opts --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$ssh_target" --provision "$work/prov.json" ;;

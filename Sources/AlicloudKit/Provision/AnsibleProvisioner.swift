@@ -358,7 +358,9 @@ struct PrivateDirectory {
     let path: String
 
     init(prefix: String) throws {
-        var template = Array((NSTemporaryDirectory() + "/\(prefix).XXXXXX").utf8CString)
+        var base = NSTemporaryDirectory()
+        while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
+        var template = Array((base + "/\(prefix).XXXXXX").utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw ToolError(.cantCreate, "\(prefix): cannot create a private directory in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
         }
