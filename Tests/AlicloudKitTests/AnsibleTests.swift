@@ -111,4 +111,42 @@ private func render(_ provisioner: String) -> Result<JSONValue, TemplateProblems
         #expect(!args.contains("-p 22"))
         #expect(!args.contains("127.0.0.9"))
     }
+
+    @Test func galaxyInstallsRolesAndCollectionsAsPacker() throws {
+        let dir = try PrivateDirectory(prefix: "ansible-galaxy")
+        defer { dir.remove() }
+        let log = dir.path + "/calls"
+        let galaxy = try dir.write("galaxy", "#!/bin/sh\necho \"$*\" >> \(log)\n[ \"$1\" != fail ]\n")
+        chmod(galaxy, 0o700)
+        let requirements = try dir.write("requirements.yml", "---\nroles:\n  - name: web\ncollections:\n  - name: community.general\n")
+        let a = try AnsibleProvisioner(config: ["playbook_file": .string(playbook), "galaxy_file": .string(requirements), "galaxy_command": .string(galaxy),
+                                                "galaxy_force_install": .bool(true), "roles_path": .string("/r"), "collections_path": .string("/c")],
+                                       buildName: "b", builderType: "alicloud-ecs")
+        try a.runGalaxy(requirements, log: AnsibleLog(output: ProvisionOutput(prefix: nil)), deadline: nil)
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "install -r \(requirements) -f -p /r\ncollection install -r \(requirements) -f -p /c\n")
+        // A v1 file (a plain list of roles) installs roles only; a failure is Packer's message.
+        let v1 = try dir.write("v1.yml", "- src: web\n")
+        let b = try AnsibleProvisioner(config: ["playbook_file": .string(playbook), "galaxy_command": .string(galaxy)], buildName: "b", builderType: "t")
+        try b.runGalaxy(v1, log: AnsibleLog(output: ProvisionOutput(prefix: nil)), deadline: nil)
+        #expect(try String(contentsOfFile: log, encoding: .utf8).hasSuffix("collection install -r \(requirements) -f -p /c\ninstall -r \(v1)\n"))
+    }
+
+    @Test func winrmArgumentsKeepThePasswordInAFile() throws {
+        setenv("ANSIBLE_TEST_WINRM_PASSWORD", "Win-Passw0rd!", 1)
+        defer { unsetenv("ANSIBLE_TEST_WINRM_PASSWORD") }
+        let a = try AnsibleProvisioner(config: ["playbook_file": .string(playbook), "extra_arguments": .array([.string("-v")])],
+                                       buildName: "web", builderType: "alicloud-ecs")
+        let work = try PrivateDirectory(prefix: "ansible-winrm")
+        defer { work.remove() }
+        let conn = AnsibleConnection.winrm(host: "127.0.0.5", port: 5986, user: "Administrator", passwordVariable: "ANSIBLE_TEST_WINRM_PASSWORD",
+                                           https: true, insecure: true)
+        let args = try a.arguments(conn, work: work)
+        #expect(Array(args.prefix(5)) == ["-e", "packer_build_name=\"web\"", "-e", "packer_builder_type=alicloud-ecs", "-v"])
+        #expect(args.count == 7 && args[5] == "-e" && args[6].hasPrefix("@" + work.path))
+        #expect(!args.joined().contains("Win-Passw0rd!") && !args.joined().contains("ansible_ssh_private_key_file"))
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: String(args[6].dropFirst()))), as: UTF8.self).contains("\"ansible_password\":\"Win-Passw0rd!\""))
+        let inventory = try a.writeInventory(conn)
+        defer { unlink(inventory) }
+        #expect(try String(contentsOfFile: inventory, encoding: .utf8) == "default ansible_host=127.0.0.5 ansible_connection=winrm ansible_winrm_transport=basic ansible_shell_type=powershell ansible_user=Administrator ansible_port=5986 ansible_winrm_scheme=https ansible_winrm_server_cert_validation=ignore\n")
+    }
 }
