@@ -49,12 +49,7 @@ grep -q '^    alicloud-ecs: PLAY RECAP' "$work/ansible.err" || { show ansible; f
 grep -Eq '^    alicloud-ecs: default +: ok=[0-9]+ +changed=[0-9]+ +unreachable=0 +failed=0' "$work/ansible.err" || { show ansible; fail "no clean play recap"; }
 
 # What the playbook wrote is on the image's snapshot.
-image=$(sed -n 's/^cn-beijing: \(m-[a-z0-9]*\)$/\1/p' "$work/ansible.out")
-[ -n "$image" ] || { cat "$work/ansible.out" >&2; fail "no artifact line"; }
-snap=$(ecs-call --endpoint "$ECS_SIM_URL" DescribeImages RegionId=cn-beijing ImageId="$image" \
-	--query 'Images.Image[0].DiskDeviceMappings.DiskDeviceMapping[0].SnapshotId')
-disk=$work/sim/host/snapshots/$snap
-[ -d "$disk" ] || fail "no snapshot tree for $snap"
+disk=$(image_disk ansible)
 sha=$(printf '%s' "$secret" | sha1sum | cut -d' ' -f1)
 expected="version=1.2.3
 groups=web
@@ -74,10 +69,7 @@ for line in '    alicloud-ecs: 	Using WinRM Password from Packer communicator...
 	'==> alicloud-ecs: Executing Ansible: ansible-playbook -e packer_build_name="alicloud-ecs" -e packer_builder_type=alicloud-ecs --tags site -e @'; do
 	grep -qF -- "$line" "$work/win.err" || { show win; fail "Windows: missing line: $line"; }
 done
-image=$(sed -n 's/^cn-beijing: \(m-[a-z0-9]*\)$/\1/p' "$work/win.out")
-snap=$(ecs-call --endpoint "$ECS_SIM_URL" DescribeImages RegionId=cn-beijing ImageId="$image" \
-	--query 'Images.Image[0].DiskDeviceMappings.DiskDeviceMapping[0].SnapshotId')
-wdisk=$work/sim/host/snapshots/$snap
+wdisk=$(image_disk win)
 sha=$(printf '%s' "$token" | sha1sum | cut -d' ' -f1)
 [ "$(tr -d '\r' <"$wdisk/inetpub/intranet/settings.txt")" = "site=intranet token_sha1=$sha" ] || fail "Windows: settings.txt is not what the role wrote"
 [ ! -e "$wdisk/untagged.txt" ] || fail "Windows: --tags site ran an untagged task"

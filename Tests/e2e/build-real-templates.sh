@@ -38,19 +38,10 @@ STUB
 	fi
 }
 
-# snapshot NAME — the snapshot tree of the image build NAME made.
-snapshot () {
-	_img=$(sed -n 's/^cn-beijing: \(m-[a-z0-9]*\)$/\1/p' "$work/$1.out")
-	[ -n "$_img" ] || { show "$1"; fail "$1: no artifact"; }
-	_snap=$(ecs-call --endpoint "$ECS_SIM_URL" DescribeImages RegionId=cn-beijing ImageId="$_img" \
-		--query 'Images.Image[0].DiskDeviceMappings.DiskDeviceMapping[0].SnapshotId')
-	printf '%s\n' "$work/sim/host/snapshots/$_snap"
-}
-
 # check NAME KIND — what the template's provisioners leave on its image.
 check () {
 	[ "$(rc_of "$1")" = 0 ] || { show "$1"; fail "$1: exit $(rc_of "$1")"; }
-	_disk=$(snapshot "$1")
+	_disk=$(image_disk "$1")
 	case $2 in
 	basic | docs) [ -f "$_disk/var/lib/yum/installed/redis.x86_64" ] || fail "$1: redis is not on the image" ;;
 	datadisk)
