@@ -149,4 +149,24 @@ private func render(_ provisioner: String) -> Result<JSONValue, TemplateProblems
         defer { unlink(inventory) }
         #expect(try String(contentsOfFile: inventory, encoding: .utf8) == "default ansible_host=127.0.0.5 ansible_connection=winrm ansible_winrm_transport=basic ansible_shell_type=powershell ansible_user=Administrator ansible_port=5986 ansible_winrm_scheme=https ansible_winrm_server_cert_validation=ignore\n")
     }
+
+    @Test func inputDigestCoversThePlaybooksDirectory() throws {
+        let dir = try PrivateDirectory(prefix: "ansible-digest")
+        defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.path + "/roles/app/tasks", withIntermediateDirectories: true)
+        _ = try dir.write("site.yml", "- hosts: all\n  roles: [app]\n")
+        let task = try dir.write("roles/app/tasks/main.yml", "- raw: echo one\n")
+        let text = #"{"builders": [{"# + builder + #"}], "provisioners": [{"type": "ansible", "playbook_file": "site.yml"}]}"#
+        func digest() throws -> String {
+            let r = RenderRequest(templatePath: "-", templateBytes: Array(text.utf8), environment: ["HOME": "/root"], pwd: dir.path,
+                                  clock: RenderClock(seconds: 1_700_000_000, seed: 1))
+            return try TemplateRenderer.render(r).plan["builds"]?.arrayValue?.first?["input_digest"]?.stringValue ?? ""
+        }
+        let before = try digest()
+        let again = try digest()
+        #expect(!before.isEmpty && before == again)
+        try "- raw: echo two\n".write(toFile: task, atomically: true, encoding: .utf8)
+        let after = try digest()
+        #expect(after != before, "a role's task changed: the image is not up to date")
+    }
 }
