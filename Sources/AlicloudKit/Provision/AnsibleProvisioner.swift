@@ -274,21 +274,7 @@ public struct AnsibleProvisioner {
 
     /// Renders `{{ .Name }}` references of an inventory line; an unknown name is an error.
     static func renderInventoryLine(_ line: String, _ values: [String: String]) throws -> String {
-        var out = ""
-        var rest = Substring(line)
-        while let open = rest.range(of: "{{") {
-            out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
-                throw ToolError.data("ansible: inventory_file_template: unclosed \"{{\"")
-            }
-            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            guard name.hasPrefix("."), let value = values[String(name.dropFirst())] else {
-                throw ToolError.data("ansible: inventory_file_template: unknown value \"\(name)\" (known: \(values.keys.sorted().map { "." + $0 }.joined(separator: ", ")))")
-            }
-            out += value
-            rest = rest[close.upperBound...]
-        }
-        return out + rest
+        try ShellProvisioner.render(line, values, context: "ansible: inventory_file_template")
     }
 
     /// `ansible-galaxy install -r FILE` for roles and/or `collection install` for
