@@ -1,5 +1,6 @@
 #!/bin/sh
-# An ansible provisioner (a role, extra vars, a sensitive variable, --tags, groups) builds a
+# Without a working ansible-playbook the build stops before any call (69). An ansible
+# provisioner (a role, extra vars, a sensitive variable, --tags, groups) builds a
 # Linux image over the build's own SSH connection and, at the same time, a Windows image
 # over WinRM (raw PowerShell tasks), both on ecs-sim; what the playbooks wrote is on the
 # images' snapshots; the sensitive values (and the WinRM password) are in no argv, output
@@ -17,6 +18,17 @@ ANSIBLE_LOCAL_TEMP=$work/ansible-tmp
 ANSIBLE_HOME=$work/ansible-home
 export ANSIBLE_LOCAL_TEMP ANSIBLE_HOME
 ecs_sim_start --profile fast --state "$work/sim" || fail "ecs-sim did not start"
+
+# Without a working ansible-playbook the build stops at validation (69), naming the package,
+# before any API call.
+mkdir "$work/broken-bin"
+printf '#!/bin/sh\nexit 127\n' >"$work/broken-bin/ansible-playbook"
+chmod 755 "$work/broken-bin/ansible-playbook"
+(PATH="$work/broken-bin:$PATH" && build noansible "$here/templates/ansible/ansible.json")
+[ "$(rc_of noansible)" = 69 ] || { show noansible; fail "a broken ansible-playbook: exit $(rc_of noansible), wanted 69"; }
+grep -q 'provisioners\[0\].command: "ansible-playbook --version" failed (exit status 127): install Ansible .*apt-get install ansible-core' "$work/noansible.err" \
+	|| { show noansible; fail "a broken ansible-playbook: no message naming the package"; }
+! grep -q 'Prevalidating' "$work/noansible.err" || fail "a broken ansible-playbook: the build started"
 
 secret="Db$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 token="Tok$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
