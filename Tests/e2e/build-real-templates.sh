@@ -1,8 +1,8 @@
 #!/bin/sh
 # Templates written by others (Tests/templates/real/, origins in its README) build unchanged
 # on ecs-sim: Packer's alicloud examples (basic, Windows, data disks, chef, jenkins) and its
-# docs' example as published in Packer 1.6.6, 1.4.0 and 1.1.0, with the images and instance
-# types they name (some retired long ago). The templates of one Packer release build at
+# docs' example as published in Packer 1.6.6, 1.4.0 and 1.1.0 and in the current alicloud
+# plugin, with the images and instance types they name (some retired long ago). The templates of one Packer release build at
 # once on one emulator; releases reuse image names, so each gets a fresh emulator. Scripts
 # that would install real software from the internet are replaced by the stubs below, in a
 # copy of the tree (the templates are never edited): chef/chef.sh and jenkins/jenkins.sh.
@@ -61,7 +61,8 @@ check () {
 # Each group: one emulator, its templates built at once from a copy of their release's tree.
 total=0
 for group in "packer-v1.6.6: basic=examples/alicloud/basic/alicloud.json windows=examples/alicloud/basic/alicloud_windows.json datadisk=examples/alicloud/basic/alicloud_with_data_disk.json chef=examples/alicloud/chef/alicloud.json jenkins=examples/alicloud/jenkins/alicloud.json docs=docs/alicloud-ecs.json" \
-	"packer-v1.1.0: basic=examples/alicloud/basic/alicloud.json datadisk=examples/alicloud/basic/alicloud_with_data_disk.json chef=examples/alicloud/chef/alicloud.json jenkins=examples/alicloud/jenkins/alicloud.json docs=docs/alicloud-ecs.json packer-v1.4.0/windows=examples/alicloud/basic/alicloud_windows.json"; do
+	"packer-v1.1.0: basic=examples/alicloud/basic/alicloud.json datadisk=examples/alicloud/basic/alicloud_with_data_disk.json chef=examples/alicloud/chef/alicloud.json jenkins=examples/alicloud/jenkins/alicloud.json docs=docs/alicloud-ecs.json packer-v1.4.0/windows=examples/alicloud/basic/alicloud_windows.json" \
+	"packer-plugin-alicloud: basic=builder/examples/basic/alicloud.json"; do
 	release=${group%%:*}
 	with_sim ""
 	pids=
