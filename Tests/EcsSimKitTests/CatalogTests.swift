@@ -54,14 +54,14 @@ import AlicloudKit
 
     @Test func publicImageIdsParseAsTheirFamily() {
         let cases: [(String, String, String, String, Int, String)] = [
-            ("ubuntu_14_0405_64_40G_base_20170222.vhd", "Ubuntu", "Ubuntu  14.04 64位", "ubuntu", 40, "x86_64"),
-            ("centos_7_03_64_20G_alibase_20170818.vhd", "CentOS", "CentOS  7.3 64位", "centos", 20, "x86_64"),
-            ("centos_7_04_64_20G_alibase_201701015.vhd", "CentOS", "CentOS  7.4 64位", "centos", 20, "x86_64"),
-            ("centos_stream_9_x64_20G_alibase_20240628.vhd", "CentOS Stream", "CentOS Stream  9 64位", "centos", 20, "x86_64"),
-            ("aliyun_3_arm64_20G_alibase_20240528.vhd", "Aliyun", "Alibaba Cloud Linux  3 64位 ARM版", "centos", 20, "arm64"),
-            ("debian_12_6_x64_20G_alibase_20240715.vhd", "Debian", "Debian  12.6 64位", "ubuntu", 20, "x86_64"),
-            ("anolisos_8_9_x64_20G_rhck_alibase_20240528.vhd", "Anolis", "Anolis OS  8.9 64位", "centos", 20, "x86_64"),
-            ("freebsd_13_3_x64_30G_alibase_20240628.vhd", "FreeBSD", "FreeBSD  13.3 64位", "centos", 30, "x86_64"),
+            ("ubuntu_14_0405_64_40G_base_20170222.vhd", "Ubuntu", "Ubuntu  14.04 64位", "ubuntu:ubuntu:14.04", 40, "x86_64"),
+            ("centos_7_03_64_20G_alibase_20170818.vhd", "CentOS", "CentOS  7.3 64位", "centos:centos:7", 20, "x86_64"),
+            ("centos_7_04_64_20G_alibase_201701015.vhd", "CentOS", "CentOS  7.4 64位", "centos:centos:7", 20, "x86_64"),
+            ("centos_stream_9_x64_20G_alibase_20240628.vhd", "CentOS Stream", "CentOS Stream  9 64位", "centos:centos:9", 20, "x86_64"),
+            ("aliyun_3_arm64_20G_alibase_20240528.vhd", "Aliyun", "Alibaba Cloud Linux  3 64位 ARM版", "centos:alinux:3", 20, "arm64"),
+            ("debian_12_6_x64_20G_alibase_20240715.vhd", "Debian", "Debian  12.6 64位", "ubuntu:debian:12", 20, "x86_64"),
+            ("anolisos_8_9_x64_20G_rhck_alibase_20240528.vhd", "Anolis", "Anolis OS  8.9 64位", "centos:anolis:8.9", 20, "x86_64"),
+            ("freebsd_13_3_x64_30G_alibase_20240628.vhd", "FreeBSD", "FreeBSD  13.3 64位", "centos:freebsd:13.3", 30, "x86_64"),
             ("winsvr_64_dtcC_1809_en-us_40G_alibase_20190318.vhd", "Windows Server 2019", "Windows Server 64位英文版", "windows", 40, "x86_64"),
             ("win2022_21H2_x64_dtc_zh-cn_40G_alibase_20240614.vhd", "Windows Server 2022", "Windows Server 2022 64位中文版", "windows", 40, "x86_64"),
         ]
@@ -117,5 +117,21 @@ import AlicloudKit
             let made = try h.ok("DescribeInstances", ["InstanceIds": "[\"\(byFamily["InstanceId"]!.stringValue!)\"]"])
             #expect(made["Instances"]?["Instance"]?.arrayValue?.first?["ImageId"]?.stringValue == "ubuntu_20_04_x64_20G_alibase_20240628.vhd")
         }
+    }
+
+    @Test func guestsNameTheReleaseOfTheirImage() throws {
+        #expect(ImageUserland.isKnown("ubuntu") && ImageUserland.isKnown("ubuntu:debian:12") && ImageUserland.isKnown("centos:rocky:9.4"))
+        #expect(!ImageUserland.isKnown("plan9") && !ImageUserland.isKnown("windows:win:2019") && !ImageUserland.isKnown("ubuntu:../x:1")
+            && !ImageUserland.isKnown("ubuntu::12"))
+        #expect(ImageUserland.osRelease(id: "debian", version: "12", likeRHEL: false)
+            == "NAME=\"Debian GNU/Linux\"\nVERSION=\"12\"\nID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12\"\n")
+        #expect(ImageUserland.osRelease(id: "rocky", version: "9.4", likeRHEL: true).contains("ID_LIKE=\"rhel centos fedora\"\n"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("userland-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try ImageUserland(family: "ubuntu:ubuntu:18.04").build(into: dir)
+        let release = try String(contentsOf: dir.appendingPathComponent("etc/os-release"), encoding: .utf8)
+        #expect(release.contains("ID=ubuntu\n") && release.contains("VERSION_ID=\"18.04\"\n"))
+        #expect(try String(contentsOf: dir.appendingPathComponent("etc/lsb-release"), encoding: .utf8).contains("DISTRIB_RELEASE=18.04\n"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("usr/bin/apt-get").path))
     }
 }

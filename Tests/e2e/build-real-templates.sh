@@ -51,7 +51,10 @@ check () {
 	windows) grep -q '    alicloud-ecs: .*Windows' "$work/$1.err" || { show "$1"; fail "$1: no dir output"; } ;;
 	chef)
 		grep -q 'chef-server-ctl reconfigure' "$_disk/var/log/chef-server-ctl.log" || fail "$1: chef-server-ctl reconfigure did not run"
-		grep -q '^chef.sh stub ran on ubuntu ' "$_disk/root/chef-stub" || fail "$1: not an Ubuntu instance: $(cat "$_disk/root/chef-stub")" ;;
+		# The guest's os-release is the release the template's image names.
+		_want="ubuntu 18.04"
+		[ "$1" != packer-v1.1.0-chef ] || _want="ubuntu 14.04"
+		[ "$(cat "$_disk/root/chef-stub")" = "chef.sh stub ran on $_want" ] || fail "$1: not an $_want instance: $(cat "$_disk/root/chef-stub")" ;;
 	jenkins)
 		[ -f "$_disk/root/jenkins-stub" ] && grep -q 'openjdk-7-jdk' "$_disk/var/lib/dpkg/status" || fail "$1: the JDK is not on the image"
 		grep -q 'Packer uses the classic network here' "$work/$1.err" || fail "$1: no classic-network warning" ;;

@@ -19,24 +19,26 @@ enum PublicImages {
         var osType: String
         /// The emulated userland the instance gets: centos (yum), ubuntu (apt) or windows.
         var hostFamily: String
+        /// os-release's ID (empty for Windows).
+        var releaseID = ""
     }
 
     /// The known operating systems, longest prefix first where one prefixes another.
     static let systems: [OS] = [
-        OS(prefix: "centos_stream", platform: "CentOS Stream", name: "CentOS Stream", osType: "linux", hostFamily: "centos"),
-        OS(prefix: "centos", platform: "CentOS", name: "CentOS", osType: "linux", hostFamily: "centos"),
-        OS(prefix: "aliyun", platform: "Aliyun", name: "Alibaba Cloud Linux", osType: "linux", hostFamily: "centos"),
-        OS(prefix: "alinux", platform: "Aliyun", name: "Alibaba Cloud Linux", osType: "linux", hostFamily: "centos"),
-        OS(prefix: "anolisos", platform: "Anolis", name: "Anolis OS", osType: "linux", hostFamily: "centos"),
-        OS(prefix: "rockylinux", platform: "Rocky Linux", name: "Rocky Linux", osType: "linux", hostFamily: "centos"),
-        OS(prefix: "almalinux", platform: "AlmaLinux", name: "AlmaLinux", osType: "linux", hostFamily: "centos"),
-        OS(prefix: "redhat", platform: "Red Hat", name: "Red Hat Enterprise Linux", osType: "linux", hostFamily: "centos"),
-        OS(prefix: "fedora", platform: "Fedora", name: "Fedora", osType: "linux", hostFamily: "centos"),
-        OS(prefix: "opensuse", platform: "OpenSUSE", name: "OpenSUSE", osType: "linux", hostFamily: "centos"),
-        OS(prefix: "suse", platform: "SUSE", name: "SUSE Linux Enterprise Server", osType: "linux", hostFamily: "centos"),
-        OS(prefix: "freebsd", platform: "FreeBSD", name: "FreeBSD", osType: "linux", hostFamily: "centos"),
-        OS(prefix: "ubuntu", platform: "Ubuntu", name: "Ubuntu", osType: "linux", hostFamily: "ubuntu"),
-        OS(prefix: "debian", platform: "Debian", name: "Debian", osType: "linux", hostFamily: "ubuntu"),
+        OS(prefix: "centos_stream", platform: "CentOS Stream", name: "CentOS Stream", osType: "linux", hostFamily: "centos", releaseID: "centos"),
+        OS(prefix: "centos", platform: "CentOS", name: "CentOS", osType: "linux", hostFamily: "centos", releaseID: "centos"),
+        OS(prefix: "aliyun", platform: "Aliyun", name: "Alibaba Cloud Linux", osType: "linux", hostFamily: "centos", releaseID: "alinux"),
+        OS(prefix: "alinux", platform: "Aliyun", name: "Alibaba Cloud Linux", osType: "linux", hostFamily: "centos", releaseID: "alinux"),
+        OS(prefix: "anolisos", platform: "Anolis", name: "Anolis OS", osType: "linux", hostFamily: "centos", releaseID: "anolis"),
+        OS(prefix: "rockylinux", platform: "Rocky Linux", name: "Rocky Linux", osType: "linux", hostFamily: "centos", releaseID: "rocky"),
+        OS(prefix: "almalinux", platform: "AlmaLinux", name: "AlmaLinux", osType: "linux", hostFamily: "centos", releaseID: "almalinux"),
+        OS(prefix: "redhat", platform: "Red Hat", name: "Red Hat Enterprise Linux", osType: "linux", hostFamily: "centos", releaseID: "rhel"),
+        OS(prefix: "fedora", platform: "Fedora", name: "Fedora", osType: "linux", hostFamily: "centos", releaseID: "fedora"),
+        OS(prefix: "opensuse", platform: "OpenSUSE", name: "OpenSUSE", osType: "linux", hostFamily: "centos", releaseID: "opensuse-leap"),
+        OS(prefix: "suse", platform: "SUSE", name: "SUSE Linux Enterprise Server", osType: "linux", hostFamily: "centos", releaseID: "sles"),
+        OS(prefix: "freebsd", platform: "FreeBSD", name: "FreeBSD", osType: "linux", hostFamily: "centos", releaseID: "freebsd"),
+        OS(prefix: "ubuntu", platform: "Ubuntu", name: "Ubuntu", osType: "linux", hostFamily: "ubuntu", releaseID: "ubuntu"),
+        OS(prefix: "debian", platform: "Debian", name: "Debian", osType: "linux", hostFamily: "ubuntu", releaseID: "debian"),
         OS(prefix: "win2008r2", platform: "Windows Server 2008", name: "Windows Server 2008 R2", osType: "windows", hostFamily: "windows"),
         OS(prefix: "win2008", platform: "Windows Server 2008", name: "Windows Server 2008", osType: "windows", hostFamily: "windows"),
         OS(prefix: "win2012r2", platform: "Windows Server 2012", name: "Windows Server 2012 R2", osType: "windows", hostFamily: "windows"),
@@ -130,6 +132,15 @@ enum PublicImages {
             let words = Set(rest.map { $0.lowercased() })
             osName += words.contains("en-us") ? "英文版" : "中文版"
         }
-        return Parsed(platform: os.platform, osName: osName, osType: os.osType, hostFamily: os.hostFamily, architecture: arch, sizeGiB: size)
+        // The guest's userland tree: its base family and the release its os-release names.
+        var host = os.hostFamily
+        if !os.releaseID.isEmpty, let major = version.first.map({ String(Int($0) ?? 0) }) {
+            var v = major
+            if version.count > 1, !["centos", "debian", "alinux"].contains(os.releaseID) {
+                v += "." + (os.prefix == "ubuntu" ? String(version[1].prefix(2)) : String(Int(version[1]) ?? 0))
+            }
+            host += ":\(os.releaseID):\(v)"
+        }
+        return Parsed(platform: os.platform, osName: osName, osType: os.osType, hostFamily: host, architecture: arch, sizeGiB: size)
     }
 }
