@@ -145,6 +145,15 @@ private func render(_ provisioner: String) -> Result<JSONValue, TemplateProblems
         #expect(args.count == 7 && args[5] == "-e" && args[6].hasPrefix("@" + work.path))
         #expect(!args.joined().contains("Win-Passw0rd!") && !args.joined().contains("ansible_ssh_private_key_file"))
         #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: String(args[6].dropFirst()))), as: UTF8.self).contains("\"ansible_password\":\"Win-Passw0rd!\""))
+        // Packer's {{ .WinRMPassword }}: the password, in the private file, not in argv.
+        Secrets.register("Win-Passw0rd!")
+        let b = try AnsibleProvisioner(config: ["playbook_file": .string(playbook), "extra_arguments": .array([.string("-e"), .string("admin_password={{ .WinRMPassword }}")])],
+                                       buildName: "web", builderType: "alicloud-ecs")
+        let work2 = try PrivateDirectory(prefix: "ansible-winrm")
+        defer { work2.remove() }
+        let bargs = try b.arguments(conn, work: work2)
+        #expect(bargs[4] == "-e" && bargs[5].hasPrefix("@" + work2.path) && !bargs.joined().contains("Win-Passw0rd!"))
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: String(bargs[5].dropFirst()))), as: UTF8.self) == "{\"admin_password\":\"Win-Passw0rd!\"}")
         let inventory = try a.writeInventory(conn)
         defer { unlink(inventory) }
         #expect(try String(contentsOfFile: inventory, encoding: .utf8) == "default ansible_host=127.0.0.5 ansible_connection=winrm ansible_winrm_transport=basic ansible_shell_type=powershell ansible_user=Administrator ansible_port=5986 ansible_winrm_scheme=https ansible_winrm_server_cert_validation=ignore\n")

@@ -110,7 +110,7 @@ public struct AnsibleProvisioner {
                 for (k, v) in client.environment() where k.hasPrefix("SSH_ASKPASS") || k == SSHClient.askpassMarker || k == "DISPLAY" { env[k] = v }
             }
         }
-        for item in envVars {
+        for item in envVars.map({ Self.withWinRMPassword($0, connection) }) {
             guard let eq = item.firstIndex(of: "=") else { continue }
             env[String(item[..<eq])] = String(item[item.index(after: eq)...])
         }
@@ -132,7 +132,7 @@ public struct AnsibleProvisioner {
             keyFile = key
             args += ["--ssh-extra-args", sshExtraArgs.isEmpty ? "'-o IdentitiesOnly=yes'" : "'\(sshExtraArgs.joined())'"]
         }
-        args += try hidingSensitive(extraArguments, work: work)
+        args += try hidingSensitive(extraArguments.map { Self.withWinRMPassword($0, connection) }, work: work)
         let hasPassword = args.contains { $0.contains("ansible_password") }
         if case .winrm(_, _, _, let variable, _, _) = connection, !hasPassword {
             guard let password = ProcessInfo.processInfo.environment[variable], !password.isEmpty else {
@@ -219,6 +219,18 @@ public struct AnsibleProvisioner {
             }
             return (String(token[..<eq]), String(token[token.index(after: eq)...]))
         }
+    }
+
+    /// Packer's `{{ .WinRMPassword }}` in extra_arguments and ansible_env_vars: the WinRM
+    /// password (a sensitive value, so an --extra-vars holding it still goes in a file).
+    static func withWinRMPassword(_ text: String, _ connection: AnsibleConnection) -> String {
+        guard text.contains("WinRMPassword"), case .winrm(_, _, _, let variable, _, _) = connection,
+              let password = ProcessInfo.processInfo.environment[variable] else { return text }
+        var s = text
+        for form in ["{{.WinRMPassword}}", "{{ .WinRMPassword }}", "{{ .WinRMPassword}}", "{{.WinRMPassword }}"] {
+            s = s.replacingOccurrences(of: form, with: password)
+        }
+        return s
     }
 
     /// Go's %q of a plain string, as Packer formats packer_build_name.
