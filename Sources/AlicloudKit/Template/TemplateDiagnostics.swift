@@ -107,7 +107,7 @@ final class DiagnosticSink {
 
     /// Records an error at `path` (also its location), shown with `context` (defaults to path).
     func error(_ path: String, _ message: String, context: String? = nil, kind: TemplateDiagnostic.Kind = .template) {
-        if !failedPaths.isEmpty, failedPaths.contains(path) || failedPaths.contains { message.hasPrefix("\"\($0.dropFirst(path.count + 1))\"") && $0.hasPrefix(path + ".") } {
+        if !failedPaths.isEmpty, failedPaths.contains(path) || failedPaths.contains(where: { message.hasPrefix("\"\($0.dropFirst(path.count + 1))\"") && $0.hasPrefix(path + ".") }) {
             return
         }
         add(TemplateDiagnostic(file: nearest(path, in: files)?.1 ?? file, position: position(of: path), path: display(context ?? path), message: message, kind: kind), warning: false)
