@@ -165,7 +165,9 @@ say "Rendered oss_key_name as $object"
 say "Looking for RAW or VHD in artifact"
 msg "artifact file: $disk"
 say "Waiting for uploading file $disk to oss://$bucket/$object..."
-# img-import's lines go to stderr as they come and to the log reclaim reads.
+# img-import's lines go to stderr as they come and to the log reclaim reads. The log exists
+# before either process starts: tail -f on a file not yet made gives up at once.
+: >>"$log" || die "$log: cannot create the import log" 73
 img-import "$@" "$disk" >"$work/result" 2>>"$log" &
 child=$!
 tail -n +1 -s 0.1 --pid="$child" -f "$log" >&2 &
