@@ -116,7 +116,7 @@ ecs_sim_stop
 ecs_sim_start --profile realistic || die "ecs-sim did not start"
 sh "$repo/scripts/alicloud-build" import -bucket import-disks -image-name slow "$disk" >"$work/out" 2>"$work/err" &
 imp=$!
-for _ in $(seq 1 200); do
+for _ in $(seq 1 1200); do
 	grep -q 'as image m-' "$work/err" 2>/dev/null && break
 	sleep 0.05
 done
