@@ -10,6 +10,8 @@ export prog
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # shellcheck source=scripts/lib/common.sh
 . "$here/common.sh"
+# shellcheck source=scripts/lib/uptodate.sh
+. "$here/uptodate.sh"
 
 # The plan arrives on stdin (it holds credentials: never written to a file).
 [ "$1" = - ] || die "usage: ecs-build.sh - INDEX OUTDIR (the plan on stdin)" 64
@@ -69,6 +71,9 @@ export ALICLOUD_REGION="$region"
 [ -n "${c_secret_key-}" ] && export ALICLOUD_SECRET_KEY="$c_secret_key"
 [ -n "${c_security_token-}" ] && export ALICLOUD_SECURITY_TOKEN="$c_security_token"
 unset c_access_key c_secret_key c_security_token
+
+# -skip-unchanged: an up-to-date build ends here, before anything exists (lib/uptodate.sh).
+[ -z "${IMAGE_TOOLS_SKIP_UNCHANGED:-}" ] || uptodate_skip
 
 tag_key="image-tools-build-id"
 ledger="$state/ledgers/$build_id.ledger"
@@ -577,6 +582,8 @@ if has tags; then
 	done
 fi
 
+uptodate_tag "$region" "$image" || fail "Error adding tags to image: $(api_error)"
+
 # --- 19. copies (waited for and tagged), 20. sharing --------------------------------
 printf '%s: %s\n' "$region" "$image" >"$work/artifact"
 if has image_copy_regions; then
@@ -598,6 +605,7 @@ if has image_copy_regions; then
 		run snap-wait --region "$r" --image "$copy" --timeout "$snapshot_timeout" >"$work/wait" 2>"$work/err" || fail "Timeout waiting for image copy: $(sed 's/^snap-wait: //' "$work/err")"
 		# shellcheck disable=SC2086 # image ids
 		retire_old "$r" "$cname" "$copy" $old
+		uptodate_tag "$r" "$copy" || fail "Error adding tags to image copy: $(api_error)"
 		if has tags; then
 			tag_resource "$r" image "$copy" || fail "Error adding tags to image copy: $(api_error)"
 			for s in $(ecs-call --from-response "$work/wait" --query 'DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' 2>/dev/null); do

@@ -45,14 +45,14 @@ enum TemplateFunctions {
             return .string(scope.environment[try string(0)] ?? "")
         case "timestamp":
             try want(0)
-            return .string(String(scope.clock.seconds))
+            return .string(scope.clock.issue(String(scope.clock.seconds)))
         case "isotime":
             if args.count > 1 { throw TemplateFailure("isotime takes at most one layout, got \(args.count) arguments") }
             let layout = args.isEmpty ? "2006-01-02T15:04:05Z07:00" : try string(0)
-            return .string(TimeFormat.goLayout(layout, scope.clock.utc))
+            return .string(scope.clock.issue(TimeFormat.goLayout(layout, scope.clock.utc)))
         case "strftime":
             try want(1)
-            return .string(try TimeFormat.strftime(try string(0), scope.clock.utc))
+            return .string(scope.clock.issue(try TimeFormat.strftime(try string(0), scope.clock.utc)))
         case "uuid":
             try want(0)
             return .string(scope.clock.uuid())

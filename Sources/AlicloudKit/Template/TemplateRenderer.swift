@@ -225,12 +225,15 @@ struct RenderState {
             entry["post_processors"] = .array(planChains)
             builds.append(.object(entry))
         }
+        builds = builds.map {
+            InputDigest.adding(to: $0, planVersion: RenderedPlan.supportedVersion, volatile: request.clock.issued, sensitive: sensitiveValues)
+        }
         for v in sensitiveValues { Secrets.register(v) }
         let problems = sink.problems
         if !problems.errors.isEmpty { throw problems }
 
         var plan: [String: JSONValue] = [
-            "plan_version": 1,
+            "plan_version": .int(RenderedPlan.supportedVersion),
             "template": ["path": .string(templatePath), "dir": .string(templateDir)],
             "builds": .array(builds),
             "warnings": .array(problems.warnings.map { .string($0.formatted) }),
