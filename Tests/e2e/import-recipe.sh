@@ -121,7 +121,8 @@ for _ in $(seq 1 1200); do
 	sleep 0.05
 done
 grep -q 'as image m-' "$work/err" || die "the import did not start: $(cat "$work/err")"
-[ "$(dump 'len(d["resources"]["images"])')" = 1 ] || die "no image being imported"
+kill -0 "$imp" 2>/dev/null || { set +e; wait "$imp"; rc=$?; set -e; die "the import ended (exit $rc) before it could be interrupted: $(cat "$work/err")"; }
+[ "$(dump 'len(d["resources"]["images"])')" = 1 ] || die "no image being imported: $(dump 'd["resources"]["images"]'); stderr: $(cat "$work/err")"
 kill -TERM "$imp"
 set +e; wait "$imp"; rc=$?; set -e
 imp=
