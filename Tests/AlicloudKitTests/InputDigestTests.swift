@@ -106,8 +106,8 @@ private func template(name: String = "web", type: String = "ecs.t5", builder: St
         // The source image, and the plan of another schema version.
         let entry = try TemplateRenderer.render(RenderRequest(templatePath: "-", templateBytes: Array(t.utf8), environment: credentials,
                                                               pwd: s.path, clock: RenderClock(seconds: 1))).plan["builds"]!.arrayValue![0]
-        let now = InputDigest.digest(of: entry, planVersion: 1, volatile: [], sensitive: [])
-        #expect(InputDigest.digest(of: entry, planVersion: 2, volatile: [], sensitive: []) != now)
+        let now = InputDigest.digest(of: entry, planVersion: 1, volatile: VolatileValues([]), sensitive: [])
+        #expect(InputDigest.digest(of: entry, planVersion: 2, volatile: VolatileValues([]), sensitive: []) != now)
         changed("the source image", try digest(t.replacingOccurrences(of: "centos_7", with: "centos_8"), pwd: s.path))
         // The same content elsewhere (another checkout, another machine) is the same input.
         let copy = try Scratch("inputs-copy")
@@ -122,7 +122,7 @@ private func template(name: String = "web", type: String = "ecs.t5", builder: St
         let t = template(builder: #", "ssh_password": "{{user `pw`}}""#, variables: #""pw": "Sup3rSecret!""#)
         let entry = try TemplateRenderer.render(RenderRequest(templatePath: "-", templateBytes: Array(t.utf8), environment: credentials,
                                                               pwd: s.path, clock: RenderClock(seconds: 1))).plan["builds"]!.arrayValue![0]
-        let form = InputDigest.canonicalForm(of: entry, planVersion: 1, volatile: [], sensitive: ["Sup3rSecret!"]).serialized(pretty: false)
+        let form = InputDigest.canonicalForm(of: entry, planVersion: 1, volatile: VolatileValues([]), sensitive: ["Sup3rSecret!"]).serialized(pretty: false)
         #expect(!form.contains("Sup3rSecret!"))
         #expect(!form.contains("SimSecretKey") && !form.contains("LTAI5tSim"))
         #expect(form.contains("sensitive_sha256"))
@@ -137,5 +137,13 @@ private func template(name: String = "web", type: String = "ecs.t5", builder: St
         let two = try digests(t, pwd: s.path, vars: [("x", "2")])
         #expect(one.count == 2 && one[0] != one[1])
         #expect(one[0] == two[0] && one[1] != two[1])
+    }
+
+    @Test func volatileValuesMaskLongestFirstInOnePass() {
+        let masks = VolatileValues(["1700000000", "17000000001234", "", "é-uuid"])
+        #expect(masks.masked("img-17000000001234-1700000000") == "img-{{volatile}}-{{volatile}}")
+        #expect(masks.masked("a é-uuid b") == "a {{volatile}} b")
+        #expect(masks.masked("nothing here") == "nothing here")
+        #expect(VolatileValues([]).masked("1700000000") == "1700000000")
     }
 }

@@ -31,14 +31,14 @@ public enum InputDigest {
     public static let provisionerLabelKeys: Set<String> = ["remote_file", "remote_path", "remote_env_var_path"]
 
     /// The build entry with `input_digest` added (`entry` is a plan's `builds[N]`).
-    public static func adding(to entry: JSONValue, planVersion: Int, volatile: [String], sensitive: [String]) -> JSONValue {
+    public static func adding(to entry: JSONValue, planVersion: Int, volatile: VolatileValues, sensitive: [String]) -> JSONValue {
         guard case .object(var members) = entry else { return entry }
         members["input_digest"] = .string(digest(of: entry, planVersion: planVersion, volatile: volatile, sensitive: sensitive))
         return .object(members)
     }
 
     /// The digest: lowercase hex SHA-256 of the canonical form's compact, key-sorted JSON.
-    public static func digest(of entry: JSONValue, planVersion: Int, volatile: [String], sensitive: [String]) -> String {
+    public static func digest(of entry: JSONValue, planVersion: Int, volatile: VolatileValues, sensitive: [String]) -> String {
         SHA256.hash(canonicalForm(of: entry, planVersion: planVersion, volatile: volatile, sensitive: sensitive).serialized(pretty: false)).hexString
     }
 
@@ -47,8 +47,7 @@ public enum InputDigest {
     /// credentials left out, clock-made values masked in names and descriptions, local
     /// files as their content digests, and every string that holds a sensitive value as
     /// its SHA-256 only.
-    public static func canonicalForm(of entry: JSONValue, planVersion: Int, volatile: [String], sensitive: [String]) -> JSONValue {
-        let masks = volatile.filter { !$0.isEmpty }.sorted { $0.count != $1.count ? $0.count > $1.count : $0 < $1 }
+    public static func canonicalForm(of entry: JSONValue, planVersion: Int, volatile masks: VolatileValues, sensitive: [String]) -> JSONValue {
         var config: [String: JSONValue] = [:]
         let builder = AlicloudSchema.builder
         for (key, value) in entry["config"]?.objectValue ?? [:] where !credentialKeys.contains(key) {
@@ -75,7 +74,7 @@ public enum InputDigest {
         return hidingSecrets(form, sensitive.filter { !$0.isEmpty && !credentials.contains($0) })
     }
 
-    static func provisionerForm(_ step: JSONValue, _ masks: [String]) -> JSONValue {
+    static func provisionerForm(_ step: JSONValue, _ masks: VolatileValues) -> JSONValue {
         guard case .object(var members) = step, let type = step["type"]?.stringValue,
               case .object(var config)? = step["config"] else { return step }
         let schema = ProvisionerSchema.provisioners[type]?.schema
@@ -99,18 +98,16 @@ public enum InputDigest {
     }
 
     /// Replaces every clock-made value in the strings of `value` by the placeholder.
-    static func mask(_ value: JSONValue, _ masks: [String]) -> JSONValue {
+    static func mask(_ value: JSONValue, _ masks: VolatileValues) -> JSONValue {
         switch value {
-        case .string(var s):
-            for m in masks where s.contains(m) { s = s.replacingOccurrences(of: m, with: placeholder) }
-            return .string(s)
+        case .string(let s): return .string(masks.masked(s))
         case .array(let items): return .array(items.map { mask($0, masks) })
         case .object(let members): return .object(members.mapValues { mask($0, masks) })
         default: return value
         }
     }
 
-    static func maskDisks(_ value: JSONValue, _ masks: [String]) -> JSONValue {
+    static func maskDisks(_ value: JSONValue, _ masks: VolatileValues) -> JSONValue {
         switch value {
         case .array(let items): return .array(items.map { maskDisks($0, masks) })
         case .object(var members):
@@ -198,5 +195,42 @@ public enum InputDigest {
         case .object(let members): return .object(members.mapValues { hidingSecrets($0, secrets) })
         default: return value
         }
+    }
+}
+
+/// The values the render's clock made (`RenderClock.issued`), ready to be masked in any
+/// number of strings: one pass over a string per distinct value length, longest first,
+/// instead of a search per value (a template of 1,000 builds issues 1,000 of them).
+public struct VolatileValues: Sendable {
+    let byLength: [(length: Int, values: Set<[UInt8]>)]
+
+    /// The non-empty `values`.
+    public init(_ values: [String]) {
+        var groups: [Int: Set<[UInt8]>] = [:]
+        for v in values where !v.isEmpty { groups[v.utf8.count, default: []].insert(Array(v.utf8)) }
+        byLength = groups.keys.sorted(by: >).map { ($0, groups[$0]!) }
+    }
+
+    /// `s` with every occurrence of a value replaced by `InputDigest.placeholder`, scanning
+    /// left to right and trying the longest values first at each place. UTF-8 is
+    /// self-synchronising, so a byte match always starts and ends on characters.
+    public func masked(_ s: String) -> String {
+        guard let shortest = byLength.last?.length else { return s }
+        let bytes = Array(s.utf8)
+        guard bytes.count >= shortest else { return s }
+        var out: [UInt8] = []
+        var i = 0
+        var changed = false
+        scan: while i < bytes.count {
+            for (length, values) in byLength where i + length <= bytes.count && values.contains(Array(bytes[i..<(i + length)])) {
+                out.append(contentsOf: InputDigest.placeholder.utf8)
+                i += length
+                changed = true
+                continue scan
+            }
+            out.append(bytes[i])
+            i += 1
+        }
+        return changed ? String(decoding: out, as: UTF8.self) : s
     }
 }

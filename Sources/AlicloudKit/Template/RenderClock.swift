@@ -14,6 +14,7 @@ public final class RenderClock: @unchecked Sendable {
     private var random: SplitMix64?
     /// Every value the clock handed out (see `issue`), in order.
     public private(set) var issued: [String] = []
+    private var issuedSet: Set<String> = []
 
     /// A clock at a fixed instant; `seed` makes random values reproducible.
     public init(seconds: Int64, nanoseconds: Int64 = 0, seed: UInt64? = nil) {
@@ -56,7 +57,7 @@ public final class RenderClock: @unchecked Sendable {
     /// descriptions (InputDigest).
     @discardableResult
     public func issue(_ value: String) -> String {
-        if !value.isEmpty && !issued.contains(value) { issued.append(value) }
+        if !value.isEmpty && issuedSet.insert(value).inserted { issued.append(value) }
         return value
     }
 

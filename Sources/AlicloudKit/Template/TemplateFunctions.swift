@@ -249,10 +249,24 @@ enum TemplateFunctions {
         }
     }
 
-    /// Go's `strings.Split`: an empty separator splits into characters.
+    /// Go's `strings.Split`, byte for byte: an empty separator splits into code points, and
+    /// "\n" splits "\r\n" (which Swift holds as one Character) as Go does.
     static func goSplit(_ s: String, _ sep: String) -> [String] {
-        if sep.isEmpty { return s.map { String($0) } }
-        return s.components(separatedBy: sep)
+        if sep.isEmpty { return s.unicodeScalars.map { String($0) } }
+        let bytes = Array(s.utf8), pattern = Array(sep.utf8)
+        var parts: [String] = []
+        var start = 0, i = 0
+        while i + pattern.count <= bytes.count {
+            if bytes[i..<(i + pattern.count)].elementsEqual(pattern) {
+                parts.append(String(decoding: bytes[start..<i], as: UTF8.self))
+                i += pattern.count
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        parts.append(String(decoding: bytes[start...], as: UTF8.self))
+        return parts
     }
 
     /// Go's `strings.Replace(s, old, new, n)`; n < 0 replaces all.
