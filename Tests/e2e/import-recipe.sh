@@ -15,8 +15,11 @@ PATH="$BIN:$PATH"
 . "$repo/scripts/lib/ecs-sim.sh"
 work=$(mktemp -d)
 imp=
+# An import still running is stopped and waited for before the emulator goes: its cleanup
+# (a reclaim retrying for minutes) must not outlive it and reach a later test's emulator
+# that got the same port (ecs-sim's ids repeat from run to run).
 cleanup () {
-	[ -z "$imp" ] || kill "$imp" 2>/dev/null || :
+	if [ -n "$imp" ]; then kill "$imp" 2>/dev/null || :; wait "$imp" 2>/dev/null || :; fi
 	ecs_sim_stop
 	rm -rf "$work"
 }
