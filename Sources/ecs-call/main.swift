@@ -24,6 +24,10 @@ let spec = CommandSpec(
           --sh-prefix P        with --format sh: prefix of the variable names
           --param-env N=VAR    send parameter N with the value of environment variable VAR
                                (for secrets such as an instance Password: never in argv)
+          --params-from F      also send the Name=Value records of F (or - for stdin), each
+                               ended by a NUL byte: values may hold newlines and tabs
+          --tags-from F        also send the tags of F (a JSON object of strings) as
+                               Tag.N.Key/Tag.N.Value, numbered after any Tag.N given
           --accept CODES       treat these error codes as success (comma list; a leading or
                                trailing * matches any text: '*.NotFound'); prints the error
           --retry-codes CODES  also retry these error codes as busy (same syntax)
@@ -45,7 +49,7 @@ let spec = CommandSpec(
         .value("--profile"), .value("--query"), .flag("--all-pages"), .value("--retries"),
         .value("--timeout"), .flag("--dry-run"), .flag("--debug"), .value("--signature"),
         .value("--format"), .value("--sh-prefix"), .value("--param-env"), .value("--accept"),
-        .value("--retry-codes"), .value("--from-response"),
+        .value("--retry-codes"), .value("--from-response"), .value("--params-from"), .value("--tags-from"),
     ]
 )
 
@@ -85,6 +89,18 @@ runTool("ecs-call") {
             throw ToolError.usage("parameter \(p): expected Name=Value")
         }
         params[String(p[..<eq])] = String(p[p.index(after: eq)...])
+    }
+    /// The bytes of FILE, or of stdin for "-".
+    func contents(_ option: String, _ file: String) throws -> [UInt8] {
+        if file == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+        guard let data = FileManager.default.contents(atPath: file) else { throw ToolError(.noInput, "\(option) \(file): cannot read the file") }
+        return [UInt8](data)
+    }
+    for file in args.all("--params-from") {
+        params.merge(try RPCParameters.nulRecords(try contents("--params-from", file), source: file)) { $1 }
+    }
+    for file in args.all("--tags-from") {
+        try RPCParameters.addTags(json: try contents("--tags-from", file), source: file, to: &params)
     }
     for spec in args.all("--param-env") {
         guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else {

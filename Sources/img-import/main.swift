@@ -27,6 +27,8 @@ let spec = CommandSpec(
           --boot-mode M           BIOS or UEFI
           --description TEXT      image description
           --tag K=V               tag the image and its snapshots (repeatable)
+          --tags-from FILE        also the tags of FILE, a JSON object of strings (values
+                                  may hold newlines)
           --license-type T        ImportImage LicenseType (Auto, Aliyun, BYOL)
           --keep-object           keep the OSS object after the import
           --create-bucket         create the bucket if it does not exist
@@ -51,7 +53,7 @@ let spec = CommandSpec(
     options: [
         .value("--region"), .value("--bucket"), .value("--image-name"), .value("--object"), .value("--format"),
         .value("--platform"), .value("--os-type"), .value("--architecture"), .value("--system-size"),
-        .value("--boot-mode"), .value("--description"), .value("--tag"), .value("--license-type"),
+        .value("--boot-mode"), .value("--description"), .value("--tag"), .value("--tags-from"), .value("--license-type"),
         .flag("--keep-object"), .flag("--create-bucket"), .flag("--create-role"), .flag("--force-delete-existing"),
         .value("--part-size"), .value("--parallel"), .value("--timeout"), .flag("--abort"), .value("--state-dir"),
         .value("--oss-endpoint"), .value("--endpoint"), .value("--profile"), .flag("--debug"), .value("--query"),
@@ -95,6 +97,11 @@ runTool("img-import") {
     for t in args.all("--tag") {
         guard let eq = t.firstIndex(of: "="), eq != t.startIndex else { spec.usageExit("--tag \(t): expected KEY=VALUE") }
         request.tags.append((String(t[..<eq]), String(t[t.index(after: eq)...])))
+    }
+    if let file = args.value("--tags-from") {
+        guard let data = FileManager.default.contents(atPath: file) else { throw ToolError(.noInput, "--tags-from \(file): cannot read the file") }
+        let tags = try RPCParameters.tagMap(json: [UInt8](data), source: file)
+        for k in tags.keys.sorted() { request.tags.append((k, tags[k]!)) }
     }
     let partMiB = try args.number("--part-size", default: 64)!
     guard partMiB >= 0.1 && partMiB <= 5120 else { spec.usageExit("--part-size \(partMiB): 0.1 to 5120 MiB") }

@@ -234,6 +234,32 @@ final class Script: @unchecked Sendable {
         defer { server.stop() }
         #expect(throws: ToolError.self) { _ = try Self.client(server).call("DescribeRegions", [:]) }
         do { _ = try Self.client(server).call("DescribeRegions", [:]) } catch let e as ToolError { #expect(e.status == .dataError) }
+        // A read that stays malformed used the whole retry budget, as a 5xx would.
+        #expect(server.requests.count == 8)
+    }
+
+    @Test func aCutShortAnswerIsRetriedForReadsOnly() throws {
+        let cut = HTTPTestServer.Reply(status: 200, body: Array(#"{"RequestId":"r1","Images":{"Image":[{"Ima"#.utf8))
+        let script = Script([cut, .json(200, #"{"RequestId":"r2","Images":{"Image":[]}}"#)])
+        let server = try HTTPTestServer(handler: Self.verifying { _ in script.next() })
+        defer { server.stop() }
+        let rec = Recorder()
+        let v = try Self.client(server, recorder: rec).call("DescribeImages", [:])
+        #expect(v["RequestId"]?.stringValue == "r2")
+        #expect(server.requests.count == 2 && rec.sleeps.count == 1)
+        // A mutating call's answer may stand for a change already made: reported, not resent.
+        let once = Script([cut])
+        let server2 = try HTTPTestServer(handler: Self.verifying { _ in once.next() })
+        defer { server2.stop() }
+        do {
+            _ = try Self.client(server2).call("StopInstance", ["InstanceId": "i-1"])
+            Issue.record("a malformed StopInstance answer was accepted")
+        } catch let e as ToolError {
+            #expect(e.status == .dataError)
+        }
+        #expect(server2.requests.count == 1)
+        #expect(RetryPolicy.isReadOnly("DescribeImages") && RetryPolicy.isReadOnly("ListTagResources") && RetryPolicy.isReadOnly("GetRole"))
+        #expect(!RetryPolicy.isReadOnly("CreateImage") && !RetryPolicy.isReadOnly("Getaway") && !RetryPolicy.isReadOnly("DeleteImage"))
     }
 
     @Test func pagesByPageNumber() throws {

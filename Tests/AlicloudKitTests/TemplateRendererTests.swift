@@ -42,22 +42,22 @@ private let builder = #""type": "alicloud-ecs", "region": "cn-beijing", "image_n
         let f1 = dir.appendingPathComponent("1.json").path, f2 = dir.appendingPathComponent("2.json").path
         try #"{"a": "file1", "b": "file1", "c": "file1"}"#.write(toFile: f1, atomically: true, encoding: .utf8)
         try #"{"b": "file2", "c": "file2", "n": null}"#.write(toFile: f2, atomically: true, encoding: .utf8)
-        let t = #"{"variables": {"a": "def", "b": "def", "c": "def", "d": "def", "n": "x"}, "builders": [{"# + builder + #", "instance_name": "{{user `a`}}/{{user `b`}}/{{user `c`}}/{{user `d`}}/{{user `n`}}/{{user `extra`}}"}]}"#
+        let t = #"{"variables": {"a": "def", "b": "def", "c": "def", "d": "def", "n": "x"}, "builders": [{"# + builder + #", "user_data": "{{user `a`}}/{{user `b`}}/{{user `c`}}/{{user `d`}}/{{user `n`}}/{{user `extra`}}"}]}"#
         let p = try plan(t, vars: [("c", "cli1"), ("c", "cli2"), ("extra", "x=y")], varFiles: [f1, f2])
-        #expect(q(p, "builds[0].config.instance_name") == "file1/file2/cli2/def//x=y\n")
+        #expect(q(p, "builds[0].config.user_data") == "file1/file2/cli2/def//x=y\n")
     }
 
     @Test func variablesResolveAsAFixpointAndFromTheEnvironment() throws {
-        let t = #"{"variables": {"c": "{{user `b`}}-C", "b": "{{user `a`}}-B", "a": "A", "e": "{{env `GREETING`}}", "esc": "{{`{{user \"v\"}}`}}", "http": "{{ .HTTPIP }}"}, "builders": [{"# + builder + #", "instance_name": "{{user `c`}} {{user `e`}} {{user `esc`}} {{user `http`}}"}]}"#
-        #expect(q(try plan(t), "builds[0].config.instance_name") == "A-B-C hi {{user \"v\"}} {{ .HTTPIP }}\n")
+        let t = #"{"variables": {"c": "{{user `b`}}-C", "b": "{{user `a`}}-B", "a": "A", "e": "{{env `GREETING`}}", "esc": "{{`{{user \"v\"}}`}}", "http": "{{ .HTTPIP }}"}, "builders": [{"# + builder + #", "user_data": "{{user `c`}} {{user `e`}} {{user `esc`}} {{user `http`}}"}]}"#
+        #expect(q(try plan(t), "builds[0].config.user_data") == "A-B-C hi {{user \"v\"}} {{ .HTTPIP }}\n")
         // -var values are rendered too.
-        let t2 = #"{"variables": {"a": "A"}, "builders": [{"# + builder + #", "instance_name": "{{user `b`}}"}]}"#
-        #expect(q(try plan(t2, vars: [("b", "X{{user `a`}}{{env `GREETING`}}")]), "builds[0].config.instance_name") == "XAhi\n")
+        let t2 = #"{"variables": {"a": "A"}, "builders": [{"# + builder + #", "user_data": "{{user `b`}}"}]}"#
+        #expect(q(try plan(t2, vars: [("b", "X{{user `a`}}{{env `GREETING`}}")]), "builds[0].config.user_data") == "XAhi\n")
     }
 
     @Test func requiredVariableSatisfiedByEmptyValue() throws {
-        let t = #"{"variables": {"r": null}, "builders": [{"# + builder + #", "instance_name": "[{{user `r`}}]"}]}"#
-        #expect(q(try plan(t, vars: [("r", "")]), "builds[0].config.instance_name") == "[]\n")
+        let t = #"{"variables": {"r": null}, "builders": [{"# + builder + #", "user_data": "[{{user `r`}}]"}]}"#
+        #expect(q(try plan(t, vars: [("r", "")]), "builds[0].config.user_data") == "[]\n")
     }
 
     @Test func weakTypesBecomeFinalTypes() throws {
@@ -108,10 +108,10 @@ private let builder = #""type": "alicloud-ecs", "region": "cn-beijing", "image_n
     }
 
     @Test func oneClockForTheWholePlan() throws {
-        let t = #"{"variables": {"t": "{{timestamp}}"}, "builders": [{"# + builder + #", "name": "b{{timestamp}}", "instance_name": "{{user `t`}}-{{timestamp}}-{{isotime \"2006\"}}"}], "provisioners": [{"type": "shell", "inline": ["{{timestamp}}"]}]}"#
+        let t = #"{"variables": {"t": "{{timestamp}}"}, "builders": [{"# + builder + #", "name": "b{{timestamp}}", "user_data": "{{user `t`}}-{{timestamp}}-{{isotime \"2006\"}}"}], "provisioners": [{"type": "shell", "inline": ["{{timestamp}}"]}]}"#
         let p = try plan(t)
         #expect(q(p, "builds[0].name") == "b1700000000\n")
-        #expect(q(p, "builds[0].config.instance_name") == "1700000000-1700000000-2023\n")
+        #expect(q(p, "builds[0].config.user_data") == "1700000000-1700000000-2023\n")
         #expect(q(p, "builds[0].provisioners[0].config.inline[0]") == "1700000000\n")
     }
 

@@ -14,7 +14,7 @@ fail () { printf 'FAIL: %s\n' "$1" >&2; exit 1; }
 python3 "$here/ecs-call-server.py" "$work/log" >"$work/port" &
 pid=$!
 i=0
-while [ ! -s "$work/port" ]; do i=$((i + 1)); [ "$i" -lt 100 ] || fail "server did not start"; sleep 0.05; done
+while [ ! -s "$work/port" ]; do i=$((i + 1)); [ "$i" -lt 400 ] || fail "server did not start"; sleep 0.05; done
 port=$(cat "$work/port")
 mkdir "$work/home"
 unset ALIBABA_CLOUD_ACCESS_KEY_ID ALIBABA_CLOUD_ACCESS_KEY_SECRET ALIBABA_CLOUD_SECURITY_TOKEN ALICLOUD_PROFILE ALIBABA_CLOUD_PROFILE http_proxy HTTP_PROXY || true

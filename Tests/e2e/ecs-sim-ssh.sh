@@ -23,7 +23,7 @@ wait_for () { # action jsonfield wanted args...
 	while :; do
 		_w_out=$(call "$@" | field "$WANT_FIELD")
 		[ "$_w_out" = "$WANT" ] && return 0
-		_w_i=$((_w_i + 1)); [ "$_w_i" -lt 100 ] || fail "$1: still '$_w_out', wanted $WANT"
+		_w_i=$((_w_i + 1)); [ "$_w_i" -lt 300 ] || fail "$1: still '$_w_out', wanted $WANT"
 		sleep 0.1
 	done
 }
@@ -81,7 +81,7 @@ ssh_to "$ip2" true 2>/dev/null && fail "sshd survived ecs-sim's shutdown"
 ecs_sim_start --state "$work/state"
 _i=0
 until ssh_to "$ip2" true 2>/dev/null; do
-	_i=$((_i + 1)); [ "$_i" -lt 50 ] || fail "sshd not back after a restart"
+	_i=$((_i + 1)); [ "$_i" -lt 300 ] || fail "sshd not back after a restart"
 	sleep 0.1
 done
 

@@ -73,7 +73,7 @@ grep -q 'AliyunECSImageImportDefaultRole does not exist.*--create-role' "$work/e
 imp --create-role --part-size 1 --parallel 1 --tag team=infra "$disk" >"$work/out1" 2>"$work/err1" &
 imp_pid=$!
 parts=0
-for _ in $(seq 1 200); do
+for _ in $(seq 1 600); do
 	parts=$(find "$oss/disks/uploads" -name '*.part' 2>/dev/null | wc -l)
 	[ "$parts" -ge 5 ] && break
 	sleep 0.05
@@ -111,7 +111,7 @@ PY
 # --abort gives an interrupted upload up.
 imp --image-name e2e-two --part-size 1 --parallel 1 "$disk" >/dev/null 2>&1 &
 imp_pid=$!
-for _ in $(seq 1 200); do
+for _ in $(seq 1 600); do
 	[ "$(find "$oss/disks/uploads" -name '*.part' 2>/dev/null | wc -l)" -ge 2 ] && break
 	sleep 0.05
 done

@@ -15,8 +15,11 @@ PATH="$BIN:$PATH"
 . "$repo/scripts/lib/ecs-sim.sh"
 work=$(mktemp -d)
 imp=
+# An import still running is stopped and waited for before the emulator goes: its cleanup
+# (a reclaim retrying for minutes) must not outlive it and reach a later test's emulator
+# that got the same port (ecs-sim's ids repeat from run to run).
 cleanup () {
-	[ -z "$imp" ] || kill "$imp" 2>/dev/null || :
+	if [ -n "$imp" ]; then kill "$imp" 2>/dev/null || :; wait "$imp" 2>/dev/null || :; fi
 	ecs_sim_stop
 	rm -rf "$work"
 }
@@ -116,12 +119,13 @@ ecs_sim_stop
 ecs_sim_start --profile realistic || die "ecs-sim did not start"
 sh "$repo/scripts/alicloud-build" import -bucket import-disks -image-name slow "$disk" >"$work/out" 2>"$work/err" &
 imp=$!
-for _ in $(seq 1 200); do
+for _ in $(seq 1 1200); do
 	grep -q 'as image m-' "$work/err" 2>/dev/null && break
 	sleep 0.05
 done
 grep -q 'as image m-' "$work/err" || die "the import did not start: $(cat "$work/err")"
-[ "$(dump 'len(d["resources"]["images"])')" = 1 ] || die "no image being imported"
+kill -0 "$imp" 2>/dev/null || { set +e; wait "$imp"; rc=$?; set -e; die "the import ended (exit $rc) before it could be interrupted: $(cat "$work/err")"; }
+[ "$(dump 'len(d["resources"]["images"])')" = 1 ] || die "no image being imported: $(dump 'd["resources"]["images"]'); stderr: $(cat "$work/err")"
 kill -TERM "$imp"
 set +e; wait "$imp"; rc=$?; set -e
 imp=

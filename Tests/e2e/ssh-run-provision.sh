@@ -114,4 +114,14 @@ _rc=0; printf '{"type":"file","config":{"direction":"download","source":"%s/none
 [ "$_rc" -ne 0 ] && [ ! -e "$work/dl/none" ] || fail "missing remote file gave $_rc"
 _rc=0; printf '{"type":"file","config":{"direction":"sideways","source":"a","destination":"b"}}' | prov 2>"$work/e" || _rc=$?
 [ "$_rc" -eq 65 ] && grep -q 'Direction must be one of: download, upload.' "$work/e" || fail "bad direction gave $_rc"
+
+# A provisioner block as a template has it (no "config"): tmpl-render's defaults, checks and
+# durations apply; "only" picks builds and means nothing here.
+printf '%s' '{"type":"shell","inline":["echo \"tmpl-form $PACKER_BUILD_NAME $A\""],"environment_vars":["A=1 2"],"pause_before":"1s","max_retries":"1","only":["elsewhere"]}' | prov --prefix b1 >"$work/o" 2>"$work/e" || fail "template form: $(cat "$work/e")"
+[ "$(cat "$work/o")" = "    b1: tmpl-form b1 1 2" ] || fail "template form output: $(cat "$work/o")"
+grep -q 'Pausing 1s before the next provisioner' "$work/e" || fail "template form: pause_before \"1s\": $(cat "$work/e")"
+printf '{"type":"file","source":"%s/tree/a.txt","destination":"%s/tf.txt"}' "$work" "$r" | prov || fail "template form file"
+cmp -s "$work/tree/a.txt" "$r/tf.txt" || fail "template form file differs"
+_rc=0; printf '%s' '{"type":"shell","inline":["true"],"script":"x.sh"}' | prov 2>"$work/e" || _rc=$?
+[ "$_rc" -eq 65 ] && grep -q '^ssh-run: stdin: provisioner: ' "$work/e" || fail "template form with inline and script gave $_rc: $(cat "$work/e")"
 printf 'ok\n'

@@ -57,7 +57,14 @@ if command -v socat >/dev/null 2>&1; then
 	printf 'HTTP/1.1 401 \r\nWWW-Authenticate: Basic realm="WSMAN"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' >"$work/401"
 	socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "SYSTEM:cat $work/401" 2>/dev/null &
 	stub=$!
-	sleep 0.5
+	# Ready when it accepts a connection (a fixed sleep lost the race on a loaded machine).
+	_i=0
+	until python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$port" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 200 ] || die "the 401 stub never listened on $port"
+		kill -0 "$stub" 2>/dev/null || die "the 401 stub exited (port $port taken?)"
+		sleep 0.05
+	done
 	start=$(date +%s)
 	[ "$(status winrm-run --password-env WINRM_E2E_PW --port "$port" 127.0.0.1 echo hi)" = 77 ] || die "401 did not exit 77"
 	grep -q '401 unauthorized' "$work/err" || die "401 message"

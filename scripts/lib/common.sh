@@ -32,6 +32,13 @@ duration () {
 	printf '%s\n' "${_out:-0 milliseconds}"
 }
 
+# shell_quote VALUE — VALUE as one single-quoted word for eval, whatever it holds (quotes,
+# newlines, a trailing newline): the "." keeps $(...) from eating trailing newlines.
+shell_quote () {
+	_q=$(printf '%s.' "$1" | sed "s/'/'\\\\''/g")
+	printf "'%s'" "${_q%.}"
+}
+
 # --- the ledger --------------------------------------------------------------------
 # One append-only file per build: "time<TAB>event<TAB>kind<TAB>id<TAB>region<TAB>detail".
 # Events: start, intent (before a create call: detail names its ClientToken or name),

@@ -46,21 +46,17 @@ nprov=$(plan provisioners --format count) || exit 65
 IMAGE_TOOLS_SENSITIVE=$(printf '%s\n' "$plan_json" | tmpl-render --plan - --query 'sensitive_values[*]' 2>/dev/null) || IMAGE_TOOLS_SENSITIVE=
 export IMAGE_TOOLS_SENSITIVE
 
-# params_from PATH PREFIX key=Param... — appends "PREFIX.Param=value" for each listed key
-# present in the plan object at PATH to the positional parameters' file $work/params.
-pairs_to_tags () {
-	# $1: plan path of a string map -> Tag.N.Key/Value lines in $work/params
-	: >"$work/params"
+# tags_file PATH — the string map at PATH (tags, run_tags) as JSON in $work/tags.json, which
+# ecs-call --tags-from sends as Tag.N.Key/Value: a value with a newline or tab stays whole.
+# $work/pairs keeps "key<TAB>value" lines for the log only.
+tags_file () {
+	plan "$1" --format json >"$work/tags.json" || return 1
 	plan "$1" --format pairs >"$work/pairs" || return 1
-	_n=0
-	while IFS="$(printf '\t')" read -r _k _v; do
-		_n=$((_n + 1))
-		printf 'Tag.%s.Key=%s\nTag.%s.Value=%s\n' "$_n" "$_k" "$_n" "$_v" >>"$work/params"
-	done <"$work/pairs"
 }
-# Go's fmt of a map, as Packer logs tags: map[k1:v1 k2:v2].
+# Go's fmt of a map, as Packer logs tags: map[k1:v1 k2:v2] (a line without a tab continues
+# the value before it, which held a newline).
 go_map () {
-	printf 'map[%s]' "$(awk -F '\t' '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $1, $2 }' "$work/pairs")"
+	printf 'map[%s]' "$(awk -F '\t' '{ if (NF < 2 && NR > 1) printf "\n%s", $0; else printf "%s%s:%s", (NR > 1 ? " " : ""), $1, substr($0, length($1) + 2) }' "$work/pairs")"
 }
 
 cfg () { eval "printf '%s' \"\${c_$1-}\""; }
@@ -312,17 +308,18 @@ if has user_data_file; then
 elif has user_data; then
 	set -- "$@" UserData="$(printf '%s' "$c_user_data" | base64 -w0)"
 fi
-# Disk mappings: Packer's disk_* keys become SystemDisk.* and DataDisk.N.* parameters.
+# Disk mappings: Packer's disk_* keys become SystemDisk.* and DataDisk.N.* parameters, as
+# NUL-ended Name=Value records for ecs-call --params-from (a description may hold newlines).
 disk_params () {
 	# $1: plan path of one mapping, $2: parameter prefix
 	eval "$(plan "$1" --format sh --sh-prefix d_)" || return 1
-	[ -z "${d_disk_category-}" ] || printf '%s.Category=%s\n' "$2" "$d_disk_category"
-	[ -z "${d_disk_size-}" ] || [ "${d_disk_size-}" = 0 ] || printf '%s.Size=%s\n' "$2" "$d_disk_size"
-	[ -z "${d_disk_name-}" ] || printf '%s.DiskName=%s\n' "$2" "$d_disk_name"
-	[ -z "${d_disk_description-}" ] || printf '%s.Description=%s\n' "$2" "$d_disk_description"
-	[ -z "${d_disk_snapshot_id-}" ] || printf '%s.SnapshotId=%s\n' "$2" "$d_disk_snapshot_id"
-	[ -z "${d_disk_device-}" ] || printf '%s.Device=%s\n' "$2" "$d_disk_device"
-	[ "${d_disk_encrypted-}" != true ] || printf '%s.Encrypted=true\n' "$2"
+	[ -z "${d_disk_category-}" ] || printf '%s.Category=%s\0' "$2" "$d_disk_category"
+	[ -z "${d_disk_size-}" ] || [ "${d_disk_size-}" = 0 ] || printf '%s.Size=%s\0' "$2" "$d_disk_size"
+	[ -z "${d_disk_name-}" ] || printf '%s.DiskName=%s\0' "$2" "$d_disk_name"
+	[ -z "${d_disk_description-}" ] || printf '%s.Description=%s\0' "$2" "$d_disk_description"
+	[ -z "${d_disk_snapshot_id-}" ] || printf '%s.SnapshotId=%s\0' "$2" "$d_disk_snapshot_id"
+	[ -z "${d_disk_device-}" ] || printf '%s.Device=%s\0' "$2" "$d_disk_device"
+	[ "${d_disk_encrypted-}" != true ] || printf '%s.Encrypted=true\0' "$2"
 	unset d_disk_category d_disk_size d_disk_name d_disk_description d_disk_snapshot_id d_disk_device d_disk_encrypted
 }
 : >"$work/disks"
@@ -332,19 +329,17 @@ k=0
 while [ "$k" -lt "$nd" ]; do
 	disk_params "config.image_disk_mappings[$k]" "DataDisk.$((k + 1))" >>"$work/disks" || fail "bad image_disk_mappings"
 	# Data disks always go with the instance: a build must not leave disks behind.
-	printf 'DataDisk.%s.DeleteWithInstance=true\n' "$((k + 1))" >>"$work/disks"
+	printf 'DataDisk.%s.DeleteWithInstance=true\0' "$((k + 1))" >>"$work/disks"
 	k=$((k + 1))
 done
-while IFS= read -r p; do set -- "$@" "$p"; done <"$work/disks"
+set -- "$@" --params-from "$work/disks"
 has ecs_ram_role_name && set -- "$@" RamRoleName="$c_ecs_ram_role_name"
 instance=$(api_query InstanceId CreateInstance "$@") || fail "Error creating instance: $(api_error)"
 unset IMAGE_TOOLS_INSTANCE_PASSWORD
 ledger_add created instance "$instance"
 if has run_tags; then
-	pairs_to_tags config.run_tags || fail "bad run_tags"
-	set -- RegionId="$region" ResourceType=instance ResourceId.1="$instance"
-	while IFS= read -r p; do set -- "$@" "$p"; done <"$work/params"
-	api TagResources "$@" || fail "Error tagging instance: $(api_error)"
+	tags_file config.run_tags || fail "bad run_tags"
+	api TagResources RegionId="$region" ResourceType=instance ResourceId.1="$instance" --tags-from "$work/tags.json" || fail "Error tagging instance: $(api_error)"
 fi
 wait_for "Error waiting create instance" --instance "$instance" --status Stopped --timeout 1800
 msg "Created instance: $instance"
@@ -406,7 +401,9 @@ if [ "$communicator" = ssh ]; then
 		set -- "$@" --password-env IMAGE_TOOLS_SSH_PASSWORD
 	fi
 	has ssh_bastion_host && set -- "$@" --bastion "$(cfg ssh_bastion_username)@$c_ssh_bastion_host:$(cfg ssh_bastion_port)"
-	ssh_opts=$*
+	# Kept as quoted words for eval: a key path or user name with spaces stays one argument.
+	ssh_opts=
+	for _a in "$@"; do ssh_opts="$ssh_opts $(shell_quote "$_a")"; done
 	say "Using ssh communicator to connect: $address"
 	say "Waiting for SSH to become available..."
 	timeout=$(cfg ssh_timeout)
@@ -427,7 +424,8 @@ elif [ "$communicator" = winrm ]; then
 	set -- -u "$(cfg winrm_username)" --password-env WINRM_PASSWORD --port "$port"
 	on winrm_use_ssl && set -- "$@" --https
 	on winrm_insecure && set -- "$@" --insecure
-	winrm_opts=$*
+	winrm_opts=
+	for _a in "$@"; do winrm_opts="$winrm_opts $(shell_quote "$_a")"; done
 	run winrm-run "$@" --timeout "${timeout:-1800}" "$address" --wait 2>"$work/err" || {
 		_rc=$?
 		_st=$(not_running) && fail "Timeout waiting for instance to start: $instance is $_st"
@@ -479,11 +477,9 @@ while [ "$i" -lt "$nprov" ]; do
 	case $ptype:$communicator in
 	breakpoint:*) breakpoint "provisioners[$i]" ;;
 	*:winrm)
-		# shellcheck disable=SC2086
-		provision winrm-run $winrm_opts --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$address" --provision "$work/prov.json" ;;
+		eval "provision winrm-run $winrm_opts"' --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$address" --provision "$work/prov.json"' ;;
 	*)
-		# shellcheck disable=SC2086
-		provision ssh-run $ssh_opts --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$ssh_target" --provision "$work/prov.json" ;;
+		eval "provision ssh-run $ssh_opts"' --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$ssh_target" --provision "$work/prov.json"' ;;
 	esac
 	i=$((i + 1))
 done
@@ -605,12 +601,10 @@ retire_old "$region" "$c_image_name" "$delivered" $old
 # --- 18. tags: the image and every snapshot ----------------------------------------
 # tag_resource REGION TYPE ID — the template's tags on one resource.
 tag_resource () {
-	set -- RegionId="$1" ResourceType="$2" ResourceId.1="$3"
-	while IFS= read -r p; do set -- "$@" "$p"; done <"$work/params"
-	api TagResources "$@"
+	api TagResources RegionId="$1" ResourceType="$2" ResourceId.1="$3" --tags-from "$work/tags.json"
 }
 if has tags; then
-	pairs_to_tags config.tags || fail "bad tags"
+	tags_file config.tags || fail "bad tags"
 	say "Adding tags($(go_map)) to image: $delivered"
 	tag_resource "$region" image "$delivered" || fail "Error adding tags to image: $(api_error)"
 	for s in $image_snaps; do

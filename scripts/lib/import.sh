@@ -20,7 +20,6 @@ usage () {
 	printf 'usage: %s import [-template T [-var k=v]... [-var-file f]... [-only NAME]] [-bucket B] [-object KEY] [-image-name N] [-region R] [-format F] [-keep-object] [-force] [-on-error=cleanup|abort] DISKFILE\n' "$prog" >&2
 	exit 64
 }
-quote () { printf '%s' "$1" | sed "s/'/'\\\\''/g; s/^/'/; s/\$/'/"; }
 
 template='' render='' o_bucket='' o_object='' o_name='' o_region='' o_format='' o_keep='' o_force='' on_error=cleanup disk=''
 while [ $# -gt 0 ]; do
@@ -30,7 +29,7 @@ while [ $# -gt 0 ]; do
 		case $1 in
 		-template) template=$2 ;; -bucket) o_bucket=$2 ;; -object) o_object=$2 ;; -image-name) o_name=$2 ;;
 		-region) o_region=$2 ;; -format) o_format=$2 ;; -on-error) on_error=$2 ;;
-		*) render="$render $1 $(quote "$2")" ;;
+		*) render="$render $1 $(shell_quote "$2")" ;;
 		esac
 		shift 2 ;;
 	-on-error=*) on_error=${1#-on-error=}; shift ;;
@@ -52,7 +51,6 @@ work=$(mktemp -d) || die "cannot create a work directory" 73
 name=import
 p_region='' p_oss_bucket_name='' p_oss_key_name='' p_image_name='' p_format='' p_image_os_type='' p_image_platform=''
 p_image_architecture='' p_image_system_size='' p_image_description='' p_skip_clean='' p_image_force_delete=''
-: >"$work/tags"
 if [ -n "$template" ]; then
 	eval "set -- $render"
 	tmpl-render "$@" "$template" >"$work/plan.json" || { _rc=$?; rm -rf "$work"; exit "$_rc"; }
@@ -83,7 +81,8 @@ if [ -n "$template" ]; then
 	_cfg=$(tmpl-render --plan "$work/plan.json" --query "$_pp.config" --format sh --sh-prefix p_) || exit 65
 	eval "$_cfg"
 	unset _cfg
-	tmpl-render --plan "$work/plan.json" --query "$_pp.config.tags" --format pairs >"$work/tags" || exit 65
+	# The tags as JSON (img-import --tags-from): a value with a newline stays whole.
+	tmpl-render --plan "$work/plan.json" --query "$_pp.config.tags" --format json >"$work/tags.json" || exit 65
 	# Credentials travel in the environment only (never argv).
 	[ -z "${p_access_key-}" ] || export ALICLOUD_ACCESS_KEY="$p_access_key"
 	[ -z "${p_secret_key-}" ] || export ALICLOUD_SECRET_KEY="$p_secret_key"
@@ -112,7 +111,7 @@ set -- --region "$region" --bucket "$bucket" --object "$object" --image-name "$i
 [ -z "$p_image_description" ] || set -- "$@" --description "$p_image_description"
 { [ -z "$o_keep" ] && [ "$p_skip_clean" != true ]; } || set -- "$@" --keep-object
 { [ -z "$o_force" ] && [ "$p_image_force_delete" != true ]; } || set -- "$@" --force-delete-existing
-while IFS="$(printf '\t')" read -r _k _v; do set -- "$@" --tag "$_k=$_v"; done <"$work/tags"
+[ ! -s "$work/tags.json" ] || set -- "$@" --tags-from "$work/tags.json"
 
 # Packer's prefix for a post-processor's lines: "==> <build> (alicloud-import): ...".
 build_name=$name
@@ -165,7 +164,9 @@ say "Rendered oss_key_name as $object"
 say "Looking for RAW or VHD in artifact"
 msg "artifact file: $disk"
 say "Waiting for uploading file $disk to oss://$bucket/$object..."
-# img-import's lines go to stderr as they come and to the log reclaim reads.
+# img-import's lines go to stderr as they come and to the log reclaim reads. The log exists
+# before either process starts: tail -f on a file not yet made gives up at once.
+: >>"$log" || die "$log: cannot create the import log" 73
 img-import "$@" "$disk" >"$work/result" 2>>"$log" &
 child=$!
 tail -n +1 -s 0.1 --pid="$child" -f "$log" >&2 &

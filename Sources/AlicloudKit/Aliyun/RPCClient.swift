@@ -63,6 +63,12 @@ public enum RetryPolicy {
         return action == "DeleteVpc" && code == "Forbbiden"
     }
 
+    /// Whether `action` only reads (Describe*, List*, Get*): a malformed or cut-short answer
+    /// to it is retried like a 5xx; a mutating call's is not (it may have taken effect).
+    public static func isReadOnly(_ action: String) -> Bool {
+        ["Describe", "List", "Get"].contains { action.hasPrefix($0) && action.dropFirst($0.count).first?.isUppercase == true }
+    }
+
     /// Actions that accept `ClientToken` (an idempotency key reused across retries).
     public static let clientTokenActions: Set<String> = [
         "CreateInstance", "RunInstances", "CreateSecurityGroup", "AuthorizeSecurityGroup", "CreateImage",
@@ -151,11 +157,14 @@ public final class RPCClient: @unchecked Sendable {
             switch outcome {
             case .success(let v):
                 return v
-            case .failure(let error):
+            case .failure(var error):
                 let retryable: Bool
                 switch error {
                 case let e as APIError:
                     retryable = e.isTransient || RetryPolicy.isBusy(e.code, action: action, extra: options.extraBusyCodes)
+                case let e as MalformedAnswer:
+                    retryable = RetryPolicy.isReadOnly(action)
+                    error = e.error
                 case let e as ToolError:
                     retryable = e.status == .unavailable || e.status == .tempFail
                 default:
@@ -330,7 +339,7 @@ public final class RPCClient: @unchecked Sendable {
         let parsed = try? JSONParser.parse(response.body)
         if response.isSuccess {
             guard let value = parsed, value.objectValue != nil else {
-                throw ToolError(.dataError, "\(action): HTTP \(response.status): the response is not a JSON object: \(Self.excerpt(response.bodyText))")
+                throw MalformedAnswer(error: ToolError(.dataError, "\(action): HTTP \(response.status): the response is not a JSON object: \(Self.excerpt(response.bodyText))"))
             }
             return value
         }
@@ -384,4 +393,10 @@ public final class RPCClient: @unchecked Sendable {
     static func seconds(_ s: Double) -> String {
         s == s.rounded() ? "\(Int(s))s" : String(format: "%.1fs", s)
     }
+}
+
+/// A 2xx answer that is not a JSON object (malformed or cut short): retried for read-only
+/// actions, else reported as `error` (65).
+struct MalformedAnswer: Error {
+    var error: ToolError
 }

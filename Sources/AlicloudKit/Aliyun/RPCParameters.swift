@@ -22,6 +22,49 @@ public enum RPCParameters {
         objects(name, tags.keys.sorted().map { ["Key": $0, "Value": tags[$0]!] })
     }
 
+    /// Parameters from `Name=Value` records, each ended by a NUL byte: values of any text
+    /// (newlines, tabs, leading dashes) cross from a shell script without being split.
+    public static func nulRecords(_ bytes: [UInt8], source: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        var records = bytes.split(separator: 0, omittingEmptySubsequences: false)
+        guard records.last?.isEmpty ?? true else { throw ToolError.data("\(source): the last record is not ended by a NUL byte (cut short?)") }
+        records.removeLast()
+        for (n, record) in records.enumerated() {
+            guard let text = String(validating: record, as: UTF8.self) else { throw ToolError.data("\(source): record \(n + 1) is not valid UTF-8") }
+            guard let eq = text.firstIndex(of: "="), eq != text.startIndex else { throw ToolError.data("\(source): record \(n + 1): expected Name=Value") }
+            out[String(text[..<eq])] = String(text[text.index(after: eq)...])
+        }
+        return out
+    }
+
+    /// A tag map (a JSON object of strings) as `Tag.N.Key`/`Tag.N.Value`, numbered after the
+    /// highest `Tag.N` already in `params`, in key order.
+    public static func addTags(json bytes: [UInt8], source: String, to params: inout [String: String], name: String = "Tag") throws {
+        let tags = try tagMap(json: bytes, source: source)
+        let prefix = name + "."
+        let used = params.keys.compactMap { k -> Int? in
+            guard k.hasPrefix(prefix) else { return nil }
+            return Int(k.dropFirst(prefix.count).prefix { $0 != "." })
+        }.max() ?? 0
+        for (i, k) in tags.keys.sorted().enumerated() {
+            params["\(name).\(used + i + 1).Key"] = k
+            params["\(name).\(used + i + 1).Value"] = tags[k]!
+        }
+    }
+
+    /// A tag map from a JSON object of strings (a file of `--tags-from`).
+    public static func tagMap(json bytes: [UInt8], source: String) throws -> [String: String] {
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch { throw ToolError.data("\(source): not JSON: \(error)") }
+        guard case .object(let object) = value else { throw ToolError.data("\(source): expected a JSON object of tags, found \(value.typeName)") }
+        var tags: [String: String] = [:]
+        for (k, v) in object {
+            guard let s = v.stringValue else { throw ToolError.data("\(source): tag \(k): expected a string, found \(v.typeName)") }
+            tags[k] = s
+        }
+        return tags
+    }
+
     /// A JSON array of strings, as `InstanceIds`, `KeyPairNames`, `SnapshotIds` take.
     public static func jsonArray(_ values: [String]) -> String {
         JSONValue.array(values.map { .string($0) }).serialized(pretty: false)

@@ -103,22 +103,17 @@ public final class ImageImport {
 
     /// The local checks alone, before any client exists.
     public static func checkLocal(_ r: ImportRequest) throws -> DiskImageInfo {
-        let name = r.imageName
-        let first = name.unicodeScalars.first
-        guard (2...128).contains(name.count), let first, CharacterSet.letters.contains(first),
-              !name.lowercased().hasPrefix("http://"), !name.lowercased().hasPrefix("https://"),
-              name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._:-".unicodeScalars.contains($0) })
-        else {
-            throw ToolError.usage("--image-name \(name): 2-128 letters, digits, '.', '_', ':', '-', starting with a letter, not http(s)://")
-        }
+        if let why = NameRule.imageName.violation(r.imageName) { throw ToolError.usage("--image-name \(r.imageName): \(why)") }
+        if let d = r.description, !d.isEmpty, let why = NameRule.description.violation(d) { throw ToolError.usage("--description: \(why)") }
         if let os = r.osType, !["linux", "windows"].contains(os) { throw ToolError.usage("--os-type \(os): linux or windows") }
         if let a = r.architecture, !["x86_64", "arm64", "i386"].contains(a) { throw ToolError.usage("--architecture \(a): x86_64, arm64 or i386") }
         if let b = r.bootMode, !["BIOS", "UEFI"].contains(b) { throw ToolError.usage("--boot-mode \(b): BIOS or UEFI") }
         if r.architecture == "arm64" && r.bootMode == "BIOS" { throw ToolError.usage("--boot-mode BIOS: arm64 images boot with UEFI") }
         if let s = r.systemSizeGiB, !(1...2048).contains(s) { throw ToolError.usage("--system-size \(s): 1 to 2048 GiB") }
-        guard r.tags.count <= 20 else { throw ToolError.usage("--tag: at most 20 tags") }
-        for (k, _) in r.tags where k.isEmpty || k.count > 128 || k.lowercased().hasPrefix("aliyun") || k.lowercased().hasPrefix("acs:") {
-            throw ToolError.usage("--tag \(k): a key is 1-128 characters and may not start with aliyun or acs:")
+        guard r.tags.count <= NameRule.tagsPerResource else { throw ToolError.usage("--tag: at most \(NameRule.tagsPerResource) tags") }
+        for (k, v) in r.tags {
+            if let why = NameRule.tagKey.violation(k) { throw ToolError.usage("--tag \(k): the key \(why)") }
+            if let why = NameRule.tagValue.violation(v) { throw ToolError.usage("--tag \(k): the value \(why)") }
         }
         guard access(r.diskPath, R_OK) == 0 || errno != EACCES else {
             throw ToolError(.noInput, "\(r.diskPath): permission denied")

@@ -13,7 +13,8 @@ public struct SSHRunCommand {
                ssh-run [options] [user@]host --upload SRC DST | --download SRC DST
                ssh-run --control DIR --close [user@]host
 
-        Runs a command or a Packer provisioner (shell, file, ansible) on a host with the system ssh(1),
+        Runs a command or a Packer provisioner (shell, file, ansible; the plan's form or a
+        template's provisioner block) on a host with the system ssh(1),
         or waits until the host accepts SSH. Remote stdout goes to stdout and remote stderr
         to stderr as it arrives. Options must come before the command.
 
@@ -115,7 +116,8 @@ public struct SSHRunCommand {
             }
             let json: JSONValue
             do { json = try JSONParser.parse(bytes) } catch { throw ToolError.data("\(file == "-" ? "stdin" : file): \(error)") }
-            let spec = try ProvisionerSpec(json: json)
+            let spec = try ProvisionerSpec(anyForm: json, source: file == "-" ? "stdin" : file,
+                                           environment: ProcessInfo.processInfo.environment, pwd: FileManager.default.currentDirectoryPath)
             var run = ProvisionerRun(spec: spec, buildName: args.value("--build-name") ?? "alicloud-ecs",
                                      builderType: args.value("--builder-type") ?? "alicloud-ecs", output: output)
             run.ansibleConnection = .ssh(client)

@@ -183,18 +183,8 @@ enum AlicloudSchema {
 
         validateAccess(config, path: path, sink: sink)
 
-        // image_name: as Packer checks it (byte length, no URL prefix, no whitespace).
-        if let name = string("image_name") {
-            if name.utf8.count < 2 || name.utf8.count > 128 {
-                sink.error(at("image_name"), "must be 2 to 128 bytes long, not \(name.utf8.count)")
-            }
-            if name.hasPrefix("http://") || name.hasPrefix("https://") {
-                sink.error(at("image_name"), "must not start with \"http://\" or \"https://\"")
-            }
-            if name.contains(where: { $0.isWhitespace }) {
-                sink.error(at("image_name"), "must not contain spaces")
-            }
-        } else if !flag("skip_create_image") {
+        // Names, descriptions and tags: Alibaba Cloud's rules (AlicloudNames.swift).
+        if string("image_name") == nil && !flag("skip_create_image") {
             sink.error(path, "\"image_name\" is required")
         }
         if string("instance_type") == nil { sink.error(path, "\"instance_type\" is required") }
@@ -253,6 +243,7 @@ enum AlicloudSchema {
         }
         config["tags"] = .object(tags)
         config.removeValue(forKey: "tag")
+        validateNames(config, path: path, sink: sink, importer: false)
 
         // Data disks: deleted with the instance unless the template says otherwise.
         if case .array(let disks)? = config["image_disk_mappings"] {
@@ -355,6 +346,7 @@ enum AlicloudSchema {
         if (config["image_name"]?.stringValue ?? "").isEmpty {
             sink.warning(path, "no \"image_name\": the imported image gets a name chosen by the API")
         }
+        validateNames(config, path: path, sink: sink, importer: true)
     }
 
     /// Reports a path that is not a readable regular file.

@@ -78,6 +78,10 @@ final class DiagnosticSink {
     private(set) var errors: [TemplateDiagnostic] = []
     private(set) var warnings: [TemplateDiagnostic] = []
     private var seen: Set<String> = []
+    /// Paths whose strings failed to render (their value is the raw text).
+    private(set) var unrendered: Set<String> = []
+    /// Set by an error outside builders and plug-ins (a variable's): rendered values may be wrong.
+    private(set) var valuesUnsure = false
 
     init(file: String, positions: [String: SourcePosition] = [:]) {
         self.file = file
@@ -122,11 +126,13 @@ final class DiagnosticSink {
     func add(_ d: TemplateDiagnostic, warning: Bool) {
         let key = (warning ? "w" : "e") + d.formatted
         guard seen.insert(key).inserted else { return }
+        if !warning && !["builders", "provisioners", "post-processors"].contains(where: { d.path.hasPrefix($0) }) { valuesUnsure = true }
         if warning { warnings.append(d) } else { errors.append(d) }
     }
 
     /// Records a failed render of the string at `path`.
     func renderError(_ path: String, _ failure: TemplateFailure) {
+        unrendered.insert(path)
         if failure.silent { return }
         error(path, failure.description)
     }

@@ -87,12 +87,11 @@ public struct Params: Sendable {
                 if entry.values.allSatisfy({ $0.isEmpty }) { continue }
                 throw CloudError.invalid("\(name).N.Key", "The tag key must not be empty.", code: "InvalidTagKey.Malformed")
             }
-            if key.hasPrefix("aliyun") || key.hasPrefix("acs:") || key.hasPrefix("http://") || key.hasPrefix("https://") {
-                throw CloudError("InvalidTagKey.Malformed", "The specified tag key \"\(key)\" is not valid: it must not start with aliyun, acs:, http:// or https://.")
-            }
+            try NameRule.tagKey.enforce(key, as: "\(name).N.Key")
+            try NameRule.tagValue.enforce(entry["Value"], as: "\(name).N.Value")
             out.append(Tag(key: key, value: entry["Value"] ?? ""))
         }
-        if out.count > 20 { throw CloudError("InvalidTagCount", "The number of tags must not exceed 20.") }
+        if out.count > NameRule.tagsPerResource { throw CloudError("InvalidTagCount", "The number of tags must not exceed \(NameRule.tagsPerResource).") }
         return out
     }
 }

@@ -96,7 +96,7 @@ extension Engine {
         let size = try p.int("SystemDisk.Size", default: max(img!.size, 20), in: 20...2048)!
         guard size >= img!.size else { throw CloudError("InvalidSystemDiskSize.LessThanImageSize", "The specified system disk size is less than the image size.") }
         let data = p.structList("DataDisk")
-        guard data.count <= 16 else { throw CloudError.invalid("DataDisk", "At most 16 data disks.") }
+        guard data.count <= NameRule.dataDisksPerInstance else { throw CloudError.invalid("DataDisk", "At most 16 data disks.") }
         for d in data {
             if let s = d["Size"], Int(s).map({ (20...32768).contains($0) }) != true { throw CloudError("InvalidDataDiskSize.ValueNotSupported", "The specified data disk size is not valid.") }
             if let cat = d["Category"], !Catalog.diskCategories.contains(cat) { throw CloudError("InvalidDataDiskCategory.ValueNotSupported", "The specified data disk category is not supported.") }
@@ -120,8 +120,12 @@ extension Engine {
             guard raw.count <= 32 * 1024 else { throw CloudError("InvalidUserData.SizeExceeded", "The specified UserData is larger than 32 KB.") }
             userData = ud
         }
-        if let name = p["InstanceName"], !(2...128).contains(name.count) || name.hasPrefix("http://") || name.hasPrefix("https://") {
-            throw CloudError("InvalidInstanceName.Malformed", "The specified parameter \"InstanceName\" is not valid.")
+        try NameRule.instanceName.enforce(p["InstanceName"])
+        try NameRule.diskName.enforce(p["SystemDisk.DiskName"], as: "SystemDisk.DiskName")
+        try NameRule.description.enforce(p["SystemDisk.Description"], as: "SystemDisk.Description")
+        for (n, d) in data.enumerated() {
+            try NameRule.diskName.enforce(d["DiskName"], as: "DataDisk.\(n + 1).DiskName")
+            try NameRule.description.enforce(d["Description"], as: "DataDisk.\(n + 1).Description")
         }
         return InstancePlan(region: r, zone: zone ?? zones.first!, type: type, image: img!, vswitch: vsw, groups: groups, keyPair: kp,
                             password: password, systemCategory: category, systemSize: size, dataDisks: data, bandwidthOut: bw,
@@ -458,7 +462,7 @@ extension Engine {
     func modifyInstanceAttribute(_ c: ActionContext) throws -> JSONValue {
         var inst = try instance(try c.params.required("InstanceId"), c.params["RegionId"])
         if let n = c.params["InstanceName"] {
-            guard (2...128).contains(n.count) else { throw CloudError("InvalidInstanceName.Malformed", "The specified parameter \"InstanceName\" is not valid.") }
+            try NameRule.instanceName.enforce(n)
             inst.name = n
         }
         if let d = c.params["Description"] { inst.description = d }

@@ -43,7 +43,8 @@ extension Engine {
         guard let cidr = CIDR(cidrText), cidr.isPrivate, (8...28).contains(cidr.bits) else {
             throw CloudError("InvalidCidrBlock.Malformed", "Specified CIDR block is not valid.")
         }
-        if let name = c.params["VpcName"], !Engine.validName(name) { throw CloudError.invalid("VpcName", code: "InvalidVpcName.Malformed") }
+        try NameRule.vpcName.enforce(c.params["VpcName"])
+        try NameRule.description.enforce(c.params["Description"])
         let id = newId("vpc", region: r)
         let v = Vpc(id: id, region: r, name: c.params["VpcName"] ?? "", description: c.params["Description"] ?? "", cidr: cidrText,
                     status: "Pending", next: Transition(to: "Available", at: now + config.profile.network),
@@ -52,11 +53,6 @@ extension Engine {
         return ["VpcId": js(id), "VRouterId": js(v.vrouterId), "RouteTableId": js(v.routeTableId), "ResourceGroupId": "rg-acfmdefault000"]
     }
 
-    /// Names: 2-128 characters, starting with a letter, not http(s)://.
-    static func validName(_ name: String) -> Bool {
-        guard (1...128).contains(name.count), let f = name.first, f.isLetter || f == "_" || f.isNumber, !name.hasPrefix("http://"), !name.hasPrefix("https://") else { return false }
-        return true
-    }
 
     func vpcJSON(_ v: Vpc, _ c: ActionContext) -> JSONValue {
         let vsw = state.vswitches.values.filter { $0.vpcId == v.id }.sorted { $0.created < $1.created }.map { js($0.id) }
@@ -135,7 +131,8 @@ extension Engine {
         for other in state.vswitches.values where other.vpcId == vpcId {
             if let o = CIDR(other.cidr), o.overlaps(cidr) { throw CloudError("InvalidCidrBlock.Overlapped", "Specified CIDR block overlapped with other VSwitch.") }
         }
-        if let name = c.params["VSwitchName"], !Engine.validName(name) { throw CloudError.invalid("VSwitchName", code: "InvalidVSwitchName.Malformed") }
+        try NameRule.vswitchName.enforce(c.params["VSwitchName"])
+        try NameRule.description.enforce(c.params["Description"])
         let id = newId("vsw", region: r)
         state.vswitches[id] = VSwitch(id: id, region: r, vpcId: vpcId, zoneId: zone, cidr: cidrText, name: c.params["VSwitchName"] ?? "",
                                       description: c.params["Description"] ?? "", status: "Pending",
@@ -197,9 +194,8 @@ extension Engine {
         if let v = c.params["VpcId"] { vpcId = try vpc(v, r).id }
         let type = c.params["SecurityGroupType"] ?? "normal"
         guard ["normal", "enterprise"].contains(type) else { throw CloudError.invalid("SecurityGroupType") }
-        if let name = c.params["SecurityGroupName"], !Engine.validName(name) || name.count < 2 {
-            throw CloudError.invalid("SecurityGroupName", code: "InvalidSecurityGroupName.Malformed")
-        }
+        try NameRule.securityGroupName.enforce(c.params["SecurityGroupName"])
+        try NameRule.description.enforce(c.params["Description"])
         let id = newId("sg", region: r)
         state.securityGroups[id] = SecurityGroup(id: id, region: r, vpcId: vpcId, name: c.params["SecurityGroupName"] ?? "",
                                                  description: c.params["Description"] ?? "", type: type, created: now, tags: try c.params.tags())

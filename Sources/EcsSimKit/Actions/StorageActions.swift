@@ -147,15 +147,9 @@ extension Engine {
 
     // MARK: images
 
-    static func validImageName(_ name: String) -> Bool {
-        guard (2...128).contains(name.count), let f = name.first, f.isLetter, !name.hasPrefix("http://"), !name.hasPrefix("https://") else { return false }
-        return name.allSatisfy { $0.isLetter || $0.isNumber || "._-:()".contains($0) }
-    }
-
-    func checkImageName(_ name: String, region: String) throws {
-        guard Engine.validImageName(name) else {
-            throw CloudError("InvalidImageName.Malformed", "The specified parameter \"ImageName\" is not valid.")
-        }
+    func checkImageName(_ name: String, region: String, as parameter: String = "ImageName") throws {
+        if name.isEmpty { throw CloudError(NameRule.imageName.errorCode, "The specified parameter \"\(parameter)\" is not valid.") }
+        try NameRule.imageName.enforce(name, as: parameter)
         if state.images.values.contains(where: { $0.region == region && $0.name == name && $0.ownerAlias == "self" }) {
             throw CloudError("InvalidImageName.Duplicated", "The specified Image name has already been used.")
         }
@@ -177,6 +171,7 @@ extension Engine {
         var sourceInstance = ""
         let name = p["ImageName"] ?? ""
         if !name.isEmpty { try checkImageName(name, region: r) }
+        try NameRule.description.enforce(p["Description"])
         if let iid = p["InstanceId"] {
             let inst = try instance(iid, r)
             // The real API images Running and Stopped instances alike.
@@ -380,7 +375,8 @@ extension Engine {
         let dest = c.params["DestinationRegionId"] ?? r
         guard Catalog.region(dest) != nil else { throw CloudError("InvalidRegionId.NotFound", "The specified DestinationRegionId does not exist.", status: 404) }
         let name = c.params["DestinationImageName"] ?? src.name
-        try checkImageName(name, region: dest)
+        try checkImageName(name, region: dest, as: c.params["DestinationImageName"] == nil ? "ImageName" : "DestinationImageName")
+        try NameRule.description.enforce(c.params["DestinationDescription"], as: "DestinationDescription")
         // Encrypted=true encrypts every copied snapshot (with KMSKeyId, a key of the
         // destination region, or its ECS service key); an encrypted source stays encrypted.
         let key = try encryptionKey({ c.params[$0] }, region: dest, inherited: nil)
@@ -469,6 +465,7 @@ extension Engine {
         }
         let name = c.params["ImageName"] ?? ""
         if !name.isEmpty { try checkImageName(name, region: r) }
+        try NameRule.description.enforce(c.params["Description"])
         if let a = c.params["Architecture"], !["x86_64", "arm64", "i386"].contains(a) { throw CloudError.invalid("Architecture") }
         let osType = (c.params["OSType"] ?? "linux").lowercased()
         guard ["linux", "windows"].contains(osType) else { throw CloudError.invalid("OSType") }
@@ -557,7 +554,7 @@ extension Engine {
         let r = try region(c)
         var img = try ownImage(try c.params.required("ImageId"), r)
         let add = c.params.list("AddAccount"), remove = c.params.list("RemoveAccount")
-        guard add.count <= 10, remove.count <= 10 else { throw CloudError.invalid("AddAccount.N", "At most 10 accounts per call.") }
+        guard add.count <= NameRule.accountsPerShare, remove.count <= NameRule.accountsPerShare else { throw CloudError.invalid("AddAccount.N", "At most 10 accounts per call.") }
         for a in add + remove where a.isEmpty || !a.allSatisfy(\.isNumber) {
             throw CloudError("InvalidAccount.NotFound", "The specified account \"\(a)\" does not exist.", status: 404)
         }

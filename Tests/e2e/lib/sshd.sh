@@ -60,7 +60,7 @@ sshd_start () {
 		/usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" >>"$SSHD_DIR/sshd.log" 2>&1 &
 		SSHD_PID=$!
 		_w=0
-		while [ "$_w" -lt 100 ]; do
+		while [ "$_w" -lt 400 ]; do
 			if grep -q 'Server listening' "$SSHD_DIR/sshd.log"; then
 				SSHD_PORT=$_port
 				return 0
