@@ -92,6 +92,10 @@ ssh_control=
 ssh_target=
 status=1
 cleanup_done=0
+# qemu_running — QEMU has not exited (an exited child stays a zombie until waited for).
+qemu_running () {
+	[ -n "$qemu_pid" ] && [ -r "/proc/$qemu_pid/stat" ] && [ "$(sed 's/^.*) \(.\).*$/\1/' "/proc/$qemu_pid/stat")" != Z ]
+}
 cleanup () {
 	[ "$cleanup_done" = 0 ] || return 0
 	cleanup_done=1
@@ -101,7 +105,7 @@ cleanup () {
 		ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || true
 		rm -rf "$ssh_control"
 	fi
-	if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
+	if qemu_running; then
 		kill -TERM "$qemu_pid" 2>/dev/null
 		wait "$qemu_pid" 2>/dev/null
 	fi
@@ -322,18 +326,15 @@ while [ "$i" -lt "$nprov" ]; do
 done
 
 # --- shutdown ----------------------------------------------------------------------------
-# wait_qemu SECONDS — waits for QEMU to exit; kills it after SECONDS (a watchdog, not a poll).
+# wait_qemu SECONDS — waits for QEMU to exit, checking every 0.2 s; kills it after SECONDS.
 wait_qemu () {
-	( sleep "$1" &
-	  _s=$!
-	  trap 'kill "$_s" 2>/dev/null; exit 0' TERM
-	  wait "$_s" && kill -KILL "$qemu_pid" 2>/dev/null ) &
-	_dog=$!
+	_end=$(($(date +%s) + ${1%.*}))
 	_killed=0
+	while qemu_running; do
+		if [ "$(date +%s)" -ge "$_end" ]; then kill -KILL "$qemu_pid" 2>/dev/null; _killed=1; break; fi
+		run sleep 0.2
+	done
 	wait "$qemu_pid" 2>/dev/null
-	kill -0 "$_dog" 2>/dev/null || _killed=1
-	kill -TERM "$_dog" 2>/dev/null
-	wait "$_dog" 2>/dev/null
 	qemu_pid=
 	return "$_killed"
 }
