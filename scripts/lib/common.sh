@@ -81,3 +81,23 @@ api_query () {
 	shift
 	api --query "$_path" "$@" && cat "$work/out"
 }
+
+# --- a build runner's end (ecs-build.sh, qemu-build.sh) ------------------------------
+# Callers set: out (the build's directory), status, and define cleanup.
+# on_signal N — INT/TERM: the running tool stopped, cleanup, exit N.
+on_signal () {
+	trap '' INT TERM
+	[ -z "$child" ] || kill -TERM "$child" 2>/dev/null
+	say "Cancelling build after receiving interrupt"
+	status=$1
+	printf '%s\n' "build cancelled" >"$out/error"
+	cleanup
+	exit "$1"
+}
+# fail MESSAGE — a step failed: the build's error, then exit (the EXIT trap cleans up).
+fail () {
+	say "$1"
+	printf '%s\n' "$1" >"$out/error"
+	status=1
+	exit 1
+}

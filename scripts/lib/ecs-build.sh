@@ -109,26 +109,10 @@ cleanup () {
 	fi
 	rm -rf "$work"
 }
-on_signal () {
-	trap '' INT TERM
-	[ -z "$child" ] || kill -TERM "$child" 2>/dev/null
-	say "Cancelling build after receiving interrupt"
-	status=$1
-	printf '%s\n' "build cancelled" >"$out/error"
-	cleanup
-	exit "$1"
-}
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 # A cleanup that cannot release something fails the build even after its last step.
 trap 'cleanup; exit "$status"' EXIT
-
-fail () {
-	say "$1"
-	printf '%s\n' "$1" >"$out/error"
-	status=1
-	exit 1
-}
 
 # wait_for WHAT snap-wait-args... — polls with snap-wait; on failure ends the build. Every
 # wait follows a call that asked for a change, so the first poll (which could only say

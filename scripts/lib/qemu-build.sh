@@ -120,23 +120,9 @@ cleanup () {
 	fi
 	rm -rf "$work"
 }
-on_signal () {
-	trap '' INT TERM
-	say "Cancelling build after receiving interrupt"
-	status=$1
-	printf '%s\n' "build cancelled" >"$out/error"
-	cleanup
-	exit "$1"
-}
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 trap 'cleanup; exit "$status"' EXIT
-fail () {
-	say "$1"
-	printf '%s\n' "$1" >"$out/error"
-	status=1
-	exit 1
-}
 
 mkdir -p "$outdir" || fail "Error creating output directory: $outdir"
 disk="$outdir/$c_vm_name"
