@@ -16,7 +16,7 @@ RELEASEFLAGS = -c release --static-swift-stdlib $(SWIFTFLAGS)
 TOOLS = ecs-call tmpl-render ssh-run winrm-run snap-wait img-import ecs-sim boot-command http-serve
 MANPAGES = man/ecs-call.1 man/tmpl-render.1 man/ssh-run.1 man/winrm-run.1 man/snap-wait.1 man/img-import.1 man/ecs-sim.1 man/alicloud-build.1
 
-SCRIPT_LIBS = common.sh ecs-build.sh reclaim.sh ecs-sim.sh import.sh provision.sh qemu-build.sh
+SCRIPT_LIBS = common.sh ecs-build.sh reclaim.sh ecs-sim.sh import.sh uptodate.sh provision.sh qemu-build.sh
 
 # make test runs the CI-sized soak with a fixed seed, so a run is reproducible; make soak
 # (and SEED=... make test) draw other campaigns.
@@ -86,11 +86,13 @@ VAR_FILE ?=
 VARS ?=
 ONLY ?=
 EXCEPT ?=
+FORCE ?=
 RUN = PATH="$(CURDIR)/$(RELEASE_BIN):$$PATH" sh scripts/alicloud-build
 
 # Build the images a Packer template describes: make image TEMPLATE=alicloud.json
+# A build whose inputs have not changed is not built again (-skip-unchanged); FORCE=1 builds anyway.
 image: all
-	$(RUN) $(foreach f,$(VAR_FILE),-var-file $(f)) $(VARS) $(if $(ONLY),-only $(ONLY)) $(if $(EXCEPT),-except $(EXCEPT)) -on-error=$(ON_ERROR) $(TEMPLATE)
+	$(RUN) $(foreach f,$(VAR_FILE),-var-file $(f)) $(VARS) $(if $(ONLY),-only $(ONLY)) $(if $(EXCEPT),-except $(EXCEPT)) -on-error=$(ON_ERROR) -skip-unchanged $(if $(filter 1,$(FORCE)),-force) $(TEMPLATE)
 
 # A local disk file (QCOW2/VHD/RAW) to an image through OSS, as Packer's alicloud-import
 # post-processor: make import IMAGE=disk.qcow2 [TEMPLATE=t.json] [BUCKET=b] [IMAGE_NAME=n] [REGION=r]

@@ -3,15 +3,17 @@ import Foundation
 
 let spec = CommandSpec(
     tool: "tmpl-render",
-    usage: "tmpl-render [-var name=value]... [-var-file file]... [-only a,b] [-except c] [--validate] [--query PATH [--format F]] template.json|- | tmpl-render --plan FILE --query PATH [--format F]",
+    usage: "tmpl-render [-var name=value]... [-var-file file]... [-only a,b] [-except c] [--validate] [--query PATH [--format F]] template.json|template.pkr.hcl|template.pkr.json|dir|- | tmpl-render --plan FILE --query PATH [--format F]",
     help: """
         usage: tmpl-render [-var name=value]... [-var-file file]... [-only a,b] [-except c]
-                           [--validate] [--query PATH] template.json|-
+                           [--validate] [--query PATH] TEMPLATE
 
-        Renders a Packer JSON template into a resolved, validated build plan (JSON on stdout).
+        Renders a Packer template into a resolved, validated build plan (JSON on stdout).
+        TEMPLATE: a JSON template (or - for stdin), or HCL2: a .pkr.hcl or .pkr.json file,
+        or a directory of them (with its *.auto.pkrvars.hcl/.json files).
 
           -var name=value   set a variable (beats var files; the last one wins)
-          -var-file file    read variables from a JSON object of strings (later files win)
+          -var-file file    read variables: a JSON object (or, for HCL2, a .pkrvars.hcl file)
           -only a,b         keep only these builds (names after interpolation)
           -except c         drop these builds, and cut post-processor chains at these names
           --validate        check only: no output, the exit status says it all

@@ -15,6 +15,21 @@ import Testing
     }
 
     @Test(arguments: [
+        ("", "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"),
+        ("abc", "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"),
+        (fips448, "204a8fc6dda82f0a0ced7beb8e08a41657c16ef468b228a8279be331a703c33596fd15c13b1b07f9aa1d3bea57789ca031ad85c7a71dd70354ec631238ca3445"),
+        // 111 and 112 bytes: the length field just fits, then needs a second padding block.
+        (String(repeating: "x", count: 111), "9a2a120825c2319867758ec277924f6faa254968bf752046dacdd948d8ad299b10359fd04bfd7d3810b5fa1b16a294236138baff981cbb85248478053ac4d3dd"),
+        (String(repeating: "x", count: 112), "a3722b515ef40c910f2419f6e0da8ca51d410114ce6272faae64045f9e9f630e7fa8dd5a3243c9860b899d148c3da4bc0f9e07454542604d030bb55531fe0d5b"),
+    ])
+    func sha512(_ input: String, _ hex: String) {
+        #expect(SHA512.hash(input).hexString == hex)
+        var bytewise = SHA512()
+        for b in input.utf8 { bytewise.update([b]) }
+        #expect(bytewise.finalize().hexString == hex)
+    }
+
+    @Test(arguments: [
         ("", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
         ("abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
         (fips448, "84983e441c3bd26ebaae4aa1f95129e5e54670f1"),

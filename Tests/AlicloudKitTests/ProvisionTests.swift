@@ -42,6 +42,8 @@ import Testing
         #expect(message([:]) == "shell: Either a script file or inline script must be specified.")
         #expect(message(["inline": ["x"], "scripts": ["/a"]]) == "shell: Only a script file or an inline script can be specified, not both.")
         #expect(message(["script": "/a", "scripts": ["/b"]]) == "shell: Only one of script or scripts can be specified.")
+        // The plan's form of a lone "script": it is also "scripts" (unreadable here: 66, not the 65 above).
+        #expect(message(["script": "/nonexistent/a", "scripts": ["/nonexistent/a"]])?.contains("Only one of") == false)
         #expect(message(["inline": ["x"], "environment_vars": ["FOO"]]) == "shell: Environment variable not in format 'key=value': FOO")
         #expect(message(["inline": ["x"], "execute_command": "{{.Bogus}}"])?.contains("unknown field") == true)
     }

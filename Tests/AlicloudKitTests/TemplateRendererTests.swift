@@ -138,6 +138,28 @@ private let builder = #""type": "alicloud-ecs", "region": "cn-beijing", "image_n
         } catch { Issue.record("\(error)") }
     }
 
+    /// Packer's communicator config: a zero port or timeout is its default
+    /// (run_config_test.go TestRunConfigPrepare_SSHPort for ssh_port; the same rule for the rest).
+    @Test func zeroPortsAndTimeoutsAreDefaults() throws {
+        let p = try plan(#"{"builders": [{"# + builder + #", "ssh_port": 0, "ssh_bastion_port": 0, "ssh_proxy_port": 0, "ssh_timeout": "0s"}]}"#)
+        #expect(q(p, "builds[0].config.ssh_port") == "22\n")
+        #expect(q(p, "builds[0].config.ssh_bastion_port") == "22\n")
+        #expect(q(p, "builds[0].config.ssh_proxy_port") == "1080\n")
+        #expect(q(p, "builds[0].config.ssh_timeout") == "300\n")
+        let w = #""communicator": "winrm", "winrm_username": "Administrator", "winrm_password": "Test1234", "user_data": "x", "winrm_timeout": "0s""#
+        let windows = try plan(#"{"builders": [{"# + builder + ", " + w + #", "winrm_port": 0}]}"#)
+        #expect(q(windows, "builds[0].config.winrm_port") == "5985\n")
+        #expect(q(windows, "builds[0].config.winrm_timeout") == "1800\n")
+        let https = try plan(#"{"builders": [{"# + builder + ", " + w + #", "winrm_port": 0, "winrm_use_ssl": true}]}"#)
+        #expect(q(https, "builds[0].config.winrm_port") == "5986\n")
+    }
+
+    @Test func kmsKeyNeedsImageEncrypted() throws {
+        #expect(errors(#"{"builders": [{"# + builder + #", "kms_key_id": "k"}]}"#).count == 1)
+        #expect(errors(#"{"builders": [{"# + builder + #", "kms_key_id": "k", "image_encrypted": false}]}"#).count == 1)
+        #expect(q(try plan(#"{"builders": [{"# + builder + #", "kms_key_id": "k", "image_encrypted": "true"}]}"#), "builds[0].config.kms_key_id") == "k\n")
+    }
+
     @Test func brokenCorpusYieldsExactMessages() throws {
         let dir = repo + "/Tests/templates/broken"
         let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".json") && !$0.hasSuffix(".vars.json") }.sorted()
@@ -150,6 +172,13 @@ private let builder = #""type": "alicloud-ecs", "region": "cn-beijing", "image_n
             if let args = try? String(contentsOfFile: "\(dir)/\(base).args", encoding: .utf8) {
                 let a = args.split(separator: "\n").map(String.init)
                 for k in stride(from: 0, to: a.count - 1, by: 2) where a[k] == "-var-file" { r.varFiles.append(a[k + 1]) }
+            }
+            // NN.env: NAME=VALUE settings for this case (an empty value: set but empty).
+            if let settings = try? String(contentsOfFile: "\(dir)/\(base).env", encoding: .utf8) {
+                for line in settings.split(separator: "\n") {
+                    let kv = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    r.environment[String(kv[0])] = kv.count > 1 ? String(kv[1]) : ""
+                }
             }
             var output = ""
             do {

@@ -28,15 +28,8 @@ start () {
 }
 # finish NAME EXPECTED-STATUS: the build ends by itself within 30 s with that status.
 finish () {
-	_i=0
-	while kill -0 "$pid" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ "$_i" -lt 300 ] || fail "$1: still running 30 s after the signal"
-		sleep 0.1
-	done
-	_rc=0
-	wait "$pid" || _rc=$?
-	[ "$_rc" = "$2" ] || { show "$1"; fail "$1: exit $_rc, wanted $2"; }
+	ended "$pid" 30
+	[ "$ended_rc" = "$2" ] || { show "$1"; fail "$1: exit $ended_rc, wanted $2"; }
 }
 
 start int

@@ -66,4 +66,31 @@ for a in CreateKeyPair CreateVpc CreateVSwitch CreateSecurityGroup CreateInstanc
 	StopInstance CreateImage AddTags DetachKeyPair ReleaseEipAddress DeleteInstance DeleteSecurityGroup DeleteVSwitch DeleteVpc DeleteKeyPairs; do
 	grep -q "\"$a\": " "$work/dump.json" || fail "packer never called $a"
 done
+
+# Packer's own encryption acceptance tests (builder_acc_test.go TestBuilderAcc_systemDiskEncrypted
+# and TestBuilderAcc_dataDiskEncrypted; templates in templates/packer-acc) built by Packer
+# itself: ecs-sim's encryption model is what Packer's flow needs, and Packer's checks hold.
+# Packer 1.6.6's step_region_copy_image polls the encrypted copy every 5 s.
+if [ "$(id -u)" -eq 0 ]; then
+	for t in systemDiskEncrypted dataDiskEncrypted; do
+		HTTP_PROXY=$ECS_SIM_URL HTTPS_PROXY=$ECS_SIM_URL CHECKPOINT_DISABLE=1 PACKER_CACHE_DIR="$work/cache" HOME="$work" \
+			packer build -color=false -machine-readable "$here/templates/packer-acc/$t.json" >"$work/$t.log" 2>&1 || { tail -n 30 "$work/$t.log"; fail "packer build $t"; }
+	done
+	q () { ecs-call "$@"; }
+	enc=$(sed -n 's/.*,artifact,0,id,cn-beijing:\(m-[a-z0-9]*\).*/\1/p' "$work/systemDiskEncrypted.log")
+	[ "$(q DescribeImages RegionId=cn-beijing ImageId="$enc" --query 'Images.Image[0].IsCopied')" = true ] || fail "systemDiskEncrypted: $enc is not a copy"
+	s=$(q DescribeImages RegionId=cn-beijing ImageId="$enc" --query 'Images.Image[0].DiskDeviceMappings.DiskDeviceMapping[0].SnapshotId')
+	[ "$(q DescribeSnapshots RegionId=cn-beijing SnapshotIds="[\"$s\"]" --query 'Snapshots.Snapshot[0].Encrypted')" = true ] || fail "systemDiskEncrypted: $s is not encrypted"
+	grep -q 'Deleting temporary image .* and related snapshots after finishing encryption' "$work/systemDiskEncrypted.log" || fail "systemDiskEncrypted: no temporary image deleted"
+	data=$(sed -n 's/.*,artifact,0,id,cn-beijing:\(m-[a-z0-9]*\).*/\1/p' "$work/dataDiskEncrypted.log")
+	got=$(for s in $(q DescribeImages RegionId=cn-beijing ImageId="$data" --query 'Images.Image[0].DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId'); do
+		printf '%s:%s:%s\n' "$(q DescribeSnapshots RegionId=cn-beijing SnapshotIds="[\"$s\"]" --query 'Snapshots.Snapshot[0].SourceDiskType')" \
+			"$(q DescribeSnapshots RegionId=cn-beijing SnapshotIds="[\"$s\"]" --query 'Snapshots.Snapshot[0].SourceDiskSize')" \
+			"$(q DescribeSnapshots RegionId=cn-beijing SnapshotIds="[\"$s\"]" --query 'Snapshots.Snapshot[0].Encrypted')"
+	done | sort | tr '\n' ' ')
+	[ "$got" = "Data:25:true Data:35:false Data:45:false System:20:false " ] || fail "dataDiskEncrypted: snapshots are $got"
+	n=$(ecs_sim_temporary_count)
+	[ "$n" -eq 0 ] || fail "packer left $n temporary resources after the encryption builds"
+	printf 'ecs-sim-packer: Packer'"'"'s encryption tests pass (%s, %s)\n' "$enc" "$data"
+fi
 printf 'ecs-sim-packer: ok (%s)\n' "$image"

@@ -14,6 +14,18 @@ trap 'exit 143' TERM
 fail () { printf 'FAIL: %s\n' "$1" >&2; exit 1; }
 expect () { case "$2" in *"$3"*) ;; *) fail "$1: wanted '$3' in: $2" ;; esac; }
 field () { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
+# eventually WHAT WANTED CALL-ARGS...: repeats the call until its answer holds WANTED (the
+# emulator's transitions take fixed times, a loaded machine may answer later: 30 s at most).
+eventually () {
+	_what=$1 _wanted=$2; shift 2
+	_deadline=$(($(date +%s) + 30))
+	while :; do
+		out=$(call "$@")
+		case "$out" in *"$_wanted"*) return 0 ;; esac
+		[ "$(date +%s)" -lt "$_deadline" ] || fail "$_what: wanted '$_wanted' within 30 s, last: $out"
+		sleep 0.1
+	done
+}
 
 # CLI contract.
 ecs-sim --help | grep -q '^usage: ecs-sim' || fail "--help prints usage on stdout"
@@ -55,23 +67,21 @@ out=$(call --version 2016-04-28 CreateVpc CidrBlock=172.16.0.0/12 ClientToken=t1
 out=$(call --version 2016-04-28 CreateVpc CidrBlock=172.16.0.0/12 ClientToken=t1); expect "CreateVpc" "$out" '200 {'
 vpc=$(printf '%s' "$out" | field VpcId)
 out=$(call --version 2016-04-28 CreateVpc CidrBlock=172.16.0.0/12 ClientToken=t1); expect "ClientToken replay" "$out" "\"VpcId\":\"$vpc\""
-sleep 0.3
-out=$(call --version 2016-04-28 DescribeVpcs VpcId="$vpc"); expect "VPC becomes Available" "$out" '"Status":"Available"'
+eventually "VPC becomes Available" '"Status":"Available"' --version 2016-04-28 DescribeVpcs VpcId="$vpc"
 out=$(call --version 2016-04-28 CreateVSwitch VpcId="$vpc" ZoneId=cn-hangzhou-k CidrBlock=172.16.0.0/24)
 vsw=$(printf '%s' "$out" | field VSwitchId)
 [ -n "$vsw" ] || fail "CreateVSwitch: $out"
 out=$(call --version 2016-04-28 DeleteVpc VpcId="$vpc"); expect "DeleteVpc with a VSwitch" "$out" 'DependencyViolation.VSwitch'
 out=$(call CreateSecurityGroup VpcId="$vpc"); sg=$(printf '%s' "$out" | field SecurityGroupId)
-sleep 0.5
+eventually "VSwitch becomes Available" '"Status":"Available"' --version 2016-04-28 DescribeVSwitches VSwitchId="$vsw"
 out=$(call CreateInstance ImageId=centos_7_03_64_20G_alibase_20170818.vhd InstanceType=ecs.t5-lc1m1.small SecurityGroupId="$sg" VSwitchId="$vsw" Password='Sim-Passw0rd!')
 inst=$(printf '%s' "$out" | field InstanceId)
 [ -n "$inst" ] || fail "CreateInstance: $out"
 grep -q 'Sim-Passw0rd' "$work/state/requests.jsonl" && fail "the password reached the request log"
 grep -q 'Sim-Passw0rd' "$work/state/state.json" && fail "the password reached the state file"
-sleep 0.6
-out=$(call DescribeInstances InstanceIds="[\"$inst\"]"); expect "created instance is Stopped" "$out" '"Status":"Stopped"'
+eventually "created instance is Stopped" '"Status":"Stopped"' DescribeInstances InstanceIds="[\"$inst\"]"
 call StartInstance InstanceId="$inst" >/dev/null
-sleep 0.6
+eventually "started instance is Running" '"Status":"Running"' DescribeInstances InstanceIds="[\"$inst\"]"
 out=$(call StartInstance InstanceId="$inst"); expect "start a running instance" "$out" 'IncorrectInstanceStatus'
 out=$(call DeleteSecurityGroup SecurityGroupId="$sg"); expect "SG in use" "$out" 'DependencyViolation'
 

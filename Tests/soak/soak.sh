@@ -149,6 +149,7 @@ gen_builder () {
 	rand 4; [ "$R" -ne 0 ] || printf ',"instance_name":"soak-builder-%s","image_version":"1.0.%s","image_description":"soak %s"' "$_k" "$_k" "$_k"
 	rand 4; [ "$R" -ne 0 ] || printf ',"force_stop_instance":true'
 	rand 4; [ "$R" -ne 0 ] || printf ',"user_data":"#!/bin/sh\\necho soak"'
+	rand 4; [ "$R" -ne 0 ] || printf ',"image_encrypted":true'
 	printf '%s}' "$_extra"
 	printf '%s\t%s\t%s\t%s\t%s\n' "$_name" "$_image" "$_region" "${_copies:--}" "${_tags# }" >>"$sd/in/expect"
 }

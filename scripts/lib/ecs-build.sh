@@ -10,6 +10,8 @@ export prog
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # shellcheck source=scripts/lib/common.sh
 . "$here/common.sh"
+# shellcheck source=scripts/lib/uptodate.sh
+. "$here/uptodate.sh"
 
 # The plan arrives on stdin (it holds credentials: never written to a file).
 [ "$1" = - ] || die "usage: ecs-build.sh - INDEX OUTDIR (the plan on stdin)" 64
@@ -73,6 +75,9 @@ export ALICLOUD_REGION="$region"
 [ -n "${c_secret_key-}" ] && export ALICLOUD_SECRET_KEY="$c_secret_key"
 [ -n "${c_security_token-}" ] && export ALICLOUD_SECURITY_TOKEN="$c_security_token"
 unset c_access_key c_secret_key c_security_token
+
+# -skip-unchanged: an up-to-date build ends here, before anything exists (lib/uptodate.sh).
+[ -z "${IMAGE_TOOLS_SKIP_UNCHANGED:-}" ] || uptodate_skip
 
 tag_key="image-tools-build-id"
 ledger="$state/ledgers/$build_id.ledger"
@@ -491,6 +496,16 @@ retire_old () {
 image_name=$c_image_name
 old=$(old_images "$region" "$c_image_name")
 [ -z "$old" ] || image_name="$c_image_name-$build_id"
+# image_encrypted (Packer's step_create_image and step_region_copy_image): the image is made
+# under a temporary name, copied into its own region with Encrypted=true (and the
+# kms_key_id), and the encrypted copy is delivered; the temporary image and its snapshots
+# are released with the build's other temporary resources. An explicit false does nothing
+# (Packer 1.6.6 makes an unencrypted same-name copy there, which the API refuses).
+encrypt=
+if on image_encrypted; then
+	encrypt=1
+	image_name="packer_$(random_hex 4 | cut -c1-7)"
+fi
 snapshot_timeout=$(cfg wait_snapshot_ready_timeout)
 [ -n "$snapshot_timeout" ] && [ "$snapshot_timeout" != 0 ] || snapshot_timeout=3600
 token=$(client_token)
@@ -509,14 +524,32 @@ if on image_ignore_data_disks; then
 else
 	set -- "$@" InstanceId="$instance"
 fi
-say "Creating image: $c_image_name"
+if [ -n "$encrypt" ]; then say "Creating temporary image for encryption: $image_name"; else say "Creating image: $c_image_name"; fi
 ledger_add intent image - "$region" "token=$token"
 image=$(api_query ImageId CreateImage "$@") || fail "Error creating image: $(api_error)"
 ledger_add created image "$image"
 wait_for "Timeout waiting for image to be created" --image "$image" --timeout "$snapshot_timeout"
 image_snaps=$(ecs-call --from-response "$work/wait" --query 'DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' 2>/dev/null) || image_snaps=
+delivered=$image
+if [ -n "$encrypt" ]; then
+	say "Coping image $image from $region..."
+	ctoken=$(client_token)
+	ledger_add intent copy - "$region" "token=$ctoken"
+	ename=$c_image_name
+	[ -z "$old" ] || ename="$c_image_name-$build_id"
+	set -- RegionId="$region" ImageId="$image" DestinationRegionId="$region" DestinationImageName="$ename" \
+		Encrypted=true ClientToken="$ctoken" "$tag1" "$tag2"
+	has kms_key_id && set -- "$@" KMSKeyId="$c_kms_key_id"
+	has image_description && set -- "$@" DestinationDescription="$c_image_description"
+	delivered=$(api_query ImageId CopyImage "$@") || fail "Error copying images: $(api_error)"
+	ledger_add created copy "$delivered" "$region"
+	msg "Copy image from $region($image) to $region($delivered)"
+	copy_timeout=$(cfg wait_copying_image_ready_timeout)
+	wait_for "Timeout waiting image $delivered finish copying" --image "$delivered" --timeout "${copy_timeout:-3600}"
+	image_snaps=$(ecs-call --from-response "$work/wait" --query 'DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' 2>/dev/null) || image_snaps=
+fi
 # shellcheck disable=SC2086 # image ids
-retire_old "$region" "$c_image_name" "$image" $old
+retire_old "$region" "$c_image_name" "$delivered" $old
 
 # --- 18. tags: the image and every snapshot ----------------------------------------
 # tag_resource REGION TYPE ID — the template's tags on one resource.
@@ -527,18 +560,20 @@ tag_resource () {
 }
 if has tags; then
 	pairs_to_tags config.tags || fail "bad tags"
-	say "Adding tags($(go_map)) to image: $image"
-	tag_resource "$region" image "$image" || fail "Error adding tags to image: $(api_error)"
+	say "Adding tags($(go_map)) to image: $delivered"
+	tag_resource "$region" image "$delivered" || fail "Error adding tags to image: $(api_error)"
 	for s in $image_snaps; do
 		say "Adding tags($(go_map)) to snapshot: $s"
 		tag_resource "$region" snapshot "$s" || fail "Error adding tags to snapshot: $(api_error)"
 	done
 fi
 
+uptodate_tag "$region" "$delivered" || fail "Error adding tags to image: $(api_error)"
+
 # --- 19. copies (waited for and tagged), 20. sharing --------------------------------
-printf '%s: %s\n' "$region" "$image" >"$work/artifact"
+printf '%s: %s\n' "$region" "$delivered" >"$work/artifact"
 if has image_copy_regions; then
-	say "Coping image $image from $region..."
+	[ -n "$encrypt" ] || say "Coping image $image from $region..."
 	n=0
 	for r in $c_image_copy_regions; do
 		n=$((n + 1))
@@ -556,6 +591,7 @@ if has image_copy_regions; then
 		run snap-wait --region "$r" --image "$copy" --timeout "$snapshot_timeout" >"$work/wait" 2>"$work/err" || fail "Timeout waiting for image copy: $(sed 's/^snap-wait: //' "$work/err")"
 		# shellcheck disable=SC2086 # image ids
 		retire_old "$r" "$cname" "$copy" $old
+		uptodate_tag "$r" "$copy" || fail "Error adding tags to image copy: $(api_error)"
 		if has tags; then
 			tag_resource "$r" image "$copy" || fail "Error adding tags to image copy: $(api_error)"
 			for s in $(ecs-call --from-response "$work/wait" --query 'DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' 2>/dev/null); do
@@ -582,9 +618,11 @@ fi
 while read -r line; do
 	r=${line%%: *}
 	id=${line#*: }
-	if [ "$r" = "$region" ]; then ledger_add kept image "$id" "$r"; else ledger_add kept copy "$id" "$r"; fi
+	if [ "$r" = "$region" ] && [ -z "$encrypt" ]; then ledger_add kept image "$id" "$r"; else ledger_add kept copy "$id" "$r"; fi
 done <"$work/artifact"
-[ -z "${snap:-}" ] || ledger_add kept snapshot "$snap"
+# The system disk's snapshot (image_ignore_data_disks) is the delivered image's, unless that
+# image is the encrypted copy.
+[ -z "${snap:-}" ] || [ -n "$encrypt" ] || ledger_add kept snapshot "$snap"
 sort "$work/artifact" >"$out/artifact"
 status=0
 exit 0

@@ -58,6 +58,15 @@ tagged () {
 	unresolved "$1" || return 0
 	[ -n "$tag_key" ] || return 0
 	_tags="Tag.1.Key=$tag_key Tag.1.Value=$build_id"
+	if [ "$1" = copy ]; then
+		# Copies (image_encrypted's and image_copy_regions') live in the regions their intents name.
+		awk -F '\t' '$2 == "intent" && $3 == "copy" { print $5 }' "$ledger" | sort -u | while read -r _cr; do
+			# shellcheck disable=SC2086
+			api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$_cr" $_tags ImageOwnerAlias=self \
+				Status=Creating,Waiting,Available,UnAvailable,CreateFailed PageSize=100 | while read -r _id; do [ -n "$_id" ] && printf '%s %s\n' "$_id" "$_cr"; done
+		done
+		return 0
+	fi
 	# shellcheck disable=SC2086
 	case $1 in
 	vpc) api_query 'Vpcs.Vpc[*].VpcId' --product vpc DescribeVpcs RegionId="$region" $_tags PageSize=50 ;;
@@ -104,7 +113,12 @@ label () {
 
 announce () {
 	case $mode in
-	success) case $1 in keypair) say "Deleting temporary keypair..." ;; *) say "Cleaning up '$(label "$1")'" ;; esac ;;
+	success) case $1 in
+		keypair) say "Deleting temporary keypair..." ;;
+		# After a success the only image left to release is image_encrypted's unencrypted one.
+		image) say "Deleting temporary image $2and related snapshots after finishing encryption..." ;;
+		*) say "Cleaning up '$(label "$1")'" ;;
+		esac ;;
 	failure) case $1 in
 		image) say "Deleting the image and related snapshots because of cancellation or error..." ;;
 		snapshot) say "Deleting the snapshot because of cancellation or error..." ;;
@@ -233,6 +247,18 @@ if [ -s "$work/leftover" ]; then
 fi
 [ -z "$only" ] || exit 0
 ledger_add closed build "$build_id" "$region"
+# Delivered images keep only the template's tags, as Packer's: the build-id tag served to
+# find what a crashed build made, and with the ledger closed nothing will look for it.
+untag () {
+	api UntagResources RegionId="$1" ResourceType="$2" ResourceId.1="$3" TagKey.1="$tag_key" --accept "$gone" ||
+		say "Could not remove the tag $tag_key from $2 $3: $(api_error)"
+}
+if [ "$mode" = success ] && [ -n "$tag_key" ]; then
+	awk -F '\t' '$2 == "kept" && ($3 == "image" || $3 == "copy") { print $4, $5 }' "$ledger" | while read -r _id _r; do
+		untag "$_r" image "$_id"
+		for _s in $(image_snapshots "$_id" "$_r"); do untag "$_r" snapshot "$_s"; done
+	done
+fi
 # The build's private work files (its temporary SSH key) go with it.
 state=$(CDPATH='' cd -- "$(dirname -- "$ledger")/.." && pwd)
 rm -rf "${state:?}/work/$build_id"

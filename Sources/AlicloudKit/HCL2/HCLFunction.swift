@@ -88,7 +88,7 @@ public enum HCLFunctions {
     }()
 
     /// The tables the library is made of (one per family: numeric, string, collection ...).
-    static let parts: [[String: HCLFunction]] = []
+    static let parts: [[String: HCLFunction]] = [numeric, strings, collections, encoding, filesystem, dateTime, crypto, rsa, network, packer]
 
     /// Calls `name`: checks the argument count, converts each argument to its parameter's
     /// type (cty's messages), then runs the body.

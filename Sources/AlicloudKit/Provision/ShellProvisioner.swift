@@ -38,7 +38,8 @@ public struct ShellProvisioner: Sendable {
         let inline = try c.strings("inline")
         var paths = try c.strings("scripts")
         if let one = try c.string("script"), !one.isEmpty {
-            guard paths.isEmpty else { throw ToolError.data("shell: Only one of script or scripts can be specified.") }
+            // tmpl-render's plan carries `script` also as `scripts` (Packer's rule: it joins them).
+            guard paths.isEmpty || paths == [one] else { throw ToolError.data("shell: Only one of script or scripts can be specified.") }
             paths = [one]
         }
         if inline.isEmpty && paths.isEmpty {

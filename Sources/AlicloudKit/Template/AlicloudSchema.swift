@@ -259,13 +259,26 @@ enum AlicloudSchema {
             config["image_disk_mappings"] = .array(disks.enumerated().map { k, disk in
                 guard case .object(var d) = disk else { return disk }
                 if d["disk_delete_with_instance"] == .bool(false) {
-                    sink.warning("\(path).image_disk_mappings[\(k)].disk_delete_with_instance", "false: this data disk outlives the instance and keeps costing money until deleted by hand")
+                    sink.warning("\(path).image_disk_mappings[\(k)].disk_delete_with_instance", "false is not followed: this toolkit deletes every data disk with the instance (DeleteWithInstance=true), so that a build leaves no disk behind; the image keeps the disk's snapshot")
                 }
-                if d["disk_delete_with_instance"] == nil || d["disk_delete_with_instance"] == .null { d["disk_delete_with_instance"] = .bool(true) }
+                d["disk_delete_with_instance"] = .bool(true)
                 return .object(d)
             })
         }
 
+        // A zero port or timeout means the default, as in Packer's communicator config
+        // (TestRunConfigPrepare_SSHPort: "ssh_port": 0 connects on 22).
+        for (key, value) in [("ssh_port", 22), ("ssh_bastion_port", 22), ("ssh_proxy_port", 1080), ("ssh_timeout", 300), ("winrm_timeout", 1800)]
+        where config[key] == .int(0) || config[key] == .double(0) {
+            config[key] = config[key] == .int(0) ? .int(value) : .double(Double(value))
+        }
+        if config["winrm_port"] == .int(0) { config["winrm_port"] = .null }
+        if config["image_encrypted"] == .bool(false) {
+            sink.warning(at("image_encrypted"), "false: nothing is encrypted or copied (Packer 1.6.6 copies the image unencrypted under the same name, which the API refuses)")
+        }
+        if string("kms_key_id") != nil && config["image_encrypted"] != .bool(true) {
+            sink.error(at("kms_key_id"), "needs \"image_encrypted\": true (the key encrypts the image's same-region copy)")
+        }
         if config["wait_snapshot_ready_timeout"] == .int(0) { config["wait_snapshot_ready_timeout"] = 3600 }
         if config["wait_copying_image_ready_timeout"] == .int(0) { config["wait_copying_image_ready_timeout"] = 3600 }
         if let legacy = config["ssh_wait_timeout"], legacy != .null {

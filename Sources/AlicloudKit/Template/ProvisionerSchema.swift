@@ -47,7 +47,7 @@ enum ProvisionerSchema {
         if isEmpty(config["execute_command"]) {
             config["execute_command"] = .string(envFile ? "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}" : "chmod +x {{.Path}}; {{.Vars}} {{.Path}}")
         }
-        if isEmpty(config["remote_file"]) { config["remote_file"] = .string("script_\(clock.next(below: 9999)).sh") }
+        if isEmpty(config["remote_file"]) { config["remote_file"] = .string(clock.issue("script_\(clock.next(below: 9999)).sh")) }
         if isEmpty(config["remote_path"]) {
             config["remote_path"] = .string("\(config["remote_folder"]?.stringValue ?? "/tmp")/\(config["remote_file"]?.stringValue ?? "")")
         }

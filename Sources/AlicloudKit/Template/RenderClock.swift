@@ -12,6 +12,9 @@ public final class RenderClock: @unchecked Sendable {
     /// Nanoseconds within the second.
     public let nanoseconds: Int64
     private var random: SplitMix64?
+    /// Every value the clock handed out (see `issue`), in order.
+    public private(set) var issued: [String] = []
+    private var issuedSet: Set<String> = []
 
     /// A clock at a fixed instant; `seed` makes random values reproducible.
     public init(seconds: Int64, nanoseconds: Int64 = 0, seed: UInt64? = nil) {
@@ -48,6 +51,16 @@ public final class RenderClock: @unchecked Sendable {
         return (s, ns)
     }
 
+    /// Records a value made from this clock or its random source (`timestamp`, `isotime`,
+    /// `strftime`, `uuid`, Packer's random remote file names) and returns it: such values
+    /// change on every render by design, and the input digest masks them in names and
+    /// descriptions (InputDigest).
+    @discardableResult
+    public func issue(_ value: String) -> String {
+        if !value.isEmpty && issuedSet.insert(value).inserted { issued.append(value) }
+        return value
+    }
+
     /// A random 64-bit value (seeded when the clock is fixed).
     public func next() -> UInt64 {
         if random != nil { return random!.next() }
@@ -67,7 +80,7 @@ public final class RenderClock: @unchecked Sendable {
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
         let t = UInt64(UInt32(truncatingIfNeeded: seconds))
-        return "\(hex(t, 8))-\(hex(a & 0xFFFF, 4))-\(hex((a >> 16) & 0xFFFF, 4))-\(hex((a >> 32) & 0xFFFF, 4))-\(hex((a >> 48) & 0xFFFF, 4))\(hex(b & 0xFFFF_FFFF, 8))"
+        return issue("\(hex(t, 8))-\(hex(a & 0xFFFF, 4))-\(hex((a >> 16) & 0xFFFF, 4))-\(hex((a >> 32) & 0xFFFF, 4))-\(hex((a >> 48) & 0xFFFF, 4))\(hex(b & 0xFFFF_FFFF, 8))")
     }
 
     /// The broken-down UTC time of the clock.

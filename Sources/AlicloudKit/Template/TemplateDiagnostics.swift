@@ -65,6 +65,12 @@ public struct TemplateProblems: Error, Sendable {
 final class DiagnosticSink {
     let file: String
     var positions: [String: SourcePosition]
+    /// The file of a path, when the template has several (HCL2); else `file`.
+    var files: [String: String] = [:]
+    /// How a path prefix is named in messages (HCL2: `builders[0]` is `source.alicloud-ecs.basic`).
+    var labels: [String: String] = [:]
+    /// Paths whose value failed and was reported already: no second error about them.
+    var failedPaths: Set<String> = []
     private(set) var errors: [TemplateDiagnostic] = []
     private(set) var warnings: [TemplateDiagnostic] = []
     private var seen: Set<String> = []
@@ -75,24 +81,37 @@ final class DiagnosticSink {
     }
 
     /// The position of `path`, or of its nearest ancestor that has one.
-    func position(of path: String) -> SourcePosition? {
+    func position(of path: String) -> SourcePosition? { nearest(path, in: positions)?.1 }
+
+    /// The entry of `table` for `path` or its nearest ancestor, with the prefix that matched.
+    func nearest<T>(_ path: String, in table: [String: T]) -> (Substring, T)? {
+        guard !table.isEmpty else { return nil }
         var p = Substring(path)
         while !p.isEmpty {
-            if let found = positions[String(p)] { return found }
+            if let found = table[String(p)] { return (p, found) }
             guard let cut = p.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
             p = p[..<cut]
         }
         return nil
     }
 
+    /// The path as messages name it (its labelled prefix replaced).
+    func display(_ path: String) -> String {
+        guard let (prefix, label) = nearest(path, in: labels) else { return path }
+        return label + path.dropFirst(prefix.count)
+    }
+
     /// Records an error at `path` (also its location), shown with `context` (defaults to path).
     func error(_ path: String, _ message: String, context: String? = nil, kind: TemplateDiagnostic.Kind = .template) {
-        add(TemplateDiagnostic(file: file, position: position(of: path), path: context ?? path, message: message, kind: kind), warning: false)
+        if !failedPaths.isEmpty, failedPaths.contains(path) || failedPaths.contains { message.hasPrefix("\"\($0.dropFirst(path.count + 1))\"") && $0.hasPrefix(path + ".") } {
+            return
+        }
+        add(TemplateDiagnostic(file: nearest(path, in: files)?.1 ?? file, position: position(of: path), path: display(context ?? path), message: message, kind: kind), warning: false)
     }
 
     /// Records a warning at `path`.
     func warning(_ path: String, _ message: String, context: String? = nil) {
-        add(TemplateDiagnostic(file: file, position: position(of: path), path: context ?? path, message: message), warning: true)
+        add(TemplateDiagnostic(file: nearest(path, in: files)?.1 ?? file, position: position(of: path), path: display(context ?? path), message: message), warning: true)
     }
 
     /// Records a diagnostic made elsewhere (a var file's).

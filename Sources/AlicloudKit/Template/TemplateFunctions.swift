@@ -45,14 +45,14 @@ enum TemplateFunctions {
             return .string(scope.environment[try string(0)] ?? "")
         case "timestamp":
             try want(0)
-            return .string(String(scope.clock.seconds))
+            return .string(scope.clock.issue(String(scope.clock.seconds)))
         case "isotime":
             if args.count > 1 { throw TemplateFailure("isotime takes at most one layout, got \(args.count) arguments") }
             let layout = args.isEmpty ? "2006-01-02T15:04:05Z07:00" : try string(0)
-            return .string(TimeFormat.goLayout(layout, scope.clock.utc))
+            return .string(scope.clock.issue(TimeFormat.goLayout(layout, scope.clock.utc)))
         case "strftime":
             try want(1)
-            return .string(try TimeFormat.strftime(try string(0), scope.clock.utc))
+            return .string(scope.clock.issue(try TimeFormat.strftime(try string(0), scope.clock.utc)))
         case "uuid":
             try want(0)
             return .string(scope.clock.uuid())
@@ -249,10 +249,24 @@ enum TemplateFunctions {
         }
     }
 
-    /// Go's `strings.Split`: an empty separator splits into characters.
+    /// Go's `strings.Split`, byte for byte: an empty separator splits into code points, and
+    /// "\n" splits "\r\n" (which Swift holds as one Character) as Go does.
     static func goSplit(_ s: String, _ sep: String) -> [String] {
-        if sep.isEmpty { return s.map { String($0) } }
-        return s.components(separatedBy: sep)
+        if sep.isEmpty { return s.unicodeScalars.map { String($0) } }
+        let bytes = Array(s.utf8), pattern = Array(sep.utf8)
+        var parts: [String] = []
+        var start = 0, i = 0
+        while i + pattern.count <= bytes.count {
+            if bytes[i..<(i + pattern.count)].elementsEqual(pattern) {
+                parts.append(String(decoding: bytes[start..<i], as: UTF8.self))
+                i += pattern.count
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        parts.append(String(decoding: bytes[start...], as: UTF8.self))
+        return parts
     }
 
     /// Go's `strings.Replace(s, old, new, n)`; n < 0 replaces all.

@@ -121,9 +121,14 @@ extension RenderState {
         return items.enumerated().compactMap { i, item in parsePlugin(item, path: "provisioners[\(i)]", provisioner: true) }
     }
 
-    func parseCleanupProvisioner() -> RawPlugin? {
-        guard let item = root["error-cleanup-provisioner"], item.objectValue != nil else { return nil }
-        return parsePlugin(item, path: "error-cleanup-provisioner", provisioner: true)
+    /// The cleanup provisioner (HCL2 templates have one per build, each limited to its builds).
+    func parseCleanupProvisioners() -> [RawPlugin] {
+        switch root["error-cleanup-provisioner"] {
+        case .object?: return parsePlugin(root["error-cleanup-provisioner"]!, path: "error-cleanup-provisioner", provisioner: true).map { [$0] } ?? []
+        case .array(let items)? where hcl:
+            return items.enumerated().compactMap { parsePlugin($1, path: "error-cleanup-provisioner[\($0)]", provisioner: true) }
+        default: return []
+        }
     }
 
     func parsePostProcessors() -> [[RawPlugin]] {
@@ -254,6 +259,22 @@ extension RenderState {
                 sink.error("\(p.path).override.\(name)", message)
             }
         }
+    }
+
+    /// For each builder (by raw name), the indexes of the groups (a provisioner, or a
+    /// post-processor chain) with a plugin that applies to it, in order.
+    static func applicable(_ groups: [[RawPlugin]], to builders: [RawBuilder]) -> [String: [Int]] {
+        var result: [String: [Int]] = [:]
+        let all = builders.map(\.rawName)
+        let known = Set(all)
+        for (i, group) in groups.enumerated() {
+            var names: Set<String> = []
+            for p in group {
+                if let only = p.only { names.formUnion(only) } else { names.formUnion(all.filter { !(p.except ?? []).contains($0) }) }
+            }
+            for name in names where known.contains(name) { result[name, default: []].append(i) }
+        }
+        return result
     }
 
     func applies(_ p: RawPlugin, to build: RawBuilder) -> Bool {

@@ -98,10 +98,34 @@ struct RenderState {
     var failed: Set<String> = []
     var resolving: [String] = []
     var sensitiveValues: [String] = []
+    /// Whether the template is HCL2 (its variables and locals are already evaluated).
+    var hcl = false
 
     init(_ request: RenderRequest) throws {
         self.request = request
         let bytes: [UInt8]
+        var isDirectory: ObjCBool = false
+        if request.templatePath != "-", PackerHCL.isHCL(request.templatePath)
+            || (FileManager.default.fileExists(atPath: request.templatePath, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            // HCL2: its front end gives the plan builder what a JSON template would.
+            display = request.templatePath
+            templatePath = ConfigDecoder.absolute(request.templatePath, pwd: request.pwd)
+            templateDir = isDirectory.boolValue ? templatePath : (templatePath as NSString).deletingLastPathComponent
+            hcl = true
+            let template = try PackerHCLLoader.load(request, display: display, templatePath: templatePath, templateDir: templateDir)
+            sink = DiagnosticSink(file: display, positions: template.positions)
+            sink.files = template.files
+            sink.labels = template.labels
+            sink.failedPaths = template.failedPaths
+            for d in template.diagnostics { sink.add(d, warning: false) }
+            for w in template.warnings { sink.add(w, warning: true) }
+            // Past syntax errors, the plan builder still runs to report its problems too.
+            if !template.parsed { throw sink.problems }
+            root = template.root
+            resolved = template.userVariables
+            sensitiveValues = template.sensitiveValues
+            return
+        }
         if request.templatePath == "-" {
             display = "<stdin>"
             templatePath = "-"
@@ -178,12 +202,14 @@ struct RenderState {
     }
 
     mutating func run() throws -> RenderResult {
-        checkRoot()
-        try loadVariables()
-        resolveVariables()
+        if !hcl {
+            checkRoot()
+            try loadVariables()
+            resolveVariables()
+        }
         let builders = parseBuilders()
         let provisioners = parseProvisioners()
-        let cleanup = parseCleanupProvisioner()
+        let cleanups = parseCleanupProvisioners()
         let chains = parsePostProcessors()
 
         // Selection (exact names, after interpolation).
@@ -200,20 +226,25 @@ struct RenderState {
             .sorted { $0.name < $1.name }
         let rawNames = Set(builders.map { $0.rawName })
         checkSelectors(provisioners, rawNames)
-        if let cleanup { checkSelectors([cleanup], rawNames) }
+        checkSelectors(cleanups, rawNames)
         for chain in chains { checkSelectors(chain, rawNames) }
 
+        // Which provisioners and chains apply to each builder, computed once (HCL2 templates
+        // have a copy of each per source, limited with `only`).
+        let provisionersOf = RenderState.applicable(provisioners.map { [$0] }, to: builders)
+        let chainsOf = RenderState.applicable(chains, to: builders)
         var builds: [JSONValue] = []
         for build in selected {
             var entry: [String: JSONValue] = ["name": .string(build.name), "type": .string(build.type)]
             entry["config"] = .object(builderConfig(build))
             var steps: [JSONValue] = []
-            for p in provisioners where applies(p, to: build) { steps.append(provisionerPlan(p, build)) }
+            for i in provisionersOf[build.rawName] ?? [] { steps.append(provisionerPlan(provisioners[i], build)) }
             entry["provisioners"] = .array(steps)
             entry["error_cleanup_provisioner"] = .null
-            if let cleanup, applies(cleanup, to: build) { entry["error_cleanup_provisioner"] = provisionerPlan(cleanup, build) }
+            if let cleanup = cleanups.first(where: { applies($0, to: build) }) { entry["error_cleanup_provisioner"] = provisionerPlan(cleanup, build) }
             var planChains: [JSONValue] = []
-            for chain in chains {
+            for k in chainsOf[build.rawName] ?? [] {
+                let chain = chains[k]
                 var items: [JSONValue] = []
                 for pp in chain {
                     if request.except.contains(pp.name) { break }
@@ -225,19 +256,23 @@ struct RenderState {
             entry["post_processors"] = .array(planChains)
             builds.append(.object(entry))
         }
+        let volatile = VolatileValues(request.clock.issued)
+        builds = builds.map {
+            InputDigest.adding(to: $0, planVersion: RenderedPlan.supportedVersion, volatile: volatile, sensitive: sensitiveValues)
+        }
         for v in sensitiveValues { Secrets.register(v) }
         let problems = sink.problems
         if !problems.errors.isEmpty { throw problems }
 
         var plan: [String: JSONValue] = [
-            "plan_version": 1,
+            "plan_version": .int(RenderedPlan.supportedVersion),
             "template": ["path": .string(templatePath), "dir": .string(templateDir)],
             "builds": .array(builds),
             "warnings": .array(problems.warnings.map { .string($0.formatted) }),
         ]
         plan["sensitive"] = .array(sensitivePaths(.object(plan)).map { .string($0) })
         // The values themselves, so that runners can hide them in remote output.
-        plan["sensitive_values"] = .array(sensitiveValues.filter { !$0.isEmpty }.sorted().map { .string($0) })
+        plan["sensitive_values"] = .array(Set(sensitiveValues.filter { !$0.isEmpty }).sorted().map { .string($0) })
         return RenderResult(plan: .object(plan), warnings: problems.warnings, sensitiveValues: sensitiveValues)
     }
 

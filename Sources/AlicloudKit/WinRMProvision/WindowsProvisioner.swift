@@ -133,7 +133,8 @@ public struct WindowsProvisioner {
     func runOnce(on session: WinRMSession, output: WinRMOutput) throws {
         let inline = try strings("inline")
         var scripts = try strings("scripts")
-        if let s = try string("script") { scripts.insert(s, at: 0) }
+        // tmpl-render's plan already carries `script` as `scripts`: not run twice.
+        if let s = try string("script"), !s.isEmpty, scripts != [s] { scripts.insert(s, at: 0) }
         guard inline.isEmpty != scripts.isEmpty else {
             throw ToolError.data("\(type): " + (inline.isEmpty ? "Either a script file or inline script must be specified." : "Only a script file or an inline script can be specified, not both."))
         }

@@ -106,6 +106,9 @@ extension Engine {
                 throw CloudError.missing("DataDisk.N.Size")
             }
         }
+        // Encryption is checked before anything is made (the keys are used in buildInstance).
+        _ = try encryptionKey({ p[$0] }, prefix: "SystemDisk.", region: r, inherited: nil)
+        for d in data { _ = try encryptionKey({ d[$0] }, region: r, inherited: nil) }
         let bw = try p.int("InternetMaxBandwidthOut", default: 0, in: 0...100)!
         let charge = p["InternetChargeType"] ?? "PayByTraffic"
         guard ["PayByTraffic", "PayByBandwidth"].contains(charge) else { throw CloudError("InvalidInternetChargeType.ValueNotSupported", "The specified InternetChargeType is not valid.") }
@@ -133,7 +136,9 @@ extension Engine {
         state.disks[sysDisk] = Disk(id: sysDisk, region: plan.region, zoneId: plan.zone, instanceId: id, type: "system", category: plan.systemCategory,
                                     size: plan.systemSize, status: "Creating", deleteWithInstance: true, device: "/dev/xvda",
                                     name: c.params["SystemDisk.DiskName"] ?? "", description: c.params["SystemDisk.Description"] ?? "",
-                                    imageId: plan.image.id, sourceSnapshotId: plan.image.mappings.first?.snapshotId ?? "", created: now)
+                                    imageId: plan.image.id, sourceSnapshotId: plan.image.mappings.first?.snapshotId ?? "", created: now,
+                                    kmsKeyId: diskKey({ c.params[$0] }, prefix: "SystemDisk.", region: plan.region,
+                                                      snapshot: plan.image.mappings.first { $0.type == "system" }?.snapshotId))
         let sysSource: HostDiskSource = plan.image.ownerAlias == "self" || plan.image.ownerAlias == "others"
             ? .snapshot(id: plan.image.mappings.first { $0.type == "system" }?.snapshotId ?? "") : .image(family: imageFamily)
         var dataIds: [String] = []
@@ -150,7 +155,8 @@ extension Engine {
             let device = d["Device"] ?? "/dev/xvd" + String(UnicodeScalar(UInt8(98 + n)))
             state.disks[did] = Disk(id: did, region: plan.region, zoneId: plan.zone, instanceId: id, type: "data", category: d["Category"] ?? "cloud_efficiency",
                                     size: size, status: "Creating", deleteWithInstance: (d["DeleteWithInstance"] ?? "true").lowercased() == "true",
-                                    device: device, name: d["DiskName"] ?? "", description: d["Description"] ?? "", imageId: "", sourceSnapshotId: snap, created: now)
+                                    device: device, name: d["DiskName"] ?? "", description: d["Description"] ?? "", imageId: "", sourceSnapshotId: snap, created: now,
+                                    kmsKeyId: diskKey({ d[$0] }, region: plan.region, snapshot: snap))
             dataIds.append(did)
             sources.append((did, snap.isEmpty ? .blank : .snapshot(id: snap)))
         }

@@ -10,7 +10,8 @@ extension Engine {
             "Size": .int(d.size), "Status": js(d.status), "InstanceId": js(d.instanceId ?? ""), "RegionId": js(d.region), "ZoneId": js(d.zoneId),
             "Device": js(d.instanceId == nil ? "" : d.device), "DeleteWithInstance": .bool(d.deleteWithInstance), "DeleteAutoSnapshot": true,
             "EnableAutoSnapshot": false, "Portable": .bool(d.type == "data"), "ImageId": js(d.imageId), "SourceSnapshotId": js(d.sourceSnapshotId),
-            "CreationTime": js(SimTime.iso(d.created)), "AttachedTime": js(d.instanceId == nil ? "" : SimTime.iso(d.created)), "Encrypted": false,
+            "CreationTime": js(SimTime.iso(d.created)), "AttachedTime": js(d.instanceId == nil ? "" : SimTime.iso(d.created)),
+            "Encrypted": .bool(d.kmsKeyId != nil), "KMSKeyId": js(d.kmsKeyId ?? ""),
             "OperationLocks": ["OperationLock": []], "Tags": tagsJSON(d.tags, c), "SerialNumber": js(String(d.id.dropFirst(2))),
         ]
     }
@@ -54,7 +55,7 @@ extension Engine {
         let imageId = disk.imageId.isEmpty ? state.snapshots[disk.sourceSnapshotId]?.sourceImageId : disk.imageId
         state.snapshots[sid] = Snapshot(id: sid, region: disk.region, name: name, description: description, diskId: disk.id, diskSize: disk.size,
                                         diskType: disk.type, status: "progressing", doneAt: now + duration, hostDone: false, sourceImageId: imageId,
-                                        created: now, tags: tags)
+                                        created: now, tags: tags, kmsKeyId: disk.kmsKeyId)
         let host = self.host, did = disk.id
         let size = Box<Int64>(0)
         hostWork(sid, { size.value = try host.snapshot(disk: did, to: sid) }) { engine, error in
@@ -120,7 +121,7 @@ extension Engine {
                 "Progress": js("\(progress)%"), "RemainTime": .int(s.status == "accomplished" ? 0 : max(0, Int((s.doneAt - now).rounded(.up)))),
                 "SourceDiskId": js(s.diskId), "SourceDiskSize": js(String(s.diskSize)), "SourceDiskType": js(s.diskType == "system" ? "System" : "Data"),
                 "Usage": js(snapshotUsage(s.id)), "CreationTime": js(SimTime.iso(s.created)), "LastModifiedTime": js(SimTime.iso(s.created)),
-                "SnapshotType": "user", "Encrypted": false, "ProductCode": "", "SourceStorageType": "disk", "Category": "standard",
+                "SnapshotType": "user", "Encrypted": .bool(s.kmsKeyId != nil), "KMSKeyId": js(s.kmsKeyId ?? ""), "ProductCode": "", "SourceStorageType": "disk", "Category": "standard",
                 "InstantAccess": false, "RegionId": js(s.region), "Tags": tagsJSON(s.tags, c), "ResourceGroupId": "",
             ]
         })
@@ -373,6 +374,9 @@ extension Engine {
         guard Catalog.region(dest) != nil else { throw CloudError("InvalidRegionId.NotFound", "The specified DestinationRegionId does not exist.", status: 404) }
         let name = c.params["DestinationImageName"] ?? src.name
         try checkImageName(name, region: dest)
+        // Encrypted=true encrypts every copied snapshot (with KMSKeyId, a key of the
+        // destination region, or its ECS service key); an encrypted source stays encrypted.
+        let key = try encryptionKey({ c.params[$0] }, region: dest, inherited: nil)
         let id = newId("m", region: dest)
         var mappings: [DiskMapping] = []
         let host = self.host
@@ -382,7 +386,7 @@ extension Engine {
             let duration = config.profile.imageCopy
             state.snapshots[sid] = Snapshot(id: sid, region: dest, name: "", description: "Copied from \(s.id)", diskId: "", diskSize: s.diskSize,
                                             diskType: s.diskType, status: "progressing", doneAt: now + duration, hostDone: false, sizeBytes: s.sizeBytes,
-                                            sourceImageId: s.sourceImageId, created: now, tags: [])
+                                            sourceImageId: s.sourceImageId, created: now, tags: [], kmsKeyId: key ?? s.kmsKeyId)
             let from = s.id
             hostWork(sid, { try host.copySnapshot(from, to: sid) }) { engine, error in
                 guard var snap = engine.state.snapshots[sid] else { return }

@@ -133,6 +133,8 @@ public struct Disk: Codable, Sendable {
     public var sourceSnapshotId: String
     public var created: Double
     public var tags: [Tag] = []
+    /// The KMS key the disk is encrypted with; nil: not encrypted.
+    public var kmsKeyId: String?
 }
 
 /// A snapshot. `Progress` grows from `created` to `doneAt`; it is accomplished once the
@@ -153,6 +155,8 @@ public struct Snapshot: Codable, Sendable {
     public var sourceImageId: String?
     public var created: Double
     public var tags: [Tag] = []
+    /// The KMS key of the disk it was taken from (or of an encrypted copy); nil: not encrypted.
+    public var kmsKeyId: String?
 }
 
 /// One disk of an image.

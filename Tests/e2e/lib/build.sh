@@ -29,6 +29,19 @@ build () {
 rc_of () { cat "$work/$1.rc"; }
 show () { printf -- '--- stderr of %s:\n' "$1" >&2; tail -n 40 "$work/$1.err" >&2; }
 
+# ended PID SECONDS — waits for a signalled background build to end by itself (the test
+# fails after SECONDS); its exit status in $ended_rc.
+ended () {
+	_i=0
+	while kill -0 "$1" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ "$_i" -lt $(($2 * 10)) ] || fail "pid $1: still running $2 s after the signal"
+		sleep 0.1
+	done
+	ended_rc=0
+	wait "$1" || ended_rc=$?
+}
+
 dump () { ecs_sim_dump >"$work/dump.json" && cat "$work/dump.json"; }
 q () { ecs-call --from-response "$work/dump.json" --query "$@"; }
 

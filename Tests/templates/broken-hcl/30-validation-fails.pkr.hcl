@@ -1,0 +1,19 @@
+variable "region" {
+  type    = string
+  default = "us-east-1"
+  validation {
+    condition     = var.region == "cn-beijing" || var.region == "cn-hangzhou"
+    error_message = "The region must be a China region such as cn-beijing."
+  }
+}
+source "alicloud-ecs" "basic" {
+  region        = var.region
+  image_name    = "packer_basic"
+  source_image  = "centos_7_03_64_20G_alibase_20170818.vhd"
+  ssh_username  = "root"
+  instance_type = "ecs.t5-lc1m1.small"
+}
+
+build {
+  sources = ["source.alicloud-ecs.basic"]
+}

@@ -1,0 +1,2 @@
+regoin = "cn-hangzhou"
+size = var.x
