@@ -82,6 +82,27 @@ api_query () {
 	api --query "$_path" "$@" && cat "$work/out"
 }
 
+# --- a build runner's plan (ecs-build.sh, qemu-build.sh) -----------------------------
+# Callers set: plan_json (the rendered plan), index (the build's).
+# plan PATH [--format F ...] — one value of this build from the rendered plan.
+plan () {
+	_p=$1
+	shift
+	printf '%s\n' "$plan_json" | tmpl-render --plan - --query "builds[$index].$_p" "$@"
+}
+# load_build — name, and every config key as c_<key> (booleans "true"/"false", lists one
+# item per line).
+load_build () {
+	name=$(plan name) || return 1
+	_cfg=$(plan config --format sh --sh-prefix c_) || return 1
+	eval "$_cfg"
+	unset _cfg
+}
+cfg () { eval "printf '%s' \"\${c_$1-}\""; }
+on () { [ "$(cfg "$1")" = true ]; }
+# Unset keys arrive empty, or as {} / [] for maps and lists.
+has () { case $(cfg "$1") in '' | '{}' | '[]' | null) return 1 ;; esac; }
+
 # --- a build runner's end (ecs-build.sh, qemu-build.sh) ------------------------------
 # Callers set: out (the build's directory), status, and define cleanup.
 # on_signal N — INT/TERM: the running tool stopped, cleanup, exit N.

@@ -27,17 +27,7 @@ build_id="ait-$(date -u +%Y%m%dT%H%M%S)-$(random_hex 4)"
 work=$state/work/$build_id
 mkdir -p "$work" || die "$work: cannot create the work directory" 73
 
-# plan PATH [--format F ...] — one value of this build from the rendered plan.
-plan () {
-	_p=$1
-	shift
-	printf '%s\n' "$plan_json" | tmpl-render --plan - --query "builds[$index].$_p" "$@"
-}
-name=$(plan name) || exit 65
-# Every config key as c_<key> (booleans "true"/"false", lists one item per line).
-_cfg=$(plan config --format sh --sh-prefix c_) || exit 65
-eval "$_cfg"
-unset _cfg
+load_build || exit 65
 nprov=$(plan provisioners --format count) || exit 65
 # Sensitive values (sensitive-variables, passwords, keys) for the runners to hide in remote
 # output, in the environment (never argv).
@@ -61,10 +51,6 @@ go_map () {
 	printf 'map[%s]' "$(awk -F '\t' '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $1, $2 }' "$work/pairs")"
 }
 
-cfg () { eval "printf '%s' \"\${c_$1-}\""; }
-on () { [ "$(cfg "$1")" = true ]; }
-# Unset keys arrive empty, or as {} / [] for maps and lists.
-has () { case $(cfg "$1") in '' | '{}' | '[]' | null) return 1 ;; esac; }
 
 region=$c_region
 # -force on the command line: replace an existing image of the same name.

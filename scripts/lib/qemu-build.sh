@@ -23,18 +23,7 @@ plan_json=$(cat)
 index=$2
 out=$3
 on_error=${ON_ERROR:-cleanup}
-plan () {
-	_p=$1
-	shift
-	printf '%s\n' "$plan_json" | tmpl-render --plan - --query "builds[$index].$_p" "$@"
-}
-name=$(plan name) || exit 65
-_cfg=$(plan config --format sh --sh-prefix c_) || exit 65
-eval "$_cfg"
-unset _cfg
-cfg () { eval "printf '%s' \"\${c_$1-}\""; }
-on () { [ "$(cfg "$1")" = true ]; }
-has () { case $(cfg "$1") in '' | '{}' | '[]' | null) return 1 ;; esac; }
+load_build || exit 65
 
 # --- the checks before anything starts ----------------------------------------------
 # iso_path: the first of iso_urls that is a local file (remote URLs need a download, which
