@@ -16,7 +16,7 @@ RELEASEFLAGS = -c release --static-swift-stdlib $(SWIFTFLAGS)
 TOOLS = ecs-call tmpl-render ssh-run winrm-run snap-wait img-import ecs-sim boot-command http-serve
 MANPAGES = man/ecs-call.1 man/tmpl-render.1 man/ssh-run.1 man/winrm-run.1 man/snap-wait.1 man/img-import.1 man/ecs-sim.1 man/alicloud-build.1
 
-SCRIPT_LIBS = common.sh ecs-build.sh reclaim.sh ecs-sim.sh import.sh uptodate.sh provision.sh qemu-build.sh
+SCRIPT_LIBS = common.sh ecs-build.sh reclaim.sh ecs-sim.sh import.sh uptodate.sh breakpoint.sh provision.sh qemu-build.sh
 
 # make test runs the CI-sized soak with a fixed seed, so a run is reproducible; make soak
 # (and SEED=... make test) draw other campaigns.

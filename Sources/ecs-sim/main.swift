@@ -10,7 +10,7 @@ let spec = CommandSpec(
     usage: "ecs-sim [--listen 127.0.0.1:PORT] [--state DIR] [--profile fast|realistic] [--faults SPEC] [--seed N] | ecs-sim --dump --state DIR",
     help: """
     usage: ecs-sim [--listen 127.0.0.1:PORT] [--state DIR] [--profile fast|realistic]
-                   [--faults SPEC] [--seed N] [--ssh-port N]
+                   [--faults SPEC] [--seed N] [--ssh-port N] [--catalog default|strict]
            ecs-sim --dump --state DIR
 
     A local Alibaba Cloud (ECS 2014-05-26, VPC 2016-04-28, minimal STS and RAM, and OSS on the same port)
@@ -23,12 +23,14 @@ let spec = CommandSpec(
       --faults SPEC       inject errors, lost responses, latency, SSH refusals (see ecs-sim(1))
       --seed N            seed of the fault and ID generators (default 1)
       --ssh-port N        port of every instance's sshd (default 22)
+      --catalog NAME      default: any well-formed public image ID of a known family is
+                          served as that family; strict: only the listed public images
       --dump              print the resources and request counts of --state DIR as JSON
       -h, --help          this help
 
     AccessKey: env ECS_SIM_ACCESS_KEY / ECS_SIM_SECRET_KEY, default the published test key.
     """,
-    options: [.value("--listen"), .value("--state"), .value("--profile"), .value("--faults"), .value("--seed"), .value("--ssh-port"), .flag("--dump")]
+    options: [.value("--listen"), .value("--state"), .value("--profile"), .value("--faults"), .value("--seed"), .value("--ssh-port"), .value("--catalog"), .flag("--dump")]
 )
 
 let args = spec.parseOrExit()
@@ -46,6 +48,11 @@ runTool("ecs-sim") {
     if let s = args.value("--seed") {
         guard let n = UInt64(s) else { throw ToolError.usage("--seed: not a non-negative integer: \(s)") }
         config.seed = n
+    }
+    switch args.value("--catalog") ?? "default" {
+    case "default": config.strictCatalog = false
+    case "strict": config.strictCatalog = true
+    case let other: throw ToolError.usage("--catalog: unknown catalog \(other) (default, strict)")
     }
     config.sshPort = try args.integer("--ssh-port", default: 22)!
     guard (1...65535).contains(config.sshPort) else { throw ToolError.usage("--ssh-port: out of range: \(config.sshPort)") }

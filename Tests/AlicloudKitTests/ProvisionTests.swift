@@ -72,6 +72,8 @@ import Testing
         #expect(SSHTransport.tarCreate("tree", contentsOnly: false) == ["-C", ".", "-cf", "-", "tree"])
         let f = try FileProvisioner(config: ["sources": ["a"], "source": "b", "destination": "/d/"])
         #expect(f.sources == ["a", "b"] && f.direction == .upload)
+        // tmpl-render's plan lists `source` in `sources` too: it is copied (and announced) once.
+        #expect(try FileProvisioner(config: ["sources": ["a"], "source": "a", "destination": "/d/"]).sources == ["a"])
         #expect(throws: ToolError.self) { try FileProvisioner(config: ["source": "a"]) }
     }
 

@@ -10,6 +10,8 @@ export prog
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # shellcheck source=scripts/lib/common.sh
 . "$here/common.sh"
+# shellcheck source=scripts/lib/breakpoint.sh
+. "$here/breakpoint.sh"
 # shellcheck source=scripts/lib/uptodate.sh
 . "$here/uptodate.sh"
 
@@ -412,10 +414,11 @@ i=0
 while [ "$i" -lt "$nprov" ]; do
 	ptype=$(plan "provisioners[$i].type")
 	plan "provisioners[$i]" --format json >"$work/prov.json"
-	case $communicator in
-	winrm)
+	case $ptype:$communicator in
+	breakpoint:*) breakpoint "provisioners[$i]" ;;
+	*:winrm)
 		# shellcheck disable=SC2086
-		provision winrm-run $winrm_opts --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$address" --provision "$work/prov.json" ;;
+		provision winrm-run $winrm_opts --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$address" --provision "$work/prov.json" ;;
 	*)
 		# shellcheck disable=SC2086
 		provision ssh-run $ssh_opts --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" --build-name "$name" --builder-type alicloud-ecs "$ssh_target" --provision "$work/prov.json" ;;

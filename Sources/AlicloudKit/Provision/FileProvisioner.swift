@@ -18,7 +18,8 @@ public struct FileProvisioner: Sendable {
     public init(config: [String: JSONValue]) throws {
         let c = ConfigReader(config: config, owner: "file")
         var srcs = try c.strings("sources")
-        if let one = try c.string("source"), !one.isEmpty { srcs.append(one) }
+        // A plan's `sources` already holds `source` (tmpl-render joins them): copy it once.
+        if let one = try c.string("source"), !one.isEmpty, !srcs.contains(one) { srcs.append(one) }
         guard !srcs.isEmpty else { throw ToolError.data("file: Source must be specified.") }
         guard let dst = try c.string("destination"), !dst.isEmpty else { throw ToolError.data("file: Destination must be specified.") }
         let dir = try c.string("direction") ?? "upload"

@@ -199,6 +199,8 @@ public struct ProvisionerRun {
     public var builderType: String
     /// Output formatting.
     public var output: ProvisionOutput
+    /// The connection an `ansible` provisioner hands to ansible-playbook (nil: not offered).
+    public var ansibleConnection: AnsibleConnection?
 
     /// Makes a run.
     public init(spec: ProvisionerSpec, buildName: String, builderType: String, output: ProvisionOutput) {
@@ -210,7 +212,7 @@ public struct ProvisionerRun {
 
     /// Runs the provisioner to completion; failures are ToolErrors (1 failed, 75 timeout,
     /// 255 connection), signals ExitRequest.
-    public func run(on transport: ProvisionTransport) throws {
+    public func run(on transport: ProvisionTransport?) throws {
         if spec.pauseBefore > 0 {
             output.say("Pausing \(goDuration(spec.pauseBefore)) before the next provisioner...")
             try SignalForwarding.sleep(spec.pauseBefore)
@@ -240,7 +242,14 @@ public struct ProvisionerRun {
         }
     }
 
-    func runOnce(on transport: ProvisionTransport, deadline: Double?) throws {
+    func runOnce(on transport: ProvisionTransport?, deadline: Double?) throws {
+        if spec.type == "ansible" {
+            guard let ansibleConnection else { throw ToolError.data("provisioner type \"ansible\" needs a connection to hand to ansible-playbook") }
+            let ansible = try AnsibleProvisioner(config: spec.config, buildName: buildName, builderType: builderType)
+            try ansible.run(connection: ansibleConnection, output: output, deadline: deadline)
+            return
+        }
+        guard let transport else { throw ToolError.data("provisioner type \"\(spec.type)\" is not run by this tool") }
         switch spec.type {
         case "shell":
             let shell = try ShellProvisioner(config: spec.config, buildName: buildName, builderType: builderType)
@@ -249,7 +258,7 @@ public struct ProvisionerRun {
             let file = try FileProvisioner(config: spec.config)
             try file.run(on: transport, output: output)
         default:
-            throw ToolError.data("provisioner type \"\(spec.type)\" is not run by this tool (shell and file are)")
+            throw ToolError.data("provisioner type \"\(spec.type)\" is not run by this tool (shell, file and ansible are)")
         }
     }
 }

@@ -125,18 +125,19 @@ public struct ShellProvisioner: Sendable {
         try Self.render(executeCommand, ["Path": path, "Vars": flattenedVars, "EnvVarFile": envVarFile?.path ?? ""])
     }
 
-    /// A minimal Go-template renderer for `{{.Field}}` (spaces allowed inside the braces).
-    public static func render(_ template: String, _ fields: [String: String]) throws -> String {
+    /// A minimal Go-template renderer for `{{.Field}}` (spaces allowed inside the braces);
+    /// `context` names the option in errors.
+    public static func render(_ template: String, _ fields: [String: String], context: String = "shell: execute_command") throws -> String {
         var out = ""
         var rest = Substring(template)
         while let open = rest.range(of: "{{") {
             out += rest[..<open.lowerBound]
             guard let close = rest[open.upperBound...].range(of: "}}") else {
-                throw ToolError.data("shell: execute_command: unclosed {{ in \(template)")
+                throw ToolError.data("\(context): unclosed {{ in \(template)")
             }
             let inner = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
             guard inner.hasPrefix("."), let value = fields[String(inner.dropFirst())] else {
-                throw ToolError.data("shell: execute_command: unknown field {{\(inner)}} (known: .Path, .Vars, .EnvVarFile)")
+                throw ToolError.data("\(context): unknown field {{\(inner)}} (known: \(fields.keys.sorted().map { "." + $0 }.joined(separator: ", ")))")
             }
             out += value
             rest = rest[close.upperBound...]

@@ -13,7 +13,7 @@ public struct SSHRunCommand {
                ssh-run [options] [user@]host --upload SRC DST | --download SRC DST
                ssh-run --control DIR --close [user@]host
 
-        Runs a command or a Packer provisioner (shell, file) on a host with the system ssh(1),
+        Runs a command or a Packer provisioner (shell, file, ansible) on a host with the system ssh(1),
         or waits until the host accepts SSH. Remote stdout goes to stdout and remote stderr
         to stderr as it arrives. Options must come before the command.
 
@@ -116,8 +116,9 @@ public struct SSHRunCommand {
             let json: JSONValue
             do { json = try JSONParser.parse(bytes) } catch { throw ToolError.data("\(file == "-" ? "stdin" : file): \(error)") }
             let spec = try ProvisionerSpec(json: json)
-            let run = ProvisionerRun(spec: spec, buildName: args.value("--build-name") ?? "alicloud-ecs",
+            var run = ProvisionerRun(spec: spec, buildName: args.value("--build-name") ?? "alicloud-ecs",
                                      builderType: args.value("--builder-type") ?? "alicloud-ecs", output: output)
+            run.ansibleConnection = .ssh(client)
             try run.run(on: transport)
             return
         }

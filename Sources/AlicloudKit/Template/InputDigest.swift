@@ -85,6 +85,11 @@ public enum InputDigest {
             default: break
             }
         }
+        if type == "ansible", let playbook = step["config"]?["playbook_file"]?.stringValue, !playbook.isEmpty {
+            // Roles, group_vars and included files live beside the playbook: its directory's
+            // whole tree is an input too.
+            config["playbook_dir"] = content(.string((playbook as NSString).deletingLastPathComponent + "/"))
+        }
         if type == "file" {
             if config["direction"]?.stringValue == "download" {
                 // A local destination: where the file lands here, not what the image is.

@@ -159,6 +159,7 @@ enum ProvisionerSchema {
     /// Provisioner types by name.
     static let provisioners: [String: PluginType] = [
         "shell": shell, "powershell": powershell, "file": file, "shell-local": shellLocal, "windows-restart": windowsRestart,
+        "ansible": ansible, "windows-shell": windowsShell, "breakpoint": breakpoint,
     ]
     /// Post-processor types by name.
     static let postProcessors: [String: PluginType] = [

@@ -6,6 +6,8 @@ public struct TemplateDiagnostic: Sendable, Equatable {
         case template
         /// Credentials or the region are missing from template and environment: exit 78.
         case credentials
+        /// A program the template needs on this machine is missing (ansible-playbook): exit 69.
+        case missingProgram
     }
 
     /// The file as the user named it (`alicloud.json`, `<stdin>`, a var file).
@@ -55,9 +57,11 @@ public struct TemplateProblems: Error, Sendable {
         return out
     }
 
-    /// 78 when only credentials or the region are missing, else 65.
+    /// 65 for any error in the template; else 69 when a program it needs is missing;
+    /// else (only credentials or the region missing) 78.
     public var status: ExitStatus {
-        errors.allSatisfy { $0.kind == .credentials } ? .config : .dataError
+        if errors.contains(where: { $0.kind == .template }) { return .dataError }
+        return errors.contains { $0.kind == .missingProgram } ? .unavailable : .config
     }
 }
 

@@ -35,6 +35,8 @@ public enum WinRMRunCommand {
           --prefix NAME           print remote lines as Packer does: "    NAME: line" on
                                   stdout, "==> NAME: line" on stderr
           --build-name NAME       PACKER_BUILD_NAME for provisioners
+          --sensitive-env VAR     never show the values (one per line) in environment variable
+                                  VAR, and keep them out of ansible-playbook's argv
           --builder-type TYPE     PACKER_BUILDER_TYPE (default alicloud-ecs)
           -h, --help              this help
 
@@ -47,7 +49,7 @@ public enum WinRMRunCommand {
         options: [
             .value("-u", "--user"), .value("--password-env"), .value("--port"), .flag("--https"),
             .flag("--insecure"), .value("--ca-file"), .value("--timeout"), .value("--operation-timeout"),
-            .value("--connect-timeout"), .flag("-n"), .value("--prefix"), .value("--build-name"),
+            .value("--connect-timeout"), .flag("-n"), .value("--prefix"), .value("--build-name"), .value("--sensitive-env"),
             .value("--builder-type"), .value("--powershell"), .value("--provision"), .flag("--wait"), .flag("--upload"),
         ],
         optionsEndAfterPositionals: 1
@@ -80,6 +82,9 @@ public enum WinRMRunCommand {
             throw ToolError(.config, "--password-env: environment variable \(variable) is not set")
         }
         Secrets.register(password)
+        if let name = args.value("--sensitive-env") {
+            for value in (ProcessInfo.processInfo.environment[name] ?? "").split(separator: "\n") { Secrets.register(String(value)) }
+        }
         let https = args.has("--https")
         var port = https ? 5986 : 5985
         if let p = args.value("--port") {
@@ -113,6 +118,16 @@ public enum WinRMRunCommand {
             do { json = try JSONParser.parse(try readInput(file, what: "the provisioner")) } catch let e as ToolError where e.status == .noInput {
                 throw e
             } catch { throw ToolError.data("\(file == "-" ? "stdin" : file): \(error)") }
+            if json["type"]?.stringValue == "ansible" {
+                // ansible-playbook runs here and reaches the instance with WinRM connection
+                // variables; the password stays in the environment variable (and a private file).
+                var run = ProvisionerRun(spec: try ProvisionerSpec(json: json), buildName: args.value("--build-name") ?? "alicloud-ecs",
+                                         builderType: args.value("--builder-type") ?? "alicloud-ecs", output: ProvisionOutput(prefix: args.value("--prefix")))
+                run.ansibleConnection = .winrm(host: host, port: port, user: endpoint.user, passwordVariable: variable, https: https,
+                                               insecure: args.has("--insecure"))
+                try run.run(on: nil)
+                return
+            }
             var provisioner = try WindowsProvisioner(json: json)
             provisioner.buildName = args.value("--build-name") ?? "alicloud-ecs"
             provisioner.builderType = args.value("--builder-type") ?? "alicloud-ecs"

@@ -12,7 +12,7 @@ extension Engine {
     /// An image visible in `region`: public ones and the account's own.
     func image(_ id: String, region: String) -> Image? {
         if let img = state.images[id], img.region == region { return img }
-        return Catalog.images(region: region).first { $0.id == id }
+        return Catalog.publicImage(id, region: region, strict: config.strictCatalog)
     }
 
     static func validPassword(_ p: String) -> Bool {
@@ -55,6 +55,7 @@ extension Engine {
             guard img != nil else { throw CloudError("InvalidImageId.NotFound", "The specified ImageId does not exist.", status: 404) }
         } else if let fam = p["ImageFamily"] {
             img = state.images.values.filter { $0.region == r && $0.family == fam && $0.status == "Available" }.max { $0.created < $1.created }
+                ?? Catalog.latestPublicImage(family: fam, region: r)
             guard img != nil else { throw CloudError("InvalidImageFamily.NotFound", "The specified ImageFamily does not exist.", status: 404) }
         } else {
             throw CloudError.missing("ImageId")

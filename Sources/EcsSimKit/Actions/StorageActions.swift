@@ -163,7 +163,7 @@ extension Engine {
 
     /// An image's OS facts, from the image a snapshot's disk came from.
     func imageFacts(_ imageId: String?, region: String) -> (osType: String, osName: String, platform: String, family: String) {
-        if let id = imageId, let img = image(id, region: region) ?? state.images[id] ?? Catalog.images(region: region).first(where: { $0.id == id }) {
+        if let id = imageId, let img = image(id, region: region) ?? state.images[id] {
             return (img.osType, img.osName, img.platform, img.hostFamily)
         }
         return ("linux", "Others Linux", "Others Linux", "centos")
@@ -301,7 +301,13 @@ extension Engine {
         let r = try region(c)
         let p = c.params
         var items = Catalog.images(region: r) + state.images.values.filter { $0.region == r }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
-        if let ids = p.commaList("ImageId") { items = items.filter { ids.contains($0.id) } }
+        if let ids = p.commaList("ImageId") {
+            items = items.filter { ids.contains($0.id) }
+            // An unlisted but well-formed public ID of a known family is served as that family.
+            for id in ids where !items.contains(where: { $0.id == id }) {
+                if let img = Catalog.publicImage(id, region: r, strict: config.strictCatalog) { items.insert(img, at: 0) }
+            }
+        }
         if let n = p["ImageName"] { items = items.filter { $0.name == n } }
         if let f = p["ImageFamily"] { items = items.filter { $0.family == f } }
         if let o = p["ImageOwnerAlias"] {
@@ -337,7 +343,8 @@ extension Engine {
     func describeImageFromFamily(_ c: ActionContext) throws -> JSONValue {
         let r = try region(c)
         let fam = try c.params.required("ImageFamily")
-        guard let img = state.images.values.filter({ $0.region == r && $0.family == fam && $0.status == "Available" }).max(by: { $0.created < $1.created }) else {
+        guard let img = state.images.values.filter({ $0.region == r && $0.family == fam && $0.status == "Available" }).max(by: { $0.created < $1.created })
+            ?? Catalog.latestPublicImage(family: fam, region: r) else {
             return ["Image": [:]]
         }
         return ["Image": imageJSON(img, c)]
@@ -345,7 +352,7 @@ extension Engine {
 
     func ownImage(_ id: String, _ r: String) throws -> Image {
         if let img = state.images[id], img.region == r, img.ownerAlias == "self" { return img }
-        if Catalog.images(region: r).contains(where: { $0.id == id }) {
+        if Catalog.publicImage(id, region: r, strict: config.strictCatalog) != nil {
             throw CloudError("InvalidImageId.NotBelongToUser", "The specified image does not belong to the caller.", status: 403)
         }
         throw CloudError("InvalidImageId.NotFound", "The specified ImageId does not exist.", status: 404)

@@ -42,41 +42,40 @@ public enum Catalog {
         public var memoryGiB: Double
     }
 
-    /// The instance types offered in every zone.
-    public static let instanceTypes: [InstanceType] = [
-        InstanceType(id: "ecs.t5-lc1m1.small", family: "ecs.t5", cpu: 1, memoryGiB: 1),
-        InstanceType(id: "ecs.t5-lc1m2.small", family: "ecs.t5", cpu: 1, memoryGiB: 2),
-        InstanceType(id: "ecs.t6-c1m1.large", family: "ecs.t6", cpu: 2, memoryGiB: 2),
-        InstanceType(id: "ecs.n1.tiny", family: "ecs.n1", cpu: 1, memoryGiB: 1),
-        InstanceType(id: "ecs.n4.large", family: "ecs.n4", cpu: 2, memoryGiB: 4),
-        InstanceType(id: "ecs.c6.large", family: "ecs.c6", cpu: 2, memoryGiB: 4),
-        InstanceType(id: "ecs.g6.large", family: "ecs.g6", cpu: 2, memoryGiB: 8),
-        InstanceType(id: "ecs.g7.large", family: "ecs.g7", cpu: 2, memoryGiB: 8),
-        InstanceType(id: "ecs.u1-c1m2.large", family: "ecs.u1", cpu: 2, memoryGiB: 4),
-        InstanceType(id: "ecs.d1ne.2xlarge", family: "ecs.d1ne", cpu: 8, memoryGiB: 32),
-    ]
+    /// The instance types offered in every zone (InstanceTypes.swift).
+    public static var instanceTypes: [InstanceType] { InstanceTypes.all }
 
     /// The disk categories offered.
     static let diskCategories = ["cloud", "cloud_efficiency", "cloud_ssd", "cloud_essd", "cloud_auto"]
 
-    /// The public images present in every region.
-    static let publicImages: [(id: String, name: String, family: String, osName: String, platform: String, osType: String, size: Int, owner: String)] = [
-        ("centos_7_03_64_20G_alibase_20170818.vhd", "centos_7_03_64_20G_alibase_20170818.vhd", "centos", "CentOS  7.3 64位", "CentOS", "linux", 20, "system"),
-        ("centos_7_9_x64_20G_alibase_20240628.vhd", "centos_7_9_x64_20G_alibase_20240628.vhd", "centos", "CentOS  7.9 64位", "CentOS", "linux", 20, "system"),
-        ("ubuntu_22_04_x64_20G_alibase_20240130.vhd", "ubuntu_22_04_x64_20G_alibase_20240130.vhd", "ubuntu", "Ubuntu  22.04 64位", "Ubuntu", "linux", 20, "system"),
-        ("ubuntu_20_04_x64_20G_alibase_20230101.vhd", "ubuntu_20_04_x64_20G_alibase_20230101.vhd", "ubuntu", "Ubuntu  20.04 64位", "Ubuntu", "linux", 20, "system"),
-        ("win2008r2_64_ent_sp1_zh-cn_40G_alibase_20181220.vhd", "win2008r2_64_ent_sp1_zh-cn_40G_alibase_20181220.vhd", "windows", "Windows Server  2008 R2 企业版 64位中文版", "Windows Server 2008", "windows", 40, "system"),
-        ("win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd", "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd", "windows", "Windows Server  2019 数据中心版 64位中文版", "Windows Server 2019", "windows", 40, "system"),
-        ("m-marketplace-lamp-centos7", "LAMP on CentOS 7 (marketplace)", "centos", "CentOS  7.9 64位", "CentOS", "linux", 20, "marketplace"),
-    ]
+    /// The marketplace image the emulator offers (ImageOwnerAlias=marketplace).
+    static let marketplaceImage = "m-marketplace-lamp-centos7"
 
-    /// The public images of a region as `Image` values.
+    /// The listed public images of a region as `Image` values (PublicImages.swift).
     static func images(region: String) -> [Image] {
-        publicImages.map { p in
-            Image(id: p.id, region: region, name: p.name, description: "", family: "", version: "", status: "Available", next: nil,
-                  ownerAlias: p.owner, osType: p.osType, osName: p.osName, platform: p.platform, architecture: "x86_64", size: p.size,
-                  mappings: [DiskMapping(snapshotId: "", size: p.size, device: "/dev/xvda", type: "system")], hostFamily: p.family,
-                  isPublic: true, created: 1_500_000_000)
+        (PublicImages.listed + [marketplaceImage]).compactMap { publicImage($0, region: region, strict: true) }
+    }
+
+    /// The newest listed public image of an `acs:` family (by the build date in its ID).
+    static func latestPublicImage(family: String, region: String) -> Image? {
+        images(region: region).filter { $0.family == family && $0.ownerAlias == "system" }.max { $0.id.split(separator: "_").last! < $1.id.split(separator: "_").last! }
+    }
+
+    /// A public image by ID: a listed one or, unless `strict`, any well-formed ID of a
+    /// known family, served as that family.
+    static func publicImage(_ id: String, region: String, strict: Bool) -> Image? {
+        if id == marketplaceImage {
+            return image(id, name: "LAMP on CentOS 7 (marketplace)", region: region, owner: "marketplace",
+                         parsed: PublicImages.parse("centos_7_9_x64_20G_alibase_20240628.vhd")!)
         }
+        guard !strict || PublicImages.listed.contains(id), let parsed = PublicImages.parse(id) else { return nil }
+        return image(id, name: id, region: region, owner: "system", parsed: parsed)
+    }
+
+    private static func image(_ id: String, name: String, region: String, owner: String, parsed p: PublicImages.Parsed) -> Image {
+        Image(id: id, region: region, name: name, description: "", family: owner == "system" ? PublicImages.family(of: id) : "", version: "", status: "Available", next: nil,
+              ownerAlias: owner, osType: p.osType, osName: p.osName, platform: p.platform, architecture: p.architecture, size: p.sizeGiB,
+              mappings: [DiskMapping(snapshotId: "", size: p.sizeGiB, device: "/dev/xvda", type: "system")], hostFamily: p.hostFamily,
+              isPublic: true, created: 1_500_000_000)
     }
 }

@@ -18,7 +18,7 @@ extension Engine {
     ]
 
     static let ecsActions: Set<String> = networkActions.union([
-        "DescribeInstanceTypes", "DescribeImages", "DescribeImageFromFamily", "CreateKeyPair", "ImportKeyPair", "AttachKeyPair",
+        "DescribeInstanceTypes", "DescribeAvailableResource", "DescribeImages", "DescribeImageFromFamily", "CreateKeyPair", "ImportKeyPair", "AttachKeyPair",
         "DetachKeyPair", "DeleteKeyPairs", "DescribeKeyPairs", "CreateSecurityGroup", "DescribeSecurityGroups",
         "DescribeSecurityGroupAttribute", "DeleteSecurityGroup", "AuthorizeSecurityGroup", "AuthorizeSecurityGroupEgress",
         "RevokeSecurityGroup", "RevokeSecurityGroupEgress", "CreateInstance", "RunInstances", "StartInstance", "StopInstance",
@@ -53,6 +53,7 @@ extension Engine {
         case "DescribeRegions": return describeRegions(c)
         case "DescribeZones": return try describeZones(c)
         case "DescribeInstanceTypes": return try describeInstanceTypes(c)
+        case "DescribeAvailableResource": return try describeAvailableResource(c)
         case "DescribeImages": return try describeImages(c)
         case "DescribeImageFromFamily": return try describeImageFromFamily(c)
         case "CreateKeyPair": return try createKeyPair(c)

@@ -19,6 +19,9 @@ public struct EngineConfig: Sendable {
     /// Ports of Windows instances' WinRM endpoints (HTTP; HTTPS, nil for none).
     public var winrmPort = 5985
     public var winrmHTTPSPort: Int? = 5986
+    /// Serve only the listed public images (`--catalog strict`), not every well-formed ID
+    /// of a known family.
+    public var strictCatalog = false
 
     /// Makes a config.
     public init() {}

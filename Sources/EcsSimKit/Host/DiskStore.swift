@@ -113,7 +113,7 @@ public final class DiskStore: @unchecked Sendable {
 
     /// The template tree of an image family, built once (atomically) and reused.
     private func imageTree(family: String) throws -> URL {
-        guard ImageUserland.families.contains(family) else {
+        guard ImageUserland.isKnown(family) else {
             throw ToolError.data("image family \"\(family)\": unknown (known: \(ImageUserland.families.joined(separator: ", ")))")
         }
         lock.lock()

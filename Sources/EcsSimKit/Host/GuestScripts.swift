@@ -312,6 +312,22 @@ done
 exec /bin/sh "$@"
 """#
 
+    /// python3 for an ecs-sim instance: the host's interpreter, which SSHHosts mounts read-only
+    /// (nosuid, nodev) at /usr/lib/ecs-sim/host, run with its own loader and libraries, so
+    /// Ansible modules (copy, file, lineinfile, command...) work in a busybox guest.
+    static let python3 = #"""
+#!/bin/sh
+# python3 for an ecs-sim instance: the emulator host's Python, mounted read-only.
+h=/usr/lib/ecs-sim/host
+for ld in "$h"/lib/*-linux-gnu/ld-linux*.so.[0-9]; do
+	if [ -x "$h/bin/python3" ] && [ -f "$ld" ]; then
+		exec "$ld" --library-path "${ld%/*}" "$h/bin/python3" "$@"
+	fi
+done
+echo "python3: not available in this emulated instance (the ecs-sim host has no /usr/bin/python3)" >&2
+exit 127
+"""#
+
     static let hostnamectl = #"""
 #!/bin/sh
 # hostnamectl for an ecs-sim instance.

@@ -9,15 +9,33 @@ import Glibc
 /// busybox-static and the guest scripts, then copied into every disk made from that image.
 struct ImageUserland {
     /// Bump when the tree changes, so stores rebuild their templates.
-    static let version = "6"
+    static let version = "7"
     static let families = ["centos", "ubuntu", "windows"]
 
+    /// The tree's name: a base family (`centos`, `ubuntu`, `windows`), optionally with the
+    /// release its /etc/os-release names, `base:ID:VERSION_ID` (`ubuntu:debian:12`).
     let family: String
+
+    /// centos, ubuntu or windows.
+    var base: String { String(family.split(separator: ":").first ?? "") }
+    /// os-release's ID and VERSION_ID, when the name carries them.
+    var release: (id: String, version: String)? {
+        let parts = family.split(separator: ":").map(String.init)
+        return parts.count == 3 ? (parts[1], parts[2]) : nil
+    }
+
+    /// Whether `family` names a tree this type builds.
+    static func isKnown(_ family: String) -> Bool {
+        let tree = ImageUserland(family: family)
+        let parts = family.split(separator: ":", omittingEmptySubsequences: false)
+        return families.contains(tree.base) && (parts.count == 1 || (parts.count == 3 && tree.base != "windows"
+            && parts.dropFirst().allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" } }))
+    }
 
     /// Builds the tree for `family` into `dir` (which must not exist yet).
     func build(into dir: URL) throws {
         try makeDirectory(dir, mode: 0o755)
-        if family == "windows" {
+        if base == "windows" {
             for sub in ["Windows/System32", "Program Files", "Users/Administrator", "Temp"] {
                 try makeDirectory(dir.appendingPathComponent(sub), mode: 0o755)
             }
@@ -54,9 +72,9 @@ struct ImageUserland {
         var scripts: [String: String] = [
             "sudo": GuestScripts.sudo, "bash": GuestScripts.bash, "hostnamectl": GuestScripts.hostnamectl,
             "cloud-init": GuestScripts.cloudInit, "systemctl": GuestScripts.systemctl,
-            "shutdown": GuestScripts.shutdown,
+            "shutdown": GuestScripts.shutdown, "python3": GuestScripts.python3,
         ]
-        if family == "centos" {
+        if base == "centos" {
             scripts["yum"] = GuestScripts.yum
         } else {
             scripts["apt-get"] = GuestScripts.aptGet
@@ -65,7 +83,7 @@ struct ImageUserland {
         for applet in applets where applet != "busybox" && scripts[applet] == nil {
             try fm.createSymbolicLink(atPath: path("usr/bin/\(applet)").path, withDestinationPath: "busybox")
         }
-        if family == "centos" {
+        if base == "centos" {
             try fm.createSymbolicLink(atPath: path("usr/bin/dnf").path, withDestinationPath: "yum")
         }
         for (name, text) in scripts {
@@ -83,10 +101,10 @@ struct ImageUserland {
             "shells": "/bin/sh\n/bin/bash\n",
             "profile": GuestScripts.profile,
             "ssh/sshd_config": "# The instance's sshd is run by ecs-sim; this file is not read.\nPermitRootLogin yes\n",
-            "os-release": osRelease,
+            "os-release": release.map { Self.osRelease(id: $0.id, version: $0.version, likeRHEL: base == "centos") } ?? osRelease,
         ]
-        if family == "centos" {
-            etc["centos-release"] = "CentOS Linux release 7.3.1611 (Core)\n"
+        if base == "centos" {
+            etc["centos-release"] = release.map { "\(Self.releaseName($0.id)) release \($0.version)\n" } ?? "CentOS Linux release 7.3.1611 (Core)\n"
             etc["system-release"] = etc["centos-release"]
             etc["redhat-release"] = etc["centos-release"]
             etc["yum.repos.d/CentOS-Base.repo"] = "[base]\nname=CentOS-7 - Base - mirrors.cloud.aliyuncs.com\nbaseurl=http://mirrors.cloud.aliyuncs.com/centos/7/os/x86_64/\nenabled=1\n"
@@ -94,7 +112,12 @@ struct ImageUserland {
             try writeFile(path("usr/lib/systemd/system/sshd.service"), "[Unit]\nDescription=OpenSSH server daemon\n", mode: 0o644)
         } else {
             etc["debian_version"] = "bookworm/sid\n"
-            etc["lsb-release"] = "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=22.04\nDISTRIB_CODENAME=jammy\nDISTRIB_DESCRIPTION=\"Ubuntu 22.04.4 LTS\"\n"
+            if let r = release, r.id != "ubuntu" {
+                etc["debian_version"] = r.version + "\n"
+            } else {
+                let v = release?.version ?? "22.04"
+                etc["lsb-release"] = "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=\(v)\nDISTRIB_DESCRIPTION=\"Ubuntu \(v) LTS\"\n"
+            }
             etc["apt/sources.list"] = "deb http://mirrors.cloud.aliyuncs.com/ubuntu/ jammy main restricted universe multiverse\n"
             try makeDirectory(path("var/lib/dpkg"), mode: 0o755)
             try writeFile(path("var/lib/dpkg/status"), "", mode: 0o644)
@@ -108,8 +131,26 @@ struct ImageUserland {
         try markOS(root)
     }
 
+    /// The NAME of an os-release ID.
+    static func releaseName(_ id: String) -> String {
+        [
+            "centos": "CentOS Linux", "alinux": "Alibaba Cloud Linux", "anolis": "Anolis OS", "rocky": "Rocky Linux",
+            "almalinux": "AlmaLinux", "rhel": "Red Hat Enterprise Linux", "fedora": "Fedora Linux", "opensuse-leap": "openSUSE Leap",
+            "sles": "SUSE Linux Enterprise Server", "freebsd": "FreeBSD", "ubuntu": "Ubuntu", "debian": "Debian GNU/Linux",
+        ][id] ?? id
+    }
+
+    /// /etc/os-release for a release (what Ansible's facts and scripts that read it see).
+    static func osRelease(id: String, version: String, likeRHEL: Bool) -> String {
+        let name = releaseName(id)
+        let like = likeRHEL ? (id == "centos" ? "rhel fedora" : "rhel centos fedora") : (id == "debian" ? "" : "debian")
+        var s = "NAME=\"\(name)\"\nVERSION=\"\(version)\"\nID=\(id)\n"
+        if !like.isEmpty { s += "ID_LIKE=\"\(like)\"\n" }
+        return s + "VERSION_ID=\"\(version)\"\nPRETTY_NAME=\"\(name) \(version)\"\n"
+    }
+
     private var osRelease: String {
-        switch family {
+        switch base {
         case "centos":
             return """
                 NAME="CentOS Linux"

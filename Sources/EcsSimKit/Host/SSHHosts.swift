@@ -81,7 +81,8 @@ public final class SSHHosts: @unchecked Sendable {
             guard isDirectory(source) else { throw ToolError(.noInput, "\(context): data disk \(diskId) does not exist") }
             mounts.append((source, point))
         }
-        try prepareDisk(disk, mountPoints: ["/dev", "/proc"] + mounts.map(\.point), context: context)
+        let hostPython = Self.sharesHostPython
+        try prepareDisk(disk, mountPoints: ["/dev", "/proc"] + (hostPython ? [Self.hostUsrMount] : []) + mounts.map(\.point), context: context)
         if loginUser != "root" { try addUser(loginUser, to: disk) }
 
         let keys = try hostKeys(id)
@@ -96,7 +97,7 @@ public final class SSHHosts: @unchecked Sendable {
                                              passwordLogin: password != nil), mode: 0o600)
         let script = run.appendingPathComponent("launch.sh")
         try writeFile(script, launchScript(id: id, disk: disk, mounts: mounts, run: run, keys: layout.keys(id),
-                                           loginUser: loginUser, refuseFor: refuse), mode: 0o700)
+                                           loginUser: loginUser, refuseFor: refuse, hostPython: hostPython), mode: 0o700)
 
         if Self.accepts(address: address, port: port) {
             throw ToolError(.unavailable, "\(context): \(address):\(port) is already in use by another process")
@@ -386,8 +387,14 @@ public final class SSHHosts: @unchecked Sendable {
     static let sessionCapabilities = "-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,"
         + "+net_bind_service,+sys_chroot,+sys_boot,+audit_write"
 
+    /// Where a Linux guest sees the host's /usr (read-only, nosuid, nodev): its python3 runs
+    /// the host's interpreter from there (GuestScripts.python3).
+    static let hostUsrMount = "/usr/lib/ecs-sim/host"
+    /// Whether guests get the host's Python: only when the host has one.
+    static var sharesHostPython: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") }
+
     private func launchScript(id: String, disk: URL, mounts: [(source: URL, point: String)], run: URL, keys: URL,
-                              loginUser: String, refuseFor: Double) -> String {
+                              loginUser: String, refuseFor: Double, hostPython: Bool) -> String {
         var s = """
             #!/bin/sh
             # ecs-sim instance \(id): pid 1 of its own pid, mount, UTS and IPC namespaces.
@@ -452,6 +459,9 @@ public final class SSHHosts: @unchecked Sendable {
             mount -t proc -o ro,nosuid,nodev,noexec ecs-sim-proc "$R/proc"
 
             """
+        if hostPython {
+            s += "mount --bind /usr \"$R\"\(Self.hostUsrMount)\nmount -o remount,bind,ro,nosuid,nodev \"$R\"\(Self.hostUsrMount)\n"
+        }
         for mount in mounts {
             s += "mount --bind \(shellQuote(mount.source.path)) \"$R\"\(shellQuote(mount.point))\n"
         }

@@ -29,6 +29,17 @@ build () {
 rc_of () { cat "$work/$1.rc"; }
 show () { printf -- '--- stderr of %s:\n' "$1" >&2; tail -n 40 "$work/$1.err" >&2; }
 
+# image_disk NAME — the file tree of the system-disk snapshot of the image build NAME made
+# (its artifact line in NAME.out), where ecs-sim keeps it.
+image_disk () {
+	_img=$(sed -n 's/^[a-z0-9-]*: \(m-[a-z0-9]*\)$/\1/p' "$work/$1.out" | head -n 1)
+	[ -n "$_img" ] || { show "$1"; fail "$1: no artifact"; }
+	_snap=$(ecs-call --endpoint "$ECS_SIM_URL" DescribeImages RegionId="$ALICLOUD_REGION" ImageId="$_img" \
+		--query 'Images.Image[0].DiskDeviceMappings.DiskDeviceMapping[0].SnapshotId')
+	[ -d "$work/sim/host/snapshots/$_snap" ] || fail "$1: no snapshot tree for image $_img"
+	printf '%s\n' "$work/sim/host/snapshots/$_snap"
+}
+
 # ended PID SECONDS — waits for a signalled background build to end by itself (the test
 # fails after SECONDS); its exit status in $ended_rc.
 ended () {
