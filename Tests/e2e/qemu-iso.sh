@@ -7,7 +7,7 @@
 # the uploaded objects are the built files (sha256). Bad input (a missing ISO, a wrong
 # checksum, an unknown boot key) is refused before QEMU starts (66/65); a TERM during a build
 # stops QEMU and removes the output directory; nothing is left running. Packer's own
-# examples/alicloud/local/centos.json (v1.6.6, kept unchanged in templates/) renders.
+# examples/alicloud/local/centos.json shape (templates/qemu-mirror-import.json, our own) renders.
 set -eu
 umask 077
 prog=qemu-iso.sh
@@ -131,11 +131,13 @@ grep -q '^cn-hangzhou: m-' "$work/build.out" || die "no image in the artifact: $
 [ -z "$(qemu_left)" ] || die "QEMU left running"
 [ -z "$(build ledgers)" ] || die "an open ledger: $(build ledgers)"
 
-# Packer's example renders unchanged, its ISO variables pointed at the local file.
+# A template of the shape of Packer's local example (ISO from mirror variables, the legacy
+# iso_checksum_type, a raw disk, alicloud-import) renders, its ISO variables pointed at the
+# local file.
 mkdir -p "$work/centos/http"
 (cd "$work/centos" && tmpl-render -var "mirror=$work" -var mirror_directory=. -var iso_name=installer.iso \
-	-var "iso_checksum=$(md5sum "$iso" | cut -d ' ' -f 1)" "$here/templates/packer-local-centos.json") >"$work/centos.plan" 2>"$work/err" ||
-	die "centos.json: $(cat "$work/err")"
-grep -q "\"$work/installer.iso\"" "$work/centos.plan" || die "centos.json: the ISO path"
-grep -q '"iso_checksum": "md5:' "$work/centos.plan" || die "centos.json: the legacy checksum type"
+	-var "iso_checksum=$(md5sum "$iso" | cut -d ' ' -f 1)" "$here/templates/qemu-mirror-import.json") >"$work/centos.plan" 2>"$work/err" ||
+	die "qemu-mirror-import.json: $(cat "$work/err")"
+grep -q "\"$work/installer.iso\"" "$work/centos.plan" || die "qemu-mirror-import.json: the ISO path"
+grep -q '"iso_checksum": "md5:' "$work/centos.plan" || die "qemu-mirror-import.json: the legacy checksum type"
 printf '%s: ok\n' "$prog"
