@@ -2,12 +2,13 @@
 // The toolkit depends on nothing but the Swift toolchain and system C libraries.
 import PackageDescription
 
-let tools = ["ecs-call", "tmpl-render", "ssh-run", "winrm-run", "snap-wait", "img-import"]
+let tools = ["ecs-call", "tmpl-render", "ssh-run", "winrm-run", "snap-wait", "img-import", "boot-command"]
 
 let package = Package(
     name: "alicloud-image-tools",
     products: tools.map { .executable(name: $0, targets: [$0]) } + [
         .executable(name: "ecs-sim", targets: ["ecs-sim"]),
+        .executable(name: "http-serve", targets: ["http-serve"]),
         .library(name: "AlicloudKit", targets: ["AlicloudKit"]),
     ],
     targets: [
@@ -20,6 +21,8 @@ let package = Package(
         .target(name: "AlicloudKit", dependencies: ["CCurl"], path: "Sources/AlicloudKit"),
         .target(name: "EcsSimKit", dependencies: ["AlicloudKit"], path: "Sources/EcsSimKit"),
         .executableTarget(name: "ecs-sim", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Sources/ecs-sim"),
+        // The qemu builder's HTTP server for http_directory (its loopback HTTP/1.1 server is ecs-sim's).
+        .executableTarget(name: "http-serve", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Sources/http-serve"),
         // bench/digest.sh's measuring tool (not installed).
         .executableTarget(name: "digest-bench", dependencies: ["AlicloudKit"], path: "Sources/digest-bench"),
         .testTarget(name: "AlicloudKitTests", dependencies: ["AlicloudKit"], path: "Tests/AlicloudKitTests"),

@@ -88,3 +88,44 @@ api_query () {
 	shift
 	api --query "$_path" "$@" && cat "$work/out"
 }
+
+# --- a build runner's plan (ecs-build.sh, qemu-build.sh) -----------------------------
+# Callers set: plan_json (the rendered plan), index (the build's).
+# plan PATH [--format F ...] — one value of this build from the rendered plan.
+plan () {
+	_p=$1
+	shift
+	printf '%s\n' "$plan_json" | tmpl-render --plan - --query "builds[$index].$_p" "$@"
+}
+# load_build — name, and every config key as c_<key> (booleans "true"/"false", lists one
+# item per line).
+load_build () {
+	name=$(plan name) || return 1
+	_cfg=$(plan config --format sh --sh-prefix c_) || return 1
+	eval "$_cfg"
+	unset _cfg
+}
+cfg () { eval "printf '%s' \"\${c_$1-}\""; }
+on () { [ "$(cfg "$1")" = true ]; }
+# Unset keys arrive empty, or as {} / [] for maps and lists.
+has () { case $(cfg "$1") in '' | '{}' | '[]' | null) return 1 ;; esac; }
+
+# --- a build runner's end (ecs-build.sh, qemu-build.sh) ------------------------------
+# Callers set: out (the build's directory), status, and define cleanup.
+# on_signal N — INT/TERM: the running tool stopped, cleanup, exit N.
+on_signal () {
+	trap '' INT TERM
+	[ -z "$child" ] || kill -TERM "$child" 2>/dev/null
+	say "Cancelling build after receiving interrupt"
+	status=$1
+	printf '%s\n' "build cancelled" >"$out/error"
+	cleanup
+	exit "$1"
+}
+# fail MESSAGE — a step failed: the build's error, then exit (the EXIT trap cleans up).
+fail () {
+	say "$1"
+	printf '%s\n' "$1" >"$out/error"
+	status=1
+	exit 1
+}

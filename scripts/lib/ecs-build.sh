@@ -29,17 +29,7 @@ build_id="ait-$(date -u +%Y%m%dT%H%M%S)-$(random_hex 4)"
 work=$state/work/$build_id
 mkdir -p "$work" || die "$work: cannot create the work directory" 73
 
-# plan PATH [--format F ...] — one value of this build from the rendered plan.
-plan () {
-	_p=$1
-	shift
-	printf '%s\n' "$plan_json" | tmpl-render --plan - --query "builds[$index].$_p" "$@"
-}
-name=$(plan name) || exit 65
-# Every config key as c_<key> (booleans "true"/"false", lists one item per line).
-_cfg=$(plan config --format sh --sh-prefix c_) || exit 65
-eval "$_cfg"
-unset _cfg
+load_build || exit 65
 nprov=$(plan provisioners --format count) || exit 65
 # Sensitive values (sensitive-variables, passwords, keys) for the runners to hide in remote
 # output, in the environment (never argv).
@@ -59,10 +49,6 @@ go_map () {
 	printf 'map[%s]' "$(awk -F '\t' '{ if (NF < 2 && NR > 1) printf "\n%s", $0; else printf "%s%s:%s", (NR > 1 ? " " : ""), $1, substr($0, length($1) + 2) }' "$work/pairs")"
 }
 
-cfg () { eval "printf '%s' \"\${c_$1-}\""; }
-on () { [ "$(cfg "$1")" = true ]; }
-# Unset keys arrive empty, or as {} / [] for maps and lists.
-has () { case $(cfg "$1") in '' | '{}' | '[]' | null) return 1 ;; esac; }
 
 region=$c_region
 # -force on the command line: replace an existing image of the same name.
@@ -112,26 +98,10 @@ cleanup () {
 	fi
 	rm -rf "$work"
 }
-on_signal () {
-	trap '' INT TERM
-	[ -z "$child" ] || kill -TERM "$child" 2>/dev/null
-	say "Cancelling build after receiving interrupt"
-	status=$1
-	printf '%s\n' "build cancelled" >"$out/error"
-	cleanup
-	exit "$1"
-}
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 # A cleanup that cannot release something fails the build even after its last step.
 trap 'cleanup; exit "$status"' EXIT
-
-fail () {
-	say "$1"
-	printf '%s\n' "$1" >"$out/error"
-	status=1
-	exit 1
-}
 
 # wait_for WHAT snap-wait-args... — polls with snap-wait; on failure ends the build. Every
 # wait follows a call that asked for a change, so the first poll (which could only say
@@ -435,40 +405,8 @@ elif [ "$communicator" = winrm ]; then
 	say "Connected to WinRM!"
 fi
 
-# provision TOOL ARGS... — runs a runner on one provisioner. The runners print Packer's
-# "Provisioning with ..." lines and the remote output themselves (--prefix); all of it is
-# log, so all of it goes to stderr, in order, as it arrives (one pipe for both streams).
-# The runner's own lines ("TOOL: ...") are kept apart: on failure the last one is the build's error, as Packer reports the provisioner's
-# (e.g. "Script exited with non-zero exit status: 3.Allowed exit codes are: [0]").
-# provision_filter TOOL — copies stdin to stdout line by line as it comes (sh's read does
-# not buffer ahead, unlike awk on a pipe), moving "TOOL: " lines to $work/perr.log.
-provision_filter () {
-	while IFS= read -r _l || [ -n "$_l" ]; do
-		case $_l in
-		"$1: "*) printf '%s\n' "${_l#"$1: "}" >>"$work/perr.log" ;;
-		*) printf '%s\n' "$_l" ;;
-		esac
-	done
-}
-provision () {
-	_tool=$1
-	rm -f "$work/perr" "$work/perr.log"
-	mkfifo "$work/perr" || fail "$work/perr: cannot make a fifo"
-	provision_filter "$_tool" <"$work/perr" >&2 &
-	_filter=$!
-	_prc=0
-	run "$@" >"$work/perr" 2>&1 || _prc=$?
-	wait "$_filter" 2>/dev/null
-	rm -f "$work/perr"
-	[ -s "$work/perr.log" ] || : >"$work/perr.log"
-	_last=$(tail -n 1 "$work/perr.log")
-	if [ "$_prc" -eq 0 ]; then
-		[ -z "$_last" ] || say "$(cat "$work/perr.log")"
-		return 0
-	fi
-	[ "$(wc -l <"$work/perr.log")" -le 1 ] || say "$(sed '$d' "$work/perr.log")"
-	fail "${_last:-Error running provisioner $ptype: $_tool exited $_prc}"
-}
+# shellcheck source=scripts/lib/provision.sh
+. "$here/provision.sh"
 
 i=0
 while [ "$i" -lt "$nprov" ]; do

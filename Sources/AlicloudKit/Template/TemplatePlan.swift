@@ -57,12 +57,28 @@ extension RenderState {
     mutating func builderConfig(_ build: RawBuilder) -> [String: JSONValue] {
         let path = "builders[\(build.index)]"
         let s = scope(.builder, build: build)
+        let decoder = ConfigDecoder(sink: sink, environment: request.environment, pwd: request.pwd)
+        if build.type == "qemu" { return qemuConfig(build, path: path, scope: s, decoder: decoder) }
         var rendered: [String: JSONValue] = [:]
         for (key, value) in build.config { rendered[key] = renderJSON(value, path: "\(path).\(key)", s) }
-        let decoder = ConfigDecoder(sink: sink, environment: request.environment, pwd: request.pwd)
         var config = decoder.decode(rendered, schema: AlicloudSchema.builder, owner: path, source: { "\(path).\($0)" })
         AlicloudSchema.validateBuilder(&config, path: path, sink: sink, clock: request.clock)
         noteSensitive(config, AlicloudSchema.builder)
+        return config
+    }
+
+    /// A qemu builder: boot_command and qemuargs keep {{ .HTTPIP }}, {{ .HTTPPort }} and
+    /// {{ .Name }} for the run (Packer renders them then); user variables are filled in now.
+    mutating func qemuConfig(_ build: RawBuilder, path: String, scope s: TemplateScope, decoder: ConfigDecoder) -> [String: JSONValue] {
+        let late = scope(.provisioner, build: build)
+        var rendered: [String: JSONValue] = [:]
+        for (key, value) in build.config {
+            rendered[key] = renderJSON(value, path: "\(path).\(key)", QemuSchema.runTimeKeys.contains(key) ? late : s)
+        }
+        var config = decoder.decode(rendered, schema: QemuSchema.builder, owner: path, source: { "\(path).\($0)" }, extraKeys: ["qemuargs"])
+        config["qemuargs"] = QemuSchema.decodeQemuargs(rendered["qemuargs"], path: "\(path).qemuargs", sink: sink)
+        QemuSchema.validate(&config, path: path, buildName: build.name, sink: sink, environment: request.environment, pwd: request.pwd)
+        noteSensitive(config, QemuSchema.builder)
         return config
     }
 

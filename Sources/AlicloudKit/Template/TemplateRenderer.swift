@@ -44,7 +44,7 @@ public struct RenderResult: Sendable {
 /// Turns a Packer JSON template into the resolved build plan.
 public enum TemplateRenderer {
     /// The builder types the toolkit can run.
-    public static let supportedBuilders = ["alicloud-ecs"]
+    public static let supportedBuilders = ["alicloud-ecs", "qemu"]
     static let rootKeys = ["builders", "description", "error-cleanup-provisioner", "min_packer_version", "post-processors",
                            "provisioners", "push", "sensitive-variables", "variables"]
 

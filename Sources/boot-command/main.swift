@@ -1,0 +1,77 @@
+// boot-command: type a Packer boot_command into a QEMU virtual machine through QMP.
+import AlicloudKit
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let spec = CommandSpec(
+    tool: "boot-command",
+    usage: "boot-command [--check] [--qmp SOCKET] [--http-ip IP] [--http-port PORT] [--name NAME] [--key-interval D] [--group-interval D] FILE|-",
+    help: """
+        usage: boot-command [--check] [--qmp SOCKET] [options] FILE|-
+
+        Reads a Packer boot_command (a JSON array of strings) from FILE (- for stdin), fills in
+        {{ .HTTPIP }}, {{ .HTTPPort }} and {{ .Name }}, and types it into a QEMU virtual
+        machine through its QMP socket: Packer's key syntax (<enter>, <tab>, <f1>, <esc>,
+        <leftCtrlOn>/<leftCtrlOff>, <wait>, <wait5>, <wait1m30s> ...). The whole command
+        is checked before the first key is typed.
+
+          --check            check the command only; type nothing
+          --qmp SOCKET       QEMU's QMP socket (-qmp unix:SOCKET,server,nowait)
+          --http-ip IP       {{ .HTTPIP }} (default 10.0.2.2, the host in user networking)
+          --http-port PORT   {{ .HTTPPort }}
+          --name NAME        {{ .Name }} (the vm_name)
+          --key-interval D   pause after each key (default 100ms)
+          --group-interval D pause after each entry of the array (default 0s)
+
+        exit status: 0 typed, 1 QEMU refused a key, 64 usage, 65 bad boot_command, 66 no FILE,
+        69 QEMU unreachable, 143 terminated.
+        """,
+    options: [
+        .flag("--check"), .value("--qmp"), .value("--http-ip"), .value("--http-port"), .value("--name"),
+        .value("--key-interval"), .value("--group-interval"),
+    ]
+)
+let args = spec.parseOrExit()
+signal(SIGINT) { _ in _exit(130) }
+signal(SIGTERM) { _ in _exit(143) }
+
+runTool("boot-command") {
+    guard args.positionals.count == 1 else { throw ToolError.usage(args.positionals.isEmpty ? "no boot_command file given (- for stdin)" : "one file only") }
+    let file = args.positionals[0]
+    func duration(_ option: String, _ fallback: Double) throws -> Double {
+        guard let text = args.value(option) else { return fallback }
+        guard let d = parseGoDuration(text), d >= 0 else { throw ToolError.usage("\(option) \(text): expected a duration such as 100ms") }
+        return d
+    }
+    let keyInterval = try duration("--key-interval", 0.1)
+    let groupInterval = try duration("--group-interval", 0)
+    let input: [UInt8]
+    if file == "-" { input = [UInt8](FileHandle.standardInput.readDataToEndOfFile()) } else {
+        guard let data = FileManager.default.contents(atPath: file) else { throw ToolError(.noInput, "\(file): cannot read the file") }
+        input = [UInt8](data)
+    }
+    let entries: [String]
+    do {
+        guard case .array(let items) = try JSONParser.parse(input), let strings = Optional(items.compactMap(\.stringValue)),
+              strings.count == items.count else { throw ToolError.data("\(file): expected a JSON array of strings") }
+        entries = strings
+    } catch let e as ToolError { throw e } catch { throw ToolError.data("\(file): \(error)") }
+    let data = ["HTTPIP": args.value("--http-ip") ?? "10.0.2.2", "HTTPPort": args.value("--http-port") ?? "0",
+                "Name": args.value("--name") ?? ""]
+    var groups: [[BootAction]] = []
+    for (k, entry) in entries.enumerated() {
+        do throws(BootCommandError) { groups.append(try BootCommand.parse(try BootCommand.fill(entry, data))) } catch {
+            throw ToolError.data("boot_command[\(k)]: \(error.message)")
+        }
+    }
+    if args.has("--check") { return }
+    guard let socket = args.value("--qmp") else { throw ToolError.usage("--qmp SOCKET is required (or --check)") }
+    let keyboard = try QMPKeyboard(socket: socket, keyInterval: keyInterval)
+    for group in groups {
+        try keyboard.type(group)
+        if groupInterval > 0 { Thread.sleep(forTimeInterval: groupInterval) }
+    }
+}

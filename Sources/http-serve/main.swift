@@ -1,0 +1,60 @@
+// http-serve: serve a directory over HTTP on a free loopback port, for an installer in a
+// virtual machine (Packer's http_directory).
+import AlicloudKit
+import EcsSimKit
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let spec = CommandSpec(
+    tool: "http-serve",
+    usage: "http-serve [--port-min N] [--port-max N] [--listen ADDR] DIRECTORY",
+    help: """
+        usage: http-serve [--port-min N] [--port-max N] [--listen ADDR] DIRECTORY
+
+        Serves the files of DIRECTORY (GET and HEAD) on the first free port from a random
+        start within [--port-min, --port-max] (default 8000-9000, Packer's http_port_min/max),
+        prints the port on stdout once it listens, and serves until INT or TERM.
+        --listen is a loopback address (default 127.0.0.1; QEMU's user networking reaches
+        it as 10.0.2.2).
+
+        exit status: 130/143 after INT/TERM, 64 usage, 66 no such directory, 69 no free
+        port in the range.
+        """,
+    options: [.value("--port-min"), .value("--port-max"), .value("--listen")]
+)
+let args = spec.parseOrExit()
+
+runTool("http-serve") {
+    guard args.positionals.count == 1 else { throw ToolError.usage(args.positionals.isEmpty ? "no directory given" : "one directory only") }
+    let root = URL(fileURLWithPath: args.positionals[0]).standardizedFileURL.path
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw ToolError(.noInput, "\(root): no such directory")
+    }
+    func port(_ option: String, _ fallback: Int) throws -> Int {
+        guard let text = args.value(option) else { return fallback }
+        guard let n = Int(text), (1...65535).contains(n) else { throw ToolError.usage("\(option) \(text): expected a port number") }
+        return n
+    }
+    let low = try port("--port-min", 8000), high = try port("--port-max", 9000)
+    guard low <= high else { throw ToolError.usage("--port-min \(low) is above --port-max \(high)") }
+    let server = HTTPServer { request in StaticFiles.answer(request, root: root) }
+    let ports = Array(low...high)
+    let start = Int.random(in: 0..<ports.count)
+    var bound = false
+    for k in 0..<ports.count {
+        do {
+            try server.start(address: args.value("--listen") ?? "127.0.0.1", port: UInt16(ports[(start + k) % ports.count]))
+            bound = true
+            break
+        } catch let e as ToolError where e.status == .unavailable { continue }
+    }
+    guard bound else { throw ToolError(.unavailable, "no free port in \(low)-\(high)") }
+    StandardStream.out("\(server.port)\n")
+    signal(SIGINT) { _ in _exit(130) }
+    signal(SIGTERM) { _ in _exit(143) }
+    while true { pause() }
+}
