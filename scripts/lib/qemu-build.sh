@@ -276,7 +276,9 @@ if [ "$communicator" = ssh ]; then
 		export IMAGE_TOOLS_SSH_PASSWORD
 		set -- "$@" --password-env IMAGE_TOOLS_SSH_PASSWORD
 	fi
-	ssh_opts=$*
+	# Kept as quoted words (a key file or work directory whose path has a space stays whole).
+	ssh_opts=
+	for _a in "$@"; do ssh_opts="$ssh_opts $(shell_quote "$_a")"; done
 	say "Using ssh communicator to connect: 127.0.0.1"
 	say "Waiting for SSH to become available..."
 	run ssh-run "$@" --timeout "$(cfg ssh_timeout)" "$ssh_target" --wait 2>"$work/err" || {
@@ -295,8 +297,7 @@ while [ "$i" -lt "$nprov" ]; do
 	ptype=$(plan "provisioners[$i].type")
 	plan "provisioners[$i]" --format json >"$work/prov.json"
 	[ "$communicator" = ssh ] || fail "provisioners[$i]: the $ptype provisioner needs a communicator (communicator is none)"
-	# shellcheck disable=SC2086
-	provision ssh-run $ssh_opts --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" --build-name "$name" --builder-type qemu "$ssh_target" --provision "$work/prov.json"
+	eval "provision ssh-run $ssh_opts"' --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" --build-name "$name" --builder-type qemu "$ssh_target" --provision "$work/prov.json"'
 	i=$((i + 1))
 done
 
@@ -316,8 +317,7 @@ wait_qemu () {
 if has shutdown_command && [ "$communicator" = ssh ]; then
 	say "Gracefully halting virtual machine..."
 	# The connection may end with the guest: ssh-run's status says nothing here.
-	# shellcheck disable=SC2086
-	run ssh-run $ssh_opts "$ssh_target" "$c_shutdown_command" >/dev/null 2>"$work/err" || :
+	eval "run ssh-run $ssh_opts"' "$ssh_target" "$c_shutdown_command" >/dev/null 2>"$work/err"' || :
 	ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || :
 	rm -rf "$ssh_control"
 	ssh_control=
