@@ -12,7 +12,10 @@
 # - hcl2_upgrade 1.6.6 writes {{build_name}} as ${build.name}, which current Packer documents
 #   as the build block's name (empty here), not the builder's: the twin gets ${source.name};
 # - hcl2_upgrade 1.6.6 writes the system_disk_mapping object as an argument, where the
-#   plugin's HCL2 spec (and so current Packer) wants a block: the twin gets the block.
+#   plugin's HCL2 spec (and so current Packer) wants a block: the twin gets the block;
+# - hcl2_upgrade 1.6.6 turns {{timestamp}} (Unix seconds) into a local of
+#   regex_replace(timestamp(), "[- TZ:]", ""), another value by design: with the clock fixed
+#   at 1700000000, the twin's 20231114221320 is read as 1700000000.
 # Everything else — every builder setting, provisioner, post-processor and sensitive value —
 # must be equal.
 set -eu
@@ -23,7 +26,12 @@ unset ALICLOUD_REGION ALICLOUD_PROFILE SECURITY_TOKEN ALICLOUD_SECURITY_TOKEN
 export ALICLOUD_ACCESS_KEY=LTAI5tSimAccessKeyId01 ALICLOUD_SECRET_KEY=SimSecretKey0123456789abcdefXYZ TMPL_RENDER_NOW=1700000000
 export CHECKPOINT_DISABLE=1
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# A twin lies beside its original while it renders, so that {{template_dir}} and path.root
+# name the same directory (a template may read files relative to it); removed at once.
+twin=
+trap 'rm -rf "$tmp"; [ -z "$twin" ] || rm -f "$twin"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 bin=${BIN:-.build/debug}
 fail=0
 count=0
@@ -33,7 +41,7 @@ same () {
 	python3 - "$1" "$2" <<'PY'
 import difflib, json, sys
 def norm(path):
-    plan = json.load(open(path))
+    plan = json.loads(open(path).read().replace("20231114221320", "1700000000"))
     plan.pop("template", None)
     plan["warnings"] = [w.split(": ", 2)[-1] for w in plan.get("warnings", [])]
     for b in plan["builds"]:
@@ -69,8 +77,8 @@ done
 for t in examples/*.json Tests/e2e/templates/*.json Tests/templates/valid/*.json; do
 	# Only templates that render: a broken one has no plan to compare.
 	"$bin/tmpl-render" "$t" >"$tmp/json.plan" 2>/dev/null || continue
-	name=$(printf '%s' "$t" | tr '/' '_')
-	twin="$tmp/${name%.json}.pkr.hcl"
+	base=$(basename "$t" .json)
+	twin="$root/$(dirname "$t")/.twin.$$.$base.pkr.hcl"
 	if ! (cd "$tmp" && packer hcl2_upgrade -output-file="$twin" "$root/$t") >"$tmp/upgrade.log" 2>&1; then
 		printf 'twins: %s: packer hcl2_upgrade failed\n' "$t" >&2
 		cat "$tmp/upgrade.log" >&2
@@ -80,6 +88,8 @@ for t in examples/*.json Tests/e2e/templates/*.json Tests/templates/valid/*.json
 	sed -e 's/\${build\.name}/${source.name}/g' -e 's/^\( *system_disk_mapping\) = {/\1 {/' "$twin" >"$twin.n"
 	mv "$twin.n" "$twin"
 	compare "$t" "$twin"
+	rm -f "$twin"
+	twin=
 done
 [ "$count" -ge 30 ] || { printf 'twins: only %d templates compared\n' "$count" >&2; exit 1; }
 printf 'twins: %d templates (3 hand-written)\n' "$count"
