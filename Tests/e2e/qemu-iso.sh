@@ -91,7 +91,7 @@ url="$SERVE_URL/installer.iso"
 cached="$work/cache/$(printf 'sha256:%s' "$sum" | sha1sum | cut -d ' ' -f 1).iso"
 set -- "$@" -var "iso=$url"
 started=$(date +%s)
-build "$@" -only "$only" "$tmpl" >"$work/build.out" 2>"$work/build.err" || { cat "$work/build.err" >&2; die "the build failed"; }
+build "$@" -only "$only" -manifest "$work/manifest.json" "$tmpl" >"$work/build.out" 2>"$work/build.err" || { cat "$work/build.err" >&2; die "the build failed"; }
 printf '%s: the builds took %ss\n' "$prog" "$(($(date +%s) - started))"
 for b in $(printf '%s' "$only" | tr ',' ' '); do
 	for line in "==> $b: Retrieving ISO" "==> $b: Trying $url" "==> $b: $url?checksum=sha256%3A$sum => $cached" "==> $b: Creating hard drive..." "==> $b: Starting HTTP server on port [0-9]*" \
@@ -113,15 +113,23 @@ for b in $(printf '%s' "$only" | tr ',' ' '); do
 	[ "$(sha256sum <"$object")" = "$(sha256sum <"$disk")" ] || die "$b: the uploaded disk is not the built file"
 done
 ecs_sim_dump >"$work/dump.json"
-python3 - "$work/dump.json" "$only" <<'PY' || die "the imported images are wrong"
-import json, sys
+python3 - "$work/dump.json" "$only" "$work/manifest.json" "$work/vm" <<'PY' || die "the imported images or the manifest are wrong"
+import json, os, sys
 d = json.load(open(sys.argv[1]))
 imgs = {i["name"]: i for i in d["resources"]["images"]}
+manifest = json.load(open(sys.argv[3]))["builds"]
 for b in sys.argv[2].split(","):
     img = imgs["imported-" + b]
     assert img["status"] == "Available", img
     m = img["mappings"][0]
     assert m["format"] == "QCOW2" and m["importObject"] == b + ".qcow2" and m["size"] == 20, m
+    # The manifest: the qemu artifact (the kept disk), then the image alicloud-import made.
+    disk = "%s/output-%s/%s.qcow2" % (sys.argv[4], b, b)
+    vm, image = [e for e in manifest if e["name"] == b]
+    assert vm["builder_type"] == "qemu" and vm["artifact_id"] == "VM", vm
+    assert vm["files"] == [{"name": disk, "size": os.path.getsize(disk)}], vm
+    assert image["builder_type"] == "qemu" and image["files"] is None, image
+    assert image["artifact_id"] == "cn-hangzhou:" + img["id"], (image, img)
 # Only the objects skip_clean keeps (compared with the built files above) remain.
 assert sorted(t["id"] for t in d["temporary"]) == sorted("oss://iso-disks/%s.qcow2" % b for b in sys.argv[2].split(",")), d["temporary"]
 PY
