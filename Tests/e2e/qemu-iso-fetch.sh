@@ -4,8 +4,9 @@
 # checked before use, through a temporary name; a second fetch uses the cache (the server
 # is stopped by then); a file: checksum list is read over HTTP. Refused, with nothing left in
 # the cache: a wrong checksum (65), a 404 (66), a refused connection (69), a TERM in the
-# middle of a download (143). alicloud-build with a remote ISO that does not match fails the
-# build at "Retrieving ISO", before QEMU starts.
+# middle of a download (143). alicloud-build -skip-unchanged -dry-run prints a qemu build's
+# steps and starts nothing; a remote ISO that does not match fails the build at "Retrieving
+# ISO", before QEMU starts.
 set -eu
 umask 077
 prog=qemu-iso-fetch.sh
@@ -121,19 +122,39 @@ fetch_pid=
 [ "$rc" -eq 143 ] || die "TERM: exit $rc, want 143"
 only_locks "$work/cache"
 
+# alicloud-build -skip-unchanged -dry-run: a qemu build "would build" (exit 1), its steps on
+# stderr, nothing downloaded, created or started; from the cache once the ISO is there.
+tmpl="$here/templates/qemu-fetch.json"
+qemu_left () { for p in /proc/[0-9]*; do grep -qs "$work" "$p/cmdline" && tr '\0' ' ' <"$p/cmdline" | grep -q '^qemu-system' && printf '%s\n' "${p#/proc/}"; done; return 0; }
+dry () { PACKER_CACHE_DIR="$work/cache" sh "$repo/scripts/alicloud-build" -skip-unchanged -dry-run -var "iso=$url" -var "iso_checksum=sha256:$sum" -var "out=$work/vm" "$tmpl"; }
+expect 1 dry
+[ "$(cat "$work/out")" = "fetch: would build" ] || die "dry run: $(cat "$work/out")"
+for line in "==> fetch: Would retrieve ISO: $url into $work/cache/$entry (a download, checked before use)" \
+	"==> fetch: Would create hard drive: $work/vm/output-fetch/fetch.qcow2 (qcow2, 1G)" \
+	"==> fetch: Would start VM: qemu-system-x86_64, accelerator tcg, 1 CPU, 512 MB, booting from CD-ROM" \
+	"==> fetch: Would halt the VM with shutdown_command (timeout 5m)"; do
+	grep -qxF "$line" "$work/err" || die "dry run: no line \"$line\" in: $(cat "$work/err")"
+done
+only_locks "$work/cache"
+[ ! -e "$work/vm" ] && [ -z "$(qemu_left)" ] && [ ! -e "$work/state/ledgers" ] || die "the dry run made or started something"
+PACKER_CACHE_DIR="$work/cache" expect 0 http-serve --fetch --checksum "sha256:$sum" "$url"
+expect 1 dry
+grep -qxF "==> fetch: Would retrieve ISO: $url from the cache: $work/cache/$entry (checked before use)" "$work/err" || die "dry run, cached: $(cat "$work/err")"
+rm -f "$work/cache/$entry"
+
 # alicloud-build: a remote ISO that does not match fails its build at "Retrieving ISO",
 # before QEMU starts; nothing is left in the cache or the output directory.
-tmpl="$here/templates/qemu-fetch.json"
 set +e
-PACKER_CACHE_DIR="$work/cache" sh "$repo/scripts/alicloud-build" -var "iso=$url" -var "iso_checksum=sha256:$wrong" -var "out=$work/vm" "$tmpl" >"$work/out" 2>"$work/err"
+PACKER_CACHE_DIR="$work/cache" sh "$repo/scripts/alicloud-build" -skip-unchanged -var "iso=$url" -var "iso_checksum=sha256:$wrong" -var "out=$work/vm" "$tmpl" >"$work/out" 2>"$work/err"
 rc=$?
 set -e
 [ "$rc" -eq 1 ] || { cat "$work/err" >&2; die "alicloud-build with a wrong checksum: exit $rc, want 1"; }
-for line in "==> fetch: Retrieving ISO" "==> fetch: Trying $url" "==> fetch: Checksum did not match, removing $work/cache/.*" \
+for line in "==> fetch: -skip-unchanged: a qemu build is always built (the up-to-date check covers alicloud-ecs builds)" \
+	"==> fetch: Retrieving ISO" "==> fetch: Trying $url" "==> fetch: Checksum did not match, removing $work/cache/.*" \
 	"--> fetch: error downloading ISO: $work/vm/no-local-copy.iso: no such file; $url: checksums did not match: expected sha256:$wrong, got sha256:$sum"; do
 	grep -q -- "^$line\$" "$work/err" || die "no line \"$line\" in: $(cat "$work/err")"
 done
-! grep -q 'Starting VM' "$work/err" || die "QEMU started: $(cat "$work/err")"
+! grep -q 'Starting VM' "$work/err" && [ -z "$(qemu_left)" ] || die "QEMU started: $(cat "$work/err")"
 [ ! -e "$work/vm/output-fetch" ] || die "the output directory was made"
 only_locks "$work/cache"
 printf '%s: ok\n' "$prog"

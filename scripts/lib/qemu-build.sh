@@ -9,7 +9,8 @@
 # INT/TERM, QEMU and the HTTP server are stopped and the output directory is removed.
 # --check: only the checks that need no virtual machine and no network (a local ISO is there
 # and matches its checksum, the output directory is free): exit 66 or 65 on bad input,
-# before anything starts.
+# before anything starts. --dry-run: the same checks, then the steps the build would take,
+# on stderr, and exit 3 ("would build": a qemu build is not checked for being up to date).
 set -u
 umask 077
 prog=alicloud-build
@@ -19,8 +20,12 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 . "$here/common.sh"
 
 check_only=
-[ "${1:-}" != --check ] || { check_only=1; shift; }
-[ "${1:-}" = - ] || die "usage: qemu-build.sh [--check] - INDEX OUTDIR (the plan on stdin)" 64
+dry_run=
+case ${1:-} in
+--check) check_only=1; shift ;;
+--dry-run) check_only=1; dry_run=1; shift ;;
+esac
+[ "${1:-}" = - ] || die "usage: qemu-build.sh [--check | --dry-run] - INDEX OUTDIR (the plan on stdin)" 64
 plan_json=$(cat)
 index=$2
 out=$3
@@ -57,7 +62,58 @@ outdir=$c_output_directory
 [ ! -e "$outdir" ] || die "$name: Output directory '$outdir' already exists. It must not exist." 65
 command -v "$c_qemu_binary" >/dev/null 2>&1 || die "$name: qemu_binary: $c_qemu_binary: not found (apt-get install qemu-system-x86)" 69
 command -v qemu-img >/dev/null 2>&1 || die "$name: qemu-img: not found (apt-get install qemu-utils)" 69
-[ -z "$check_only" ] || exit 0
+[ -z "$check_only" ] || [ -n "$dry_run" ] || exit 0
+
+# Go's duration format, as Packer prints it: 10s, 1m30s, 500ms.
+go_duration () {
+	awk -v s="$1" 'BEGIN { if (s < 1 && s > 0) { printf "%dms", s * 1000; exit }
+		m = int(s / 60); r = s - m * 60; if (m > 0) printf "%dm", m; if (r > 0 || m == 0) printf "%gs", r }'
+}
+
+# --- a dry run: the steps, nothing started ------------------------------------------------
+if [ -n "$dry_run" ]; then
+	say "Would build: a qemu build is always built (the up-to-date check covers alicloud-ecs builds)"
+	_iso=$(printf '%s\n' "$iso_found" | sed -n 1p)
+	_target=$(printf '%s\n' "$iso_found" | sed -n 2p)
+	case $_iso in
+	*://*) if [ -z "$_target" ]; then say "Would retrieve ISO: $_iso (its cache name comes with the remote checksum list)"
+		elif [ -f "$_target" ]; then say "Would retrieve ISO: $_iso from the cache: $_target (checked before use)"
+		else say "Would retrieve ISO: $_iso into $_target (a download, checked before use)"; fi ;;
+	*) say "Would retrieve ISO: $_iso (matches its checksum)" ;;
+	esac
+	if on disk_image; then _from=disk; else _from=CD-ROM; fi
+	say "Would create hard drive: $outdir/$c_vm_name ($c_format, $c_disk_size)"
+	! has http_directory || say "Would serve http_directory $c_http_directory on a free port in $c_http_port_min-$c_http_port_max"
+	say "Would start VM: $c_qemu_binary, accelerator $c_accelerator, $c_cpus CPU, $c_memory MB, booting from $_from"
+	_n=$(plan config.boot_command --format count) || _n=0
+	[ "$_n" -eq 0 ] || say "Would type the boot command over QMP: $_n entries, after $(go_duration "$(cfg boot_wait)") for boot"
+	if [ "${c_communicator:-ssh}" = ssh ]; then
+		say "Would connect with SSH as $c_ssh_username to 127.0.0.1 (a free port in $c_host_port_min-$c_host_port_max, forwarded to the guest's $c_ssh_port)"
+	fi
+	_p=$(plan 'provisioners[*].type' --format raw | tr '\n' ' ' | sed 's/ $//')
+	[ -z "$_p" ] || say "Would provision with: $_p"
+	if has shutdown_command; then say "Would halt the VM with shutdown_command (timeout $(go_duration "$(cfg shutdown_timeout)"))"
+	else say "Would halt the VM by stopping QEMU"; fi
+	if ! on skip_compaction || on disk_compression; then say "Would convert the hard drive to $c_format"; fi
+	_c=0
+	_nc=$(plan post_processors --format count) || _nc=0
+	while [ "$_c" -lt "$_nc" ]; do
+		_ne=$(plan "post_processors[$_c]" --format count) || _ne=0
+		_e=0
+		while [ "$_e" -lt "$_ne" ]; do
+			_pp="post_processors[$_c][$_e]"
+			_t=$(plan "$_pp.type")
+			if [ "$_t" = alicloud-import ]; then
+				say "Would run post-processor alicloud-import: image $(plan "$_pp.config.image_name") in $(plan "$_pp.config.region"), through bucket $(plan "$_pp.config.oss_bucket_name")"
+			else
+				say "Would leave post-processor $_t to alicloud-build"
+			fi
+			_e=$((_e + 1))
+		done
+		_c=$((_c + 1))
+	done
+	exit 3
+fi
 
 # --- the run ---------------------------------------------------------------------------
 mkdir -p "$out" || die "$out: cannot create" 73
@@ -103,6 +159,7 @@ trap 'on_signal 143' TERM
 trap 'cleanup; exit "$status"' EXIT
 
 # --- the ISO (Packer's download step; the output directory comes after it) -------------
+[ -z "${IMAGE_TOOLS_SKIP_UNCHANGED:-}" ] || say "-skip-unchanged: a qemu build is always built (the up-to-date check covers alicloud-ecs builds)"
 say "Retrieving ISO"
 eval "set -- $(iso_words)"
 [ ! -t 2 ] || set -- "$@" --progress
@@ -254,9 +311,7 @@ qemu_failed () { fail "Error launching VM: Qemu failed to start. Please run with
 boot_wait=$(cfg boot_wait)
 nboot=$(plan config.boot_command --format count) || nboot=0
 if awk -v s="$boot_wait" 'BEGIN { exit !(s > 0) }'; then
-	# Go's duration format, as Packer prints it: 10s, 1m30s, 500ms.
-	say "Waiting $(awk -v s="$boot_wait" 'BEGIN { if (s < 1) { printf "%dms", s * 1000; exit }
-		m = int(s / 60); r = s - m * 60; if (m > 0) printf "%dm", m; if (r > 0 || m == 0) printf "%gs", r }') for boot..."
+	say "Waiting $(go_duration "$boot_wait") for boot..."
 	run sleep "$boot_wait"
 fi
 kill -0 "$qemu_pid" 2>/dev/null || qemu_failed
