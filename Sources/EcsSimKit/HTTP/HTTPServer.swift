@@ -249,7 +249,7 @@ public final class HTTPServer: @unchecked Sendable {
             var buf = [CChar](repeating: 0, count: 32)
             var addr = peer.sin_addr
             inet_ntop(AF_INET, &addr, &buf, socklen_t(buf.count))
-            let peerText = String(cString: buf)
+            let peerText = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             // Loopback only: anything else is closed at once (the bind already prevents it).
             guard HTTPServer.isLoopback(peerText) else { close(c); continue }
             var one: Int32 = 1
