@@ -11,11 +11,11 @@ import Glibc
 
 let spec = CommandSpec(
     tool: "http-serve",
-    usage: "http-serve [--port-min N] [--port-max N] [--listen ADDR] DIRECTORY\n       http-serve --fetch [--check] [--checksum SUM] [--target PATH] [--extension EXT] [--log-prefix TEXT] [--progress] URL...",
+    usage: "http-serve [--port-min N] [--port-max N] [--listen ADDR] DIRECTORY\n       http-serve --fetch [--check] [--checksum SUM] [--target PATH] [--extension EXT] [--log-prefix TEXT] [--progress] [--sensitive-env VAR] URL...",
     help: """
         usage: http-serve [--port-min N] [--port-max N] [--listen ADDR] DIRECTORY
                http-serve --fetch [--check] [--checksum SUM] [--target PATH] [--extension EXT]
-                          [--log-prefix TEXT] [--progress] URL...
+                          [--log-prefix TEXT] [--progress] [--sensitive-env VAR] URL...
 
         Serves the files of DIRECTORY (GET and HEAD) on the first free port from a random
         start within [--port-min, --port-max] (default 8000-9000, Packer's http_port_min/max),
@@ -33,6 +33,8 @@ let spec = CommandSpec(
           --check          only what needs no network: a local file and a local checksum
                            list; prints the local path, or the URL and its cache path
           --extension EXT  the cache entry's extension (default iso)
+          --sensitive-env VAR  never show the values (one a line) in variable VAR; a
+                           password in a URL is never shown either
 
         exit status: 130/143 after INT/TERM, 64 usage, 66 no such directory, 69 no free
         port in the range. --fetch: 0 retrieved, 65 checksum mismatch (or a bad checksum),
@@ -42,7 +44,7 @@ let spec = CommandSpec(
     options: [
         .value("--port-min"), .value("--port-max"), .value("--listen"),
         .flag("--fetch"), .flag("--check"), .value("--checksum"), .value("--target"), .value("--extension"),
-        .value("--log-prefix"), .flag("--progress"),
+        .value("--log-prefix"), .flag("--progress"), .value("--sensitive-env"),
     ]
 )
 let args = spec.parseOrExit()
@@ -50,6 +52,11 @@ let args = spec.parseOrExit()
 /// --fetch: the ISO's path on stdout.
 func fetch() throws {
     guard !args.positionals.isEmpty else { throw ToolError.usage("--fetch: no URL given") }
+    // Secrets never reach stderr: the template's sensitive values, and a password in a URL.
+    if let name = args.value("--sensitive-env"), let values = ProcessInfo.processInfo.environment[name] {
+        for value in values.split(separator: "\n") { Secrets.register(String(value)) }
+    }
+    for url in args.positionals { Secrets.register(URLComponents(string: url)?.password) }
     var iso = ISOFetch(urls: args.positionals, checksum: args.value("--checksum") ?? "none")
     iso.targetPath = args.value("--target").map { ISOFetch.absolute($0) }
     iso.fileExtension = (args.value("--extension") ?? "iso").lowercased()
@@ -128,7 +135,7 @@ runTool("http-serve") {
         signal(SIGTERM) { _ in PartialFile.removeNow(); _exit(143) }
         try fetch()
     } else {
-        for option in ["--check", "--checksum", "--target", "--extension", "--log-prefix", "--progress"] where args.has(option) {
+        for option in ["--check", "--checksum", "--target", "--extension", "--log-prefix", "--progress", "--sensitive-env"] where args.has(option) {
             throw ToolError.usage("\(option): only with --fetch")
         }
         try serve()

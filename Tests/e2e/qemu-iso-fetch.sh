@@ -81,6 +81,16 @@ grep -qxF "Download failed $work/missing.iso: no such file" "$work/err" || die "
 grep -qxF "Download failed $SERVE_URL/gone.iso: HTTP 404 Not Found" "$work/err" || die "no 404 line: $(cat "$work/err")"
 rm -f "$work/cache/$entry"
 
+# Secrets stay out of stderr: a password in the URL, a sensitive value in its path.
+PACKER_CACHE_DIR="$work/cache" expect 0 http-serve --fetch --checksum "sha256:$sum" --log-prefix '==> t: ' \
+	"http://user:pw-$$-secret@${SERVE_URL#http://}/installer.iso"
+grep -q "Trying http://user:<redacted>@" "$work/err" && ! grep -q "pw-$$-secret" "$work/err" || die "the URL's password shows: $(cat "$work/err")"
+rm -f "$work/cache/$entry"
+IMAGE_TOOLS_SENSITIVE="token-$$-value" PACKER_CACHE_DIR="$work/cache" expect 66 http-serve --fetch --sensitive-env IMAGE_TOOLS_SENSITIVE \
+	--checksum "sha256:$sum" "$SERVE_URL/token-$$-value.iso"
+grep -qxF "http-serve: $SERVE_URL/<redacted>.iso: HTTP 404 Not Found" "$work/err" && ! grep -q "token-$$-value" "$work/err" ||
+	die "the sensitive value shows: $(cat "$work/err")"
+
 # A wrong checksum: 65, nothing kept. A 404 alone: 66.
 wrong=$(printf '%064d' 0)
 PACKER_CACHE_DIR="$work/cache" expect 65 http-serve --fetch --checksum "sha256:$wrong" "$url"

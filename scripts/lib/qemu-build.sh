@@ -166,7 +166,7 @@ eval "set -- $(iso_words)"
 mkfifo "$work/fetch" || fail "$work/fetch: cannot make a fifo"
 tee "$work/fetch.log" <"$work/fetch" >&2 &
 tee_pid=$!
-run http-serve "$@" --log-prefix "==> $name: " >"$work/iso" 2>"$work/fetch" || {
+run http-serve "$@" --sensitive-env IMAGE_TOOLS_SENSITIVE --log-prefix "==> $name: " >"$work/iso" 2>"$work/fetch" || {
 	wait "$tee_pid"
 	fail "error downloading ISO: $(sed -n 's/^http-serve: //p' "$work/fetch.log")"
 }
