@@ -30,12 +30,16 @@ load_build || exit 65
 # this runner does not do: a clear error, not a hang).
 iso_path=
 remote=
-for u in $c_iso_urls; do
+# One URL or path per line: a local path with spaces stays whole.
+while IFS= read -r u; do
 	case $u in
+	'') ;;
 	*://*) remote=$u ;;
 	*) if [ -f "$u" ]; then iso_path=$u; break; fi ;;
 	esac
-done
+done <<EOF
+$c_iso_urls
+EOF
 if [ -z "$iso_path" ]; then
 	[ -z "$remote" ] || die "$name: iso_urls: $remote: downloading remote ISOs is not supported; download it and give its path (iso_url)" 66
 	die "$name: iso_urls: no such file: $(printf '%s' "$c_iso_urls" | tr '\n' ' ' | sed 's/ $//')" 66
