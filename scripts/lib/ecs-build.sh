@@ -346,6 +346,18 @@ api StartInstance RegionId="$region" InstanceId="$instance" --retry-codes 'Incor
 # the cause.
 
 # --- 11. connect, 12. provision ----------------------------------------------------
+# wait_comm TOOL LABEL TIMEOUT TARGET TOOL-ARGS... — waits until the communicator answers
+# (TOOL --wait); on failure ends the build, naming the cause (the instance's state first).
+wait_comm () {
+	_tool=$1 _label=$2 _timeout=$3 _target=$4
+	shift 4
+	run "$_tool" "$@" --timeout "$_timeout" "$_target" --wait 2>"$work/err" || {
+		_rc=$?
+		_st=$(not_running) && fail "Timeout waiting for instance to start: $instance is $_st"
+		[ "$_rc" -eq 75 ] && fail "Timeout waiting for $_label."
+		fail "Error waiting for $_label: $(sed "s/^$_tool: //" "$work/err" | tr '\n' ' ')"
+	}
+}
 # pause_before_connecting — after the first connection, Packer waits this long and connects
 # again (a guest whose bootstrap restarts sshd or WinRM). Fails when there is no pause.
 pause_before_connecting () {
@@ -376,18 +388,10 @@ if [ "$communicator" = ssh ]; then
 	for _a in "$@"; do ssh_opts="$ssh_opts $(shell_quote "$_a")"; done
 	say "Using ssh communicator to connect: $address"
 	say "Waiting for SSH to become available..."
-	wait_ssh () {
-		run ssh-run "$@" --timeout "$c_ssh_timeout" "$ssh_target" --wait 2>"$work/err" || {
-			_rc=$?
-			_st=$(not_running) && fail "Timeout waiting for instance to start: $instance is $_st"
-			[ "$_rc" -eq 75 ] && fail "Timeout waiting for SSH."
-			fail "Error waiting for SSH: $(sed 's/^ssh-run: //' "$work/err" | tr '\n' ' ')"
-		}
-	}
-	wait_ssh "$@"
+	wait_comm ssh-run SSH "$c_ssh_timeout" "$ssh_target" "$@"
 	if pause_before_connecting; then
 		ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || :
-		wait_ssh "$@"
+		wait_comm ssh-run SSH "$c_ssh_timeout" "$ssh_target" "$@"
 	fi
 	say "Connected to SSH!"
 elif [ "$communicator" = winrm ]; then
@@ -400,16 +404,8 @@ elif [ "$communicator" = winrm ]; then
 	on winrm_insecure && set -- "$@" --insecure
 	winrm_opts=
 	for _a in "$@"; do winrm_opts="$winrm_opts $(shell_quote "$_a")"; done
-	wait_winrm () {
-		run winrm-run "$@" --timeout "$c_winrm_timeout" "$address" --wait 2>"$work/err" || {
-			_rc=$?
-			_st=$(not_running) && fail "Timeout waiting for instance to start: $instance is $_st"
-			[ "$_rc" -eq 75 ] && fail "Timeout waiting for WinRM."
-			fail "Error waiting for WinRM: $(sed 's/^winrm-run: //' "$work/err" | tr '\n' ' ')"
-		}
-	}
-	wait_winrm "$@"
-	if pause_before_connecting; then wait_winrm "$@"; fi
+	wait_comm winrm-run WinRM "$c_winrm_timeout" "$address" "$@"
+	if pause_before_connecting; then wait_comm winrm-run WinRM "$c_winrm_timeout" "$address" "$@"; fi
 	say "Connected to WinRM!"
 fi
 
