@@ -30,6 +30,7 @@ let spec = CommandSpec(
           --tags-from FILE        also the tags of FILE, a JSON object of strings (values
                                   may hold newlines)
           --license-type T        ImportImage LicenseType (Auto, Aliyun, BYOL)
+          --resource-group-id ID  ImportImage ResourceGroupId (rg-...): the image's group
           --keep-object           keep the OSS object after the import
           --create-bucket         create the bucket if it does not exist
           --create-role           create the RAM role ImportImage needs if it is missing
@@ -54,7 +55,7 @@ let spec = CommandSpec(
         .value("--region"), .value("--bucket"), .value("--image-name"), .value("--object"), .value("--format"),
         .value("--platform"), .value("--os-type"), .value("--architecture"), .value("--system-size"),
         .value("--boot-mode"), .value("--description"), .value("--tag"), .value("--tags-from"), .value("--license-type"),
-        .flag("--keep-object"), .flag("--create-bucket"), .flag("--create-role"), .flag("--force-delete-existing"),
+        .value("--resource-group-id"), .flag("--keep-object"), .flag("--create-bucket"), .flag("--create-role"), .flag("--force-delete-existing"),
         .value("--part-size"), .value("--parallel"), .value("--timeout"), .flag("--abort"), .value("--state-dir"),
         .value("--oss-endpoint"), .value("--endpoint"), .value("--profile"), .flag("--debug"), .value("--query"),
     ]
@@ -90,6 +91,10 @@ runTool("img-import") {
     request.bootMode = args.value("--boot-mode")
     request.description = args.value("--description")
     request.licenseType = args.value("--license-type")
+    if let group = args.value("--resource-group-id") {
+        guard group.hasPrefix("rg-"), group.count > 3 else { spec.usageExit("--resource-group-id \(group): not a resource group id (rg-...)") }
+        request.resourceGroupId = group
+    }
     request.keepObject = args.has("--keep-object")
     request.createBucket = args.has("--create-bucket")
     request.createRole = args.has("--create-role")
