@@ -1,5 +1,3 @@
-import Foundation
-
 /// One attribute as written, with its prefix resolved.
 public struct XMLAttribute: Sendable, Equatable {
     /// The name as written (`s:mustUnderstand`, `xmlns:w`).
@@ -82,6 +80,12 @@ public final class XMLElementNode: @unchecked Sendable {
         return nil
     }
 
-    /// The text, trimmed of surrounding whitespace.
-    public var trimmedText: String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
+    /// The text, trimmed of surrounding whitespace (Unicode White_Space scalars, the set
+    /// Foundation's `.whitespacesAndNewlines` holds; standard library only).
+    public var trimmedText: String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        return String(scalars[first...last])
+    }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A small XML element tree, enough for OSS request and response bodies.
 public struct XMLTree: Sendable, Equatable {
     /// The element name.

@@ -141,6 +141,14 @@ import Testing
         #expect(try read("<a>\u{00E9}t\u{00E9}</a>").text == "\u{00E9}t\u{00E9}")
     }
 
+    @Test func trimmedTextDropsUnicodeWhitespaceOnly() throws {
+        let root = try read("<a>\n\t\u{00A0}\u{3000} x\u{2028} y \r\n\u{2029}</a>")
+        #expect(root.trimmedText == "x\u{2028} y")
+        #expect(XMLTree(root).text == "x\u{2028} y")
+        #expect(try read("<a> \n </a>").trimmedText == "")
+        #expect(try read("<a>&#160;\u{00E9}&#x20;</a>").trimmedText == "\u{00E9}")
+    }
+
     @Test func skippedMarkup() throws {
         let root = try read("\u{FEFF}<?xml version='1.0' encoding='utf-8' standalone='yes'?>\n<!-- before --><?pi data?>\n<r><!-- in - side --><?x y?>t</r>\n<!-- after -->\n")
         #expect(root.name == "r" && root.text == "t" && root.children.isEmpty)
