@@ -8,26 +8,10 @@ import Foundation
 import Glibc
 #endif
 
-let spec = CommandSpec(
-    tool: "http-serve",
-    usage: "http-serve [--port-min N] [--port-max N] [--listen ADDR] DIRECTORY",
-    help: """
-        usage: http-serve [--port-min N] [--port-max N] [--listen ADDR] DIRECTORY
-
-        Serves the files of DIRECTORY (GET and HEAD) on the first free port from a random
-        start within [--port-min, --port-max] (default 8000-9000, Packer's http_port_min/max),
-        prints the port on stdout once it listens, and serves until INT or TERM.
-        --listen is a loopback address (default 127.0.0.1; QEMU's user networking reaches
-        it as 10.0.2.2).
-
-        exit status: 130/143 after INT/TERM, 64 usage, 66 no such directory, 69 no free
-        port in the range.
-        """,
-    options: [.value("--port-min"), .value("--port-max"), .value("--listen")]
-)
+let spec = CommandSpec.httpServe
 let args = spec.parseOrExit()
 
-runTool("http-serve") {
+runTool(spec) {
     guard args.positionals.count == 1 else { throw ToolError.usage(args.positionals.isEmpty ? "no directory given" : "one directory only") }
     let root = URL(fileURLWithPath: args.positionals[0]).standardizedFileURL.path
     var isDirectory: ObjCBool = false

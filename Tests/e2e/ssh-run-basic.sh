@@ -38,6 +38,12 @@ done
 _rc=0; run root@127.0.0.1 'kill -KILL $$' || _rc=$?
 [ "$_rc" -eq 255 ] || fail "signal-killed remote command gave $_rc"
 
+# ssh-run's own failures are 255, as ssh(1)'s: here ssh itself cannot be run (no 69: a
+# remote command may exit with any status, 255 alone is the runner's)
+_rc=0; PATH=/nonexistent "$(command -v ssh-run)" -p "$SSHD_PORT" -i "$work/id_ed25519" root@127.0.0.1 true 2>"$work/e" || _rc=$?
+[ "$_rc" -eq 255 ] || fail "ssh missing gave $_rc"
+grep -q '^ssh-run: ssh: cannot run: No such file or directory$' "$work/e" || fail "ssh missing: $(cat "$work/e")"
+
 # stdin reaches the remote command, binary-safe
 head -c 100000 /dev/urandom >"$work/blob"
 run root@127.0.0.1 cat <"$work/blob" >"$work/blob2" || fail "stdin"

@@ -4,21 +4,34 @@ import Glibc
 import Foundation
 
 /// Runs a tool's body and owns its stderr text and exit status: a thrown `ToolError`
-/// becomes `tool: message` and its status; anything else is an internal error (70).
+/// becomes `tool: message` and its status; anything else is an internal error (70). A
+/// remote runner's failure with a status its spec does not document ends with the spec's
+/// `ownFailure` (255), so a caller tells it from the remote command's documented ones.
+public func runTool(_ spec: CommandSpec, _ body: () throws -> Void) -> Never {
+    runTool(spec.tool, ownFailure: spec.ownFailure.map { own in { spec.documents($0) ? $0 : own } }, body)
+}
+
+/// `runTool` for a helper program without a spec (digest-bench).
 public func runTool(_ name: String, _ body: () throws -> Void) -> Never {
+    runTool(name, ownFailure: nil, body)
+}
+
+private func runTool(_ name: String, ownFailure: ((Int32) -> Int32)?, _ body: () throws -> Void) -> Never {
     signal(SIGPIPE, SIG_IGN)
+    var status: Int32
     do {
         try body()
-        exit(ExitStatus.ok.rawValue)
+        status = ExitStatus.ok.rawValue
     } catch let error as ToolError {
         StandardStream.err("\(name): \(error.message)\n")
-        exit(error.status.rawValue)
+        status = ownFailure?(error.status.rawValue) ?? error.status.rawValue
     } catch let error as ExitRequest {
-        exit(error.code)
+        status = error.code
     } catch {
         StandardStream.err("\(name): internal error: \(error)\n")
-        exit(ExitStatus.software.rawValue)
+        status = ExitStatus.software.rawValue
     }
+    exit(status)
 }
 
 /// Thrown to end a tool with a given status after its output is already written
