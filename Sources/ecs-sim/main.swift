@@ -106,6 +106,13 @@ runTool(spec) {
     StandardStream.out("ecs-sim: state \(stateDir.path) profile \(config.profile.name)\n")
     StandardStream.out("ecs-sim: oss endpoint http://\(server.address):\(server.port) (ALICLOUD_OSS_ENDPOINT)\n")
     StandardStream.out("ecs-sim: listening on http://\(server.address):\(server.port)\n")
+    if StandardStream.outputError != nil {
+        // No one can learn the address: stop at once (exit 74) rather than serve unseen.
+        server.stop()
+        engine.shutdown()
+        if let t = temporaryState { try? FileManager.default.removeItem(at: t) }
+        try StandardStream.checkOutput()
+    }
     withExtendedLifetime(sources) { dispatchMain() }
 }
 

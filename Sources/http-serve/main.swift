@@ -38,6 +38,8 @@ runTool(spec) {
     }
     guard bound else { throw ToolError(.unavailable, "no free port in \(low)-\(high)") }
     StandardStream.out("\(server.port)\n")
+    // The port is the caller's only way to the server: unprinted, serving is useless (74).
+    try StandardStream.checkOutput()
     signal(SIGINT) { _ in _exit(130) }
     signal(SIGTERM) { _ in _exit(143) }
     while true { pause() }

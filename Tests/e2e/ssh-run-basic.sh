@@ -44,6 +44,17 @@ _rc=0; PATH=/nonexistent "$(command -v ssh-run)" -p "$SSHD_PORT" -i "$work/id_ed
 [ "$_rc" -eq 255 ] || fail "ssh missing gave $_rc"
 grep -q '^ssh-run: ssh: cannot run: No such file or directory$' "$work/e" || fail "ssh missing: $(cat "$work/e")"
 
+# remote output that cannot be written is a failure (74), not a silent 0, with or without
+# --prefix; a failing command keeps its own status
+for p in '' '--prefix x'; do
+	# shellcheck disable=SC2086 # $p is zero or two words
+	_rc=0; run $p root@127.0.0.1 'echo out' >/dev/full 2>"$work/e" || _rc=$?
+	[ "$_rc" -eq 74 ] || fail "stdout on /dev/full ($p) gave $_rc"
+	grep -qx 'ssh-run: stdout: No space left on device' "$work/e" || fail "stdout on /dev/full ($p): $(cat "$work/e")"
+	_rc=0; run $p root@127.0.0.1 'echo out; exit 3' >/dev/full 2>/dev/null || _rc=$?
+	[ "$_rc" -eq 3 ] || fail "stdout on /dev/full ($p), exit 3 gave $_rc"
+done
+
 # stdin reaches the remote command, binary-safe
 head -c 100000 /dev/urandom >"$work/blob"
 run root@127.0.0.1 cat <"$work/blob" >"$work/blob2" || fail "stdin"

@@ -47,6 +47,7 @@ public struct ExitCode: Sendable {
     /// The statuses every tool can end with, whatever it does: the runner's own.
     public static let common: [ExitCode] = [
         ExitCode(ExitStatus.software.rawValue, "internal error"),
+        ExitCode(ExitStatus.ioError.rawValue, "standard output could not be written"),
     ]
 }
 
@@ -258,7 +259,7 @@ extension CommandSpec {
             return try parse(arguments)
         } catch ArgumentOutcome.help {
             StandardStream.out(help)
-            exit(ExitStatus.ok.rawValue)
+            exit(finalStatus(tool, ExitStatus.ok.rawValue))
         } catch let error as ToolError {
             usageExit(error.message)
         } catch {

@@ -7,6 +7,7 @@ import Foundation
 /// becomes `tool: message` and its status; anything else is an internal error (70). A
 /// remote runner's failure with a status its spec does not document ends with the spec's
 /// `ownFailure` (255), so a caller tells it from the remote command's documented ones.
+/// A failed write to standard output turns success into 74.
 public func runTool(_ spec: CommandSpec, _ body: () throws -> Void) -> Never {
     runTool(spec.tool, ownFailure: spec.ownFailure.map { own in { spec.documents($0) ? $0 : own } }, body)
 }
@@ -31,7 +32,23 @@ private func runTool(_ name: String, ownFailure: ((Int32) -> Int32)?, _ body: ()
         StandardStream.err("\(name): internal error: \(error)\n")
         status = ExitStatus.software.rawValue
     }
-    exit(status)
+    exit(finalStatus(name, status))
+}
+
+/// The status to exit with after `status`, once standard output is checked: a write to it
+/// that failed is reported (`tool: stdout: cause`) and makes a success exit 74.
+public func finalStatus(_ name: String, _ status: Int32) -> Int32 {
+    guard status != ExitStatus.ioError.rawValue, let problem = StandardStream.outputError else { return status }
+    StandardStream.err("\(name): \(problem)\n")
+    return status == ExitStatus.ok.rawValue ? ExitStatus.ioError.rawValue : status
+}
+
+extension StandardStream {
+    /// Throws exit 74 when a write to standard output has failed: for a long-running tool
+    /// whose only output is the line saying it is ready.
+    public static func checkOutput() throws {
+        if let problem = outputError { throw ToolError(.ioError, problem) }
+    }
 }
 
 /// Thrown to end a tool with a given status after its output is already written

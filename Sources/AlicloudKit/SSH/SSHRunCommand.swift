@@ -132,7 +132,7 @@ public struct SSHRunCommand {
         let command = rest.joined(separator: " ")
         let result: SSHResult
         if output.prefix == nil {
-            result = try client.run(remote: command, stdin: .inherit)
+            result = try client.run(remote: command, stdin: .inherit, stdout: .standardOutput)
         } else {
             result = try client.run(remote: command, stdin: .inherit,
                                     stdout: .lines { StandardStream.write(output.stdoutLine($0), to: 1) },
