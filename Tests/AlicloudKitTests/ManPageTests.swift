@@ -76,6 +76,21 @@ struct ManPage {
         }
     }
 
+    /// A remote runner's own failure with a status its man page does not list is 255 (as
+    /// ssh's); the statuses it lists keep their meaning; other tools keep every status.
+    @Test func remoteRunnersEndUndocumentedFailuresWith255() {
+        let ssh = SSHRunCommand.spec, winrm = WinRMRunCommand.spec
+        #expect(ssh.exitStatus(for: ToolError(.unavailable, "ssh: cannot run")) == 255)
+        #expect(ssh.exitStatus(for: ToolError(.cantCreate, "dir")) == 255)
+        #expect(ssh.exitStatus(for: ToolError(.noPermission, "x")) == 255)
+        #expect(winrm.exitStatus(for: ToolError(.noPermission, "401")) == 77)
+        for s in [ExitStatus.usage, .dataError, .noInput, .tempFail, .config, .failed] {
+            #expect(ssh.exitStatus(for: ToolError(s, "x")) == s.rawValue)
+            #expect(winrm.exitStatus(for: ToolError(s, "x")) == s.rawValue)
+        }
+        #expect(CommandSpec.ecsCall.exitStatus(for: ToolError(.unavailable, "refused")) == 69)
+    }
+
     /// The check itself: an option or status on one side only is found.
     @Test func parserReadsItemsAndStatuses() {
         let man = ManPage("""

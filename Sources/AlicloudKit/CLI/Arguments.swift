@@ -109,6 +109,14 @@ public struct CommandSpec: Sendable {
         allExits.contains { $0.codes.contains(status) }
     }
 
+    /// The status a failure ends the tool with: its own, or for a remote runner whose man
+    /// page does not list it, `ownFailure` (255).
+    public func exitStatus(for error: ToolError) -> Int32 {
+        let status = error.status.rawValue
+        guard let own = ownFailure, !documents(status) else { return status }
+        return own
+    }
+
     /// The full help text printed by `-h` / `--help`: about, the options by section, notes
     /// and the exit statuses.
     public var help: String {

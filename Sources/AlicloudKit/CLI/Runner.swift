@@ -9,15 +9,15 @@ import Foundation
 /// `ownFailure` (255), so a caller tells it from the remote command's documented ones.
 /// A failed write to standard output turns success into 74.
 public func runTool(_ spec: CommandSpec, _ body: () throws -> Void) -> Never {
-    runTool(spec.tool, ownFailure: spec.ownFailure.map { own in { spec.documents($0) ? $0 : own } }, body)
+    runTool(spec.tool, status: spec.exitStatus(for:), body)
 }
 
 /// `runTool` for a helper program without a spec (digest-bench).
 public func runTool(_ name: String, _ body: () throws -> Void) -> Never {
-    runTool(name, ownFailure: nil, body)
+    runTool(name, status: { $0.status.rawValue }, body)
 }
 
-private func runTool(_ name: String, ownFailure: ((Int32) -> Int32)?, _ body: () throws -> Void) -> Never {
+private func runTool(_ name: String, status statusOf: (ToolError) -> Int32, _ body: () throws -> Void) -> Never {
     signal(SIGPIPE, SIG_IGN)
     var status: Int32
     do {
@@ -25,7 +25,7 @@ private func runTool(_ name: String, ownFailure: ((Int32) -> Int32)?, _ body: ()
         status = ExitStatus.ok.rawValue
     } catch let error as ToolError {
         StandardStream.err("\(name): \(error.message)\n")
-        status = ownFailure?(error.status.rawValue) ?? error.status.rawValue
+        status = statusOf(error)
     } catch let error as ExitRequest {
         status = error.code
     } catch {

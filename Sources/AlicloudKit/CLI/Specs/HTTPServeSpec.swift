@@ -16,7 +16,7 @@ extension CommandSpec {
             .value("--listen", arg: "ADDR", "a loopback address (default 127.0.0.1; QEMU's user\nnetworking reaches it as 10.0.2.2)"),
         ],
         exits: [
-            ExitCode(64, "usage"), ExitCode(66, "no such directory"), ExitCode(69, "no free port in the range"),
+            ExitCode(0, "after --help"), ExitCode(64, "usage"), ExitCode(66, "no such directory"), ExitCode(69, "no free port in the range"),
             ExitCode(130, 143, "stopped by INT or TERM"),
         ]
     )
