@@ -19,8 +19,7 @@ extension CommandSpec {
             .value("-except", "--except", arg: "c", "drop these builds, and cut post-processor chains at these names"),
             .flag("--validate", "-validate", help: "check only: no output, the exit status says it all"),
             .value("--query", "-query", arg: "PATH", "print one value of the plan (e.g. builds[0].config.region)"),
-            .value("--format", arg: "F", "with --query: raw (default), json, sh, count or pairs"),
-            .value("--sh-prefix", arg: "P", "with --format sh: prefix of the variable names"),
+        ] + QueryOutput.options.filter { $0.names[0] != "--query" } + [
             .value("--plan", arg: "FILE", "query an already rendered plan (- for stdin) instead of a template"),
         ],
         notes: """
