@@ -4,9 +4,6 @@ import Testing
 
 private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// Tools whose man page another branch is writing: checked once the page exists.
-private let pagesToCome: Set<String> = ["boot-command", "http-serve"]
-
 /// What an mdoc page documents: the options of its `.It Fl ...` items and the statuses of
 /// its EXIT STATUS list.
 struct ManPage {
@@ -44,9 +41,7 @@ struct ManPage {
 }
 
 @Suite struct ManPageTests {
-    static let checked = CommandSpec.allTools.filter {
-        !pagesToCome.contains($0.tool) || FileManager.default.fileExists(atPath: page($0.tool).path)
-    }
+    static let checked = CommandSpec.allTools
 
     static func page(_ tool: String) -> URL { repo.appendingPathComponent("man/\(tool).1") }
 
@@ -69,9 +64,9 @@ struct ManPage {
         #expect(man.passesRemoteStatus == (spec.remoteStatus != nil), "\(tool): the remote command's status")
     }
 
-    /// Every tool but the two whose pages are on their way has a man page.
+    /// Every tool has a man page.
     @Test func everyToolHasAManPage() {
-        for spec in CommandSpec.allTools where !pagesToCome.contains(spec.tool) {
+        for spec in CommandSpec.allTools {
             #expect(FileManager.default.fileExists(atPath: Self.page(spec.tool).path), "no man/\(spec.tool).1")
         }
     }
