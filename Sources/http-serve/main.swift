@@ -9,44 +9,7 @@ import Foundation
 import Glibc
 #endif
 
-let spec = CommandSpec(
-    tool: "http-serve",
-    usage: "http-serve [--port-min N] [--port-max N] [--listen ADDR] DIRECTORY\n       http-serve --fetch [--check] [--checksum SUM] [--target PATH] [--extension EXT] [--log-prefix TEXT] [--progress] [--sensitive-env VAR] URL...",
-    help: """
-        usage: http-serve [--port-min N] [--port-max N] [--listen ADDR] DIRECTORY
-               http-serve --fetch [--check] [--checksum SUM] [--target PATH] [--extension EXT]
-                          [--log-prefix TEXT] [--progress] [--sensitive-env VAR] URL...
-
-        Serves the files of DIRECTORY (GET and HEAD) on the first free port from a random
-        start within [--port-min, --port-max] (default 8000-9000, Packer's http_port_min/max),
-        prints the port on stdout once it listens, and serves until INT or TERM.
-        --listen is a loopback address (default 127.0.0.1; QEMU's user networking reaches
-        it as 10.0.2.2).
-
-        --fetch retrieves an ISO as Packer does: each URL in order (a path, file://, http://
-        or https://) until one gives a file matching --checksum (TYPE:HEX, file:LIST or none;
-        default none), and prints that file's path. A local file is used in place; a download
-        goes to $PACKER_CACHE_DIR (default ./packer_cache) as sha1(TYPE:HEX).EXT (sha1(URL)
-        with none), or to --target, through a temporary name, and a cached file that matches
-        is used without a download. Packer's log lines go to stderr, each after
-        --log-prefix; --progress (or a terminal) adds a progress line.
-          --check          only what needs no network: a local file and a local checksum
-                           list; prints the local path, or the URL and its cache path
-          --extension EXT  the cache entry's extension (default iso)
-          --sensitive-env VAR  never show the values (one a line) in variable VAR; a
-                           password in a URL is never shown either
-
-        exit status: 130/143 after INT/TERM, 64 usage, 66 no such directory, 69 no free
-        port in the range. --fetch: 0 retrieved, 65 checksum mismatch (or a bad checksum),
-        66 no such file (or HTTP 404), 69 unreachable (or HTTP 5xx), 73 cannot write the
-        cache, 75 timed out, 1 other HTTP failure.
-        """,
-    options: [
-        .value("--port-min"), .value("--port-max"), .value("--listen"),
-        .flag("--fetch"), .flag("--check"), .value("--checksum"), .value("--target"), .value("--extension"),
-        .value("--log-prefix"), .flag("--progress"), .value("--sensitive-env"),
-    ]
-)
+let spec = CommandSpec.httpServe
 let args = spec.parseOrExit()
 
 /// --fetch: the ISO's path on stdout.
@@ -123,12 +86,14 @@ func serve() throws {
     }
     guard bound else { throw ToolError(.unavailable, "no free port in \(low)-\(high)") }
     StandardStream.out("\(server.port)\n")
+    // The port is the caller's only way to the server: unprinted, serving is useless (74).
+    try StandardStream.checkOutput()
     signal(SIGINT) { _ in _exit(130) }
     signal(SIGTERM) { _ in _exit(143) }
     while true { pause() }
 }
 
-runTool("http-serve") {
+runTool(spec) {
     if args.has("--fetch") {
         // A download cut short leaves no temporary file behind.
         signal(SIGINT) { _ in PartialFile.removeNow(); _exit(130) }

@@ -123,7 +123,7 @@ import Testing
 }
 
 @Suite struct QueryOutputTests {
-    let spec = CommandSpec(tool: "t", usage: "t", help: "", options: QueryOutput.options)
+    let spec = CommandSpec(tool: "t", usage: "t", about: "", options: QueryOutput.options, exits: [])
     let doc: JSONValue = ["Zones": ["Zone": [["ZoneId": "a"], ["ZoneId": "b"]]], "tags": ["b": "2", "a": "1"]]
 
     func render(_ args: [String]) throws -> String { try QueryOutput(try spec.parse(args)).render(doc) }

@@ -26,7 +26,11 @@ public struct QueryOutput: Sendable {
     public var shellPrefix: String
 
     /// The options every JSON-printing tool accepts.
-    public static let options: [OptionSpec] = [.value("--query"), .value("--format"), .value("--sh-prefix")]
+    public static let options: [OptionSpec] = [
+        .value("--query", arg: "PATH", "print only these values, one per line (Vpcs.Vpc[*].VpcId)"),
+        .value("--format", arg: "F", "with --query: raw (default), json, sh, count, pairs or params"),
+        .value("--sh-prefix", arg: "P", "with --format sh: prefix of the variable names"),
+    ]
 
     /// Reads `--query`, `--format` and `--sh-prefix`; a bad value is a usage error.
     public init(_ args: ParsedArguments) throws {
