@@ -34,6 +34,10 @@ runTool(spec) {
     request.bootMode = args.value("--boot-mode")
     request.description = args.value("--description")
     request.licenseType = args.value("--license-type")
+    if let group = args.value("--resource-group-id") {
+        guard group.hasPrefix("rg-"), group.count > 3 else { spec.usageExit("--resource-group-id \(group): not a resource group id (rg-...)") }
+        request.resourceGroupId = group
+    }
     request.keepObject = args.has("--keep-object")
     request.createBucket = args.has("--create-bucket")
     request.createRole = args.has("--create-role")

@@ -84,6 +84,7 @@ final class EngineCloud: @unchecked Sendable {
         let imp = try #require(cloud.calls.first { $0.0 == "ImportImage" }?.1)
         #expect(imp["DiskDeviceMapping.1.OSSObject"] == "img-import/web-base/disk.qcow2" && imp["OSType"] == "linux")
         #expect(imp["RoleName"] == "AliyunECSImageImportDefaultRole" && imp["ClientToken"]?.isEmpty == false)
+        #expect(imp["ResourceGroupId"] == nil && image["ResourceGroupId"] == "")
         let tags = cloud.calls.filter { $0.0 == "TagResources" }.map { $0.1 }
         #expect(tags.map { $0["ResourceType"] } == ["image", "snapshot"])
         #expect(tags[1]["ResourceId.1"] == snapshot && tags[0]["Tag.2.Key"] == "build" && tags[0]["Tag.2.Value"] == "42")
@@ -101,12 +102,16 @@ final class EngineCloud: @unchecked Sendable {
         #expect(!cloud.calls.contains { $0.0 == "ImportImage" })
         r.forceDeleteExisting = true
         r.keepObject = true
+        r.resourceGroupId = "rg-acfmunit01"
         let second = ImageImport(request: r, oss: fx.client(), api: cloud.api)
         second.schedule = PollSchedule(first: 0.02, cap: 0.05)
         let again = try second.run()
         #expect(cloud.calls.contains { $0.0 == "DeleteImage" && $0.1["ImageId"] == id })
         #expect(try cloud.image(id) == nil)
         #expect(again["ObjectDeleted"] == .bool(false))
+        let againId = try #require(again["ImageId"]?.stringValue)
+        let regrouped = try #require(try cloud.image(againId))
+        #expect(regrouped["ResourceGroupId"] == "rg-acfmunit01")
         #expect(fx.service.objectSegments(bucket: "images", key: "img-import/web-base/disk.qcow2") != nil)
     }
 

@@ -60,5 +60,28 @@ assert_no_leak "SIGKILL + reclaim"
 [ -z "$(ls "$ALICLOUD_BUILD_STATE/work")" ] || fail "reclaim left the killed build's work files (its SSH key)"
 # Reclaim is idempotent.
 sh "$scripts/alicloud-build" reclaim >/dev/null 2>&1 || fail "a second reclaim failed"
+
+# The template's own EIP (eip_id), bound when the build is killed: reclaim unbinds it from
+# the instance it deletes and keeps it (it is the user's).
+eip=$(ecs-call --product vpc AllocateEipAddress RegionId=cn-beijing --query AllocationId)
+python3 - "$template" "$eip" >"$work/slow-eip.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+t["builders"][0]["eip_id"] = sys.argv[2]
+print(json.dumps(t))
+PY
+template=$work/slow-eip.json
+start eip
+kill -KILL "-$pid"
+wait "$pid" 2>/dev/null || :
+dump >/dev/null
+inst=$(ecs-call --product vpc DescribeEipAddresses RegionId=cn-beijing AllocationId="$eip" --query 'EipAddresses.EipAddress[0].InstanceId')
+[ -n "$inst" ] || fail "eip: the EIP was not bound when the build was killed"
+sh "$scripts/alicloud-build" reclaim >"$work/reclaim.out" 2>"$work/reclaim.err" || { show reclaim; fail "eip: reclaim failed"; }
+grep '"UnassociateEipAddress"' "$work/sim/requests.jsonl" | grep -q "$inst" || fail "eip: reclaim did not unbind the EIP from $inst"
+st=$(ecs-call --product vpc DescribeEipAddresses RegionId=cn-beijing AllocationId="$eip" --query 'EipAddresses.EipAddress[0].Status')
+[ "$st" = Available ] || fail "eip: the user's EIP is $st after reclaim, wanted Available (kept, unbound)"
+ecs-call --product vpc ReleaseEipAddress RegionId=cn-beijing AllocationId="$eip" >/dev/null
+assert_no_leak "SIGKILL with eip_id + reclaim"
 assert_no_secret
-printf 'build-interrupt: SIGINT 130, SIGTERM 143, SIGKILL + reclaim: nothing left (%s leftovers reclaimed)\n' "$left"
+printf 'build-interrupt: SIGINT 130, SIGTERM 143, SIGKILL + reclaim: nothing left (%s leftovers reclaimed); eip_id unbound, kept\n' "$left"

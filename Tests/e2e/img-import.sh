@@ -55,6 +55,8 @@ expect_status 65 imp --system-size 10 "$disk"
 expect_status 64 imp --parallel 0 "$disk"
 expect_status 64 img-import --image-name x "$disk"
 expect_status 64 imp --image-name 9bad "$disk"
+expect_status 64 imp --resource-group-id default "$disk"
+grep -q -- '--resource-group-id default: not a resource group id' "$work/err" || die "resource group message: $(cat "$work/err")"
 expect_status 65 imp "$disk"     # bucket missing, no --create-bucket
 grep -q 'add --create-bucket' "$work/err" || die "bucket message: $(cat "$work/err")"
 (unset ALICLOUD_ACCESS_KEY ALICLOUD_SECRET_KEY; imp "$disk") >/dev/null 2>&1 && die "ran without credentials"

@@ -79,8 +79,10 @@ grep -q 'no alicloud-import post-processor' "$work/err" || die "template without
 [ "$(dump 'd["requests"].get("ImportImage", 0)')" = 0 ] || die "bad input reached ImportImage"
 [ -z "$(build ledgers)" ] || die "bad input left an open ledger: $(build ledgers)"
 
-# The template's post-processor: its settings, Packer's lines, the artifact.
-build import -template "$here/templates/import.json" -var version=7 "$disk" >"$work/out" 2>"$work/err" || { cat "$work/err" >&2; die "import failed"; }
+# The template's post-processor: its settings, Packer's lines, the artifact. The run's
+# directory holds a file its plan path builds[0].post_processors[0][0] would glob-match.
+mkdir "$work/cwd" && : >"$work/cwd/builds0.post_processors00"
+(cd "$work/cwd" && build import -template "$here/templates/import.json" -var version=7 "$disk") >"$work/out" 2>"$work/err" || { cat "$work/err" >&2; die "import failed"; }
 for line in '==> web (alicloud-import): Rendered oss_key_name as disks/web-7.qcow2' \
 	'==> web (alicloud-import): Looking for RAW or VHD in artifact' \
 	'==> web (alicloud-import): Image file .* has been uploaded to OSS' \
@@ -98,6 +100,7 @@ d = json.load(open(sys.argv[1]))
 img = [i for i in d["resources"]["images"] if i["id"] == sys.argv[2]][0]
 assert img["name"] == "web-imported-7" and img["platform"] == "Ubuntu" and img["status"] == "Available", img
 assert img["description"] == "imported by make import" and {"key": "team", "value": "infra"} in img["tags"], img
+assert img["resourceGroupId"] == "rg-acfmimport01", img
 m = img["mappings"][0]
 assert m["format"] == "QCOW2" and m["size"] == 20 and m["importObject"] == "disks/web-7.qcow2", m
 assert d["temporaryCount"] == 0, d["temporary"]

@@ -50,7 +50,7 @@ work=$(mktemp -d) || die "cannot create a work directory" 73
 # --- the settings: the template's alicloud-import post-processor, then the options -----
 name=import
 p_region='' p_oss_bucket_name='' p_oss_key_name='' p_image_name='' p_format='' p_image_os_type='' p_image_platform=''
-p_image_architecture='' p_image_system_size='' p_image_description='' p_skip_clean='' p_image_force_delete=''
+p_image_architecture='' p_image_system_size='' p_image_description='' p_resource_group_id='' p_skip_clean='' p_image_force_delete=''
 if [ -n "$template" ]; then
 	eval "set -- $render"
 	tmpl-render "$@" "$template" >"$work/plan.json" || { _rc=$?; rm -rf "$work"; exit "$_rc"; }
@@ -72,8 +72,11 @@ if [ -n "$template" ]; then
 		done
 		_i=$((_i + 1))
 	done
+	# The paths hold [0]: no globbing while they are split (a file named "b" must not match them).
+	set -f
 	# shellcheck disable=SC2086
 	set -- $_found
+	set +f
 	[ $# -gt 0 ] || die "$template: no alicloud-import post-processor" 65
 	[ $# -eq 1 ] || die "$template: $# alicloud-import post-processors; choose one build with -only NAME" 64
 	_pp=$1
@@ -111,6 +114,7 @@ set -- --region "$region" --bucket "$bucket" --object "$object" --image-name "$i
 [ -z "$p_image_architecture" ] || set -- "$@" --architecture "$p_image_architecture"
 [ -z "$p_image_system_size" ] || set -- "$@" --system-size "$p_image_system_size"
 [ -z "$p_image_description" ] || set -- "$@" --description "$p_image_description"
+[ -z "$p_resource_group_id" ] || set -- "$@" --resource-group-id "$p_resource_group_id"
 { [ -z "$o_keep" ] && [ "$p_skip_clean" != true ]; } || set -- "$@" --keep-object
 { [ -z "$o_force" ] && [ "$p_image_force_delete" != true ]; } || set -- "$@" --force-delete-existing
 [ ! -s "$work/tags.json" ] || set -- "$@" --tags-from "$work/tags.json"

@@ -166,6 +166,12 @@ release () {
 		# Released as soon as it is unassociated: IncorrectEipStatus is retried as busy.
 		release_call --product vpc ReleaseEipAddress RegionId="$_r" AllocationId="$_id" || return 1 ;;
 	instance)
+		# An EIP still bound (the template's eip_id, kept by the user, so in no ledger) is
+		# unbound first: it outlives the instance, bound to nothing.
+		_eip=$(api_query 'Instances.Instance[0].EipAddress.AllocationId' DescribeInstances RegionId="$_r" InstanceIds="[\"$_id\"]" 2>/dev/null) || _eip=
+		if [ -n "$_eip" ]; then
+			release_call --product vpc UnassociateEipAddress RegionId="$_r" AllocationId="$_eip" InstanceId="$_id" || return 1
+		fi
 		release_call DeleteInstance RegionId="$_r" InstanceId="$_id" Force=true || return 1
 		run snap-wait --region "$_r" --delay 0.5 --instance "$_id" --status Deleted --timeout 600 >/dev/null 2>"$work/err" || return 1 ;;
 	snapshot) release_call DeleteSnapshot RegionId="$_r" SnapshotId="$_id" Force=true || return 1 ;;

@@ -33,6 +33,8 @@ public struct ImportRequest: Sendable {
     public var tags: [(String, String)] = []
     /// ImportImage `LicenseType`.
     public var licenseType: String?
+    /// ImportImage `ResourceGroupId` (`rg-...`), or nil for the account's default group.
+    public var resourceGroupId: String?
     /// Keep the OSS object after the import.
     public var keepObject = false
     /// Create the bucket when it does not exist.
@@ -298,6 +300,7 @@ public final class ImageImport {
         p["Architecture"] = r.architecture
         p["BootMode"] = r.bootMode
         p["LicenseType"] = r.licenseType
+        p["ResourceGroupId"] = r.resourceGroupId
         return p
     }
 

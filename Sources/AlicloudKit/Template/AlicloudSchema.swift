@@ -164,7 +164,7 @@ enum AlicloudSchema {
         ConfigField("image_architecture", .choice(["arm64", "i386", "x86_64"])),
         ConfigField("image_system_size", .string),
         ConfigField("format", .string),
-        ConfigField("resource_group_id", .string, unsupported: "ImportImage is sent without a resource group: the image goes to the account's default group"),
+        ConfigField("resource_group_id", .string),
         // Packer never applied these tags; img-import applies them to the image and its snapshots.
         ConfigField("tags", .stringMap, [:]),
         ConfigField("image_share_account", .stringList, [], ignored: "alicloud-import never shares the imported image"),

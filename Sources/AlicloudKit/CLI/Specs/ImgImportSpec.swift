@@ -27,6 +27,7 @@ extension CommandSpec {
             .value("--tag", arg: "K=V", "tag the image and its snapshots (repeatable)"),
             .value("--tags-from", arg: "FILE", "also the tags of FILE, a JSON object of strings (values\nmay hold newlines)"),
             .value("--license-type", arg: "T", "ImportImage LicenseType (Auto, Aliyun, BYOL)"),
+            .value("--resource-group-id", arg: "ID", "ImportImage ResourceGroupId (rg-...): the image's group"),
             .flag("--keep-object", help: "keep the OSS object after the import"),
             .flag("--create-bucket", help: "create the bucket if it does not exist"),
             .flag("--create-role", help: "create the RAM role ImportImage needs if it is missing"),
