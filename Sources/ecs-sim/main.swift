@@ -7,10 +7,11 @@ import EcsSimKit
 
 let spec = CommandSpec(
     tool: "ecs-sim",
-    usage: "ecs-sim [--listen 127.0.0.1:PORT] [--state DIR] [--profile fast|realistic] [--faults SPEC] [--seed N] | ecs-sim --dump --state DIR",
+    usage: "ecs-sim [--listen 127.0.0.1:PORT] [--state DIR] [--profile fast|realistic] [--faults SPEC] [--seed N] [--id-seed N] | ecs-sim --dump --state DIR",
     help: """
     usage: ecs-sim [--listen 127.0.0.1:PORT] [--state DIR] [--profile fast|realistic]
-                   [--faults SPEC] [--seed N] [--ssh-port N] [--catalog default|strict]
+                   [--faults SPEC] [--seed N] [--id-seed N] [--ssh-port N]
+                   [--catalog default|strict]
            ecs-sim --dump --state DIR
 
     A local Alibaba Cloud (ECS 2014-05-26, VPC 2016-04-28, minimal STS and RAM, and OSS on the same port)
@@ -21,7 +22,8 @@ let spec = CommandSpec(
       --state DIR         keep resources, the request log and disks in DIR (default: a temp dir)
       --profile NAME      fast (sub-second transitions, default) or realistic
       --faults SPEC       inject errors, lost responses, latency, SSH refusals (see ecs-sim(1))
-      --seed N            seed of the fault and ID generators (default 1)
+      --seed N            seed of the fault generator (default 1)
+      --id-seed N         seed of the ID generator (default: a random one per run, printed)
       --ssh-port N        port of every instance's sshd (default 22)
       --catalog NAME      default: any well-formed public image ID of a known family is
                           served as that family; strict: only the listed public images
@@ -30,7 +32,7 @@ let spec = CommandSpec(
 
     AccessKey: env ECS_SIM_ACCESS_KEY / ECS_SIM_SECRET_KEY, default the published test key.
     """,
-    options: [.value("--listen"), .value("--state"), .value("--profile"), .value("--faults"), .value("--seed"), .value("--ssh-port"), .value("--catalog"), .flag("--dump")]
+    options: [.value("--listen"), .value("--state"), .value("--profile"), .value("--faults"), .value("--seed"), .value("--id-seed"), .value("--ssh-port"), .value("--catalog"), .flag("--dump")]
 )
 
 let args = spec.parseOrExit()
@@ -48,6 +50,10 @@ runTool("ecs-sim") {
     if let s = args.value("--seed") {
         guard let n = UInt64(s) else { throw ToolError.usage("--seed: not a non-negative integer: \(s)") }
         config.seed = n
+    }
+    if let s = args.value("--id-seed") {
+        guard let n = UInt64(s) else { throw ToolError.usage("--id-seed: not a non-negative integer: \(s)") }
+        config.idSeed = n
     }
     switch args.value("--catalog") ?? "default" {
     case "default": config.strictCatalog = false
@@ -130,6 +136,7 @@ runTool("ecs-sim") {
         StandardStream.out("ecs-sim: access key id \(id) secret \(shown)\n")
     }
     StandardStream.out("ecs-sim: state \(stateDir.path) profile \(config.profile.name)\n")
+    StandardStream.out("ecs-sim: id seed \(engine.idSeed) (--id-seed replays the IDs)\n")
     StandardStream.out("ecs-sim: oss endpoint http://\(server.address):\(server.port) (ALICLOUD_OSS_ENDPOINT)\n")
     StandardStream.out("ecs-sim: listening on http://\(server.address):\(server.port)\n")
     withExtendedLifetime(sources) { dispatchMain() }
