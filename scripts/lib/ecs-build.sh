@@ -67,7 +67,8 @@ tag_key="image-tools-build-id"
 ledger="$state/ledgers/$build_id.ledger"
 # The work directories hold the rendered plan (credentials, passwords) and the temporary
 # key: recorded so that a reclaim after a crash removes them too.
-ledger_add start build "$build_id" "$region" "name=$name tag=$tag_key endpoint=${ALICLOUD_ENDPOINT:-} pid=$$ work=$work run=${ALICLOUD_BUILD_RUN_DIR:-}"
+ledger_add start build "$build_id" "$region" name="$name" tag="$tag_key" endpoint="${ALICLOUD_ENDPOINT:-}" pid=$$ \
+	work="$work" run="${ALICLOUD_BUILD_RUN_DIR:-}"
 tag1="Tag.1.Key=$tag_key"
 tag2="Tag.1.Value=$build_id"
 
@@ -183,7 +184,7 @@ if has vpc_id; then
 else
 	say "Creating vpc..."
 	token=$(client_token)
-	ledger_add intent vpc - "$region" "token=$token"
+	ledger_add intent vpc - "$region" token="$token"
 	set -- RegionId="$region" ClientToken="$token" "$tag1" "$tag2"
 	has vpc_cidr_block && set -- "$@" CidrBlock="$c_vpc_cidr_block"
 	has vpc_name && set -- "$@" VpcName="$c_vpc_name"
@@ -217,7 +218,7 @@ else
 	fi
 	say "Creating vswitch..."
 	token=$(client_token)
-	ledger_add intent vswitch - "$region" "token=$token"
+	ledger_add intent vswitch - "$region" token="$token"
 	cidr=$(cfg vpc_cidr_block)
 	set -- RegionId="$region" ClientToken="$token" VpcId="$vpc" ZoneId="$zone" CidrBlock="${cidr:-172.16.0.0/24}" "$tag1" "$tag2"
 	has vswitch_name && set -- "$@" VSwitchName="$c_vswitch_name"
@@ -239,7 +240,7 @@ if has security_group_id; then
 else
 	say "Creating security group..."
 	token=$(client_token)
-	ledger_add intent securitygroup - "$region" "token=$token"
+	ledger_add intent securitygroup - "$region" token="$token"
 	set -- RegionId="$region" ClientToken="$token" VpcId="$vpc" "$tag1" "$tag2"
 	has security_group_name && set -- "$@" SecurityGroupName="$c_security_group_name"
 	sg=$(api_query SecurityGroupId CreateSecurityGroup "$@") || fail "Failed creating security group: $(api_error)"
@@ -256,7 +257,7 @@ fi
 # --- 7. instance ---------------------------------------------------------------------
 say "Creating instance..."
 token=$(client_token)
-ledger_add intent instance - "$region" "token=$token"
+ledger_add intent instance - "$region" token="$token"
 set -- RegionId="$region" ClientToken="$token" InstanceType="$c_instance_type" ImageId="$c_source_image" \
 	SecurityGroupId="$sg" VSwitchId="$vswitch" InstanceChargeType=PostPaid "$tag1" "$tag2"
 has instance_name && set -- "$@" InstanceName="$c_instance_name"
@@ -323,7 +324,7 @@ if on ssh_private_ip; then
 else
 	say "Allocating eip..."
 	token=$(client_token)
-	ledger_add intent eip - "$region" "token=$token"
+	ledger_add intent eip - "$region" token="$token"
 	set -- RegionId="$region" ClientToken="$token" "$tag1" "$tag2"
 	has internet_charge_type && set -- "$@" InternetChargeType="$c_internet_charge_type"
 	has internet_max_bandwidth_out && set -- "$@" Bandwidth="$c_internet_max_bandwidth_out"
@@ -500,7 +501,7 @@ has image_description && set -- "$@" Description="$c_image_description"
 if on image_ignore_data_disks; then
 	disk=$(api_query 'Disks.Disk[0].DiskId' DescribeDisks RegionId="$region" InstanceId="$instance" DiskType=system) || fail "Error describe disks: $(api_error)"
 	stoken=$(client_token)
-	ledger_add intent snapshot - "$region" "token=$stoken"
+	ledger_add intent snapshot - "$region" token="$stoken"
 	snap=$(api_query SnapshotId CreateSnapshot RegionId="$region" DiskId="$disk" ClientToken="$stoken" "$tag1" "$tag2") || fail "Error creating snapshot: $(api_error)"
 	ledger_add created snapshot "$snap"
 	say "Creating snapshot from system disk $disk: $snap"
@@ -510,7 +511,7 @@ else
 	set -- "$@" InstanceId="$instance"
 fi
 if [ -n "$encrypt" ]; then say "Creating temporary image for encryption: $image_name"; else say "Creating image: $c_image_name"; fi
-ledger_add intent image - "$region" "token=$token"
+ledger_add intent image - "$region" token="$token"
 image=$(api_query ImageId CreateImage "$@") || fail "Error creating image: $(api_error)"
 ledger_add created image "$image"
 wait_for "Timeout waiting for image to be created" --image "$image" --timeout "$snapshot_timeout"
@@ -519,7 +520,7 @@ delivered=$image
 if [ -n "$encrypt" ]; then
 	say "Coping image $image from $region..."
 	ctoken=$(client_token)
-	ledger_add intent copy - "$region" "token=$ctoken"
+	ledger_add intent copy - "$region" token="$ctoken"
 	ename=$c_image_name
 	[ -z "$old" ] || ename="$c_image_name-$build_id"
 	set -- RegionId="$region" ImageId="$image" DestinationRegionId="$region" DestinationImageName="$ename" \
@@ -566,7 +567,7 @@ if has image_copy_regions; then
 		tmpname=$cname
 		[ -z "$old" ] || tmpname="$cname-$build_id"
 		ctoken=$(client_token)
-		ledger_add intent copy - "$r" "token=$ctoken"
+		ledger_add intent copy - "$r" token="$ctoken"
 		set -- RegionId="$region" ImageId="$image" DestinationRegionId="$r" ClientToken="$ctoken" "$tag1" "$tag2" DestinationImageName="$tmpname"
 		copy=$(api_query ImageId CopyImage "$@") || fail "Error copying images: $(api_error)"
 		ledger_add created copy "$copy" "$r"
