@@ -6,11 +6,15 @@ import Glibc
 #endif
 @testable import EcsSimKit
 
-/// A started WinRM endpoint on 127.0.0.1 with a fresh instance root, for one test.
+/// A started WinRM endpoint with a fresh instance root, for one test, on a loopback address
+/// of its own (127.100-199.x.y, as ecs-sim gives each instance one): HTTP on a port the
+/// kernel picks, HTTPS (socat, which cannot report a port of its choosing) on 5986 of that
+/// address, where nothing else listens. No port is probed free and bound later.
 final class WinRMFixture: @unchecked Sendable {
     let hosts: WinRMHosts
     let dir: URL
     let rootDisk: URL
+    let address: String
     let port: Int
     let httpsPort: Int?
     static let password = "Test1234"
@@ -20,10 +24,10 @@ final class WinRMFixture: @unchecked Sendable {
         rootDisk = dir.appendingPathComponent("root")
         try FileManager.default.createDirectory(at: rootDisk, withIntermediateDirectories: true)
         hosts = try WinRMHosts(root: dir.appendingPathComponent("host/winrm"))
-        port = WinRMFixture.freePort()
-        httpsPort = https ? WinRMFixture.freePort() : nil
-        try hosts.start(instance: "i-test01", address: "127.0.0.1", port: port, httpsPort: httpsPort,
-                        rootDisk: rootDisk, user: "Administrator", password: WinRMFixture.password)
+        address = "127.\(Int.random(in: 100...199)).\(Int.random(in: 0...255)).\(Int.random(in: 2...254))"
+        httpsPort = https ? 5986 : nil
+        port = try hosts.start(instance: "i-test01", address: address, port: 0, httpsPort: httpsPort,
+                               rootDisk: rootDisk, user: "Administrator", password: WinRMFixture.password)
     }
 
     deinit {
@@ -32,7 +36,7 @@ final class WinRMFixture: @unchecked Sendable {
     }
 
     func endpoint(password: String = WinRMFixture.password, operationTimeout: Double = 20, https: Bool = false) -> WinRMEndpoint {
-        var ep = WinRMEndpoint(host: "127.0.0.1", port: https ? httpsPort! : port, https: https, user: "Administrator", password: password)
+        var ep = WinRMEndpoint(host: address, port: https ? httpsPort! : port, https: https, user: "Administrator", password: password)
         ep.operationTimeout = operationTimeout
         return ep
     }
@@ -47,9 +51,16 @@ final class WinRMFixture: @unchecked Sendable {
         return (code, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 
-    static func freePort() -> Int {
+}
+
+/// A loopback port bound but not listening, for as long as the value lives: a connection
+/// to it is refused, and no other process can take it meanwhile.
+final class RefusingPort: @unchecked Sendable {
+    private let fd: Int32
+    let port: Int
+
+    init() {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = 0
@@ -57,8 +68,11 @@ final class WinRMFixture: @unchecked Sendable {
         _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        self.fd = fd
+        port = Int(UInt16(bigEndian: addr.sin_port))
     }
+
+    deinit { close(fd) }
 }
 
 @Suite("WinRM endpoint", .serialized)
@@ -257,7 +271,7 @@ struct WinRMRealClientTests {
             var env = ProcessInfo.processInfo.environment
             env["WINRM_PASSWORD"] = WinRMFixture.password
             var cmd = ProcessCommand(python, [WinRMServerTests.repoRoot + "/Tests/winrm/pywinrm_fidelity.py",
-                                              "http://127.0.0.1:\(f.port)/wsman"], environment: env)
+                                              "http://\(f.address):\(f.port)/wsman"], environment: env)
             cmd.stdout = .capture(limit: 1 << 16)
             cmd.stderr = .capture(limit: 1 << 16)
             cmd.timeout = 120

@@ -35,8 +35,10 @@ public final class WinRMHosts: @unchecked Sendable {
     /// (HTTPS, self-signed certificate `<root>/<id>/cert.pem`) when given; Basic auth for
     /// `user` with `password`; commands run with chroot in `rootDisk`, which gets busybox
     /// and the Windows directories it lacks. Starting an already started instance restarts it.
+    /// Port 0 takes a free port; returns the HTTP port bound.
+    @discardableResult
     public func start(instance id: String, address: String, port: Int, httpsPort: Int?, rootDisk: URL,
-                      user: String, password: String) throws {
+                      user: String, password: String) throws -> Int {
         stop(instance: id)
         try Self.prepareRoot(rootDisk)
         let service = WinRMService(rootDisk: rootDisk, computerName: Self.computerName(id))
@@ -44,7 +46,7 @@ public final class WinRMHosts: @unchecked Sendable {
         let endpoint = Endpoint(server: server, service: service)
         if let httpsPort {
             do {
-                endpoint.tlsFront = try startTLSFront(instance: id, address: address, httpsPort: httpsPort, backendPort: port)
+                endpoint.tlsFront = try startTLSFront(instance: id, address: address, httpsPort: httpsPort, backendPort: server.port)
             } catch {
                 server.stop()
                 throw error
@@ -53,6 +55,7 @@ public final class WinRMHosts: @unchecked Sendable {
         lock.lock()
         endpoints[id] = endpoint
         lock.unlock()
+        return server.port
     }
 
     /// The PEM certificate of an instance's HTTPS endpoint (a test's `--ca-file`).
@@ -183,6 +186,8 @@ public func userDataEnablesWinRM(_ userData: String) -> Bool {
 /// Content-Length bodies, Basic authentication, POST /wsman only.
 final class WinRMHTTPServer: @unchecked Sendable {
     private let listenFd: Int32
+    /// The port bound (the kernel's choice when asked for port 0).
+    let port: Int
     private let expectedAuthorization: String
     private let service: WinRMService
     private let lock = NSLock()
@@ -212,6 +217,9 @@ final class WinRMHTTPServer: @unchecked Sendable {
             close(fd)
             throw WinRMServerError("\(address):\(port): cannot listen: \(why)")
         }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        self.port = Int(UInt16(bigEndian: addr.sin_port))
         listenFd = fd
         Thread.detachNewThread { [self] in acceptLoop() }
     }
