@@ -6,39 +6,12 @@ import Foundation
 import Glibc
 #endif
 
-let spec = CommandSpec(
-    tool: "boot-command",
-    usage: "boot-command [--check] [--qmp SOCKET] [--http-ip IP] [--http-port PORT] [--name NAME] [--key-interval D] [--group-interval D] FILE|-",
-    help: """
-        usage: boot-command [--check] [--qmp SOCKET] [options] FILE|-
-
-        Reads a Packer boot_command (a JSON array of strings) from FILE (- for stdin), fills in
-        {{ .HTTPIP }}, {{ .HTTPPort }} and {{ .Name }}, and types it into a QEMU virtual
-        machine through its QMP socket: Packer's key syntax (<enter>, <tab>, <f1>, <esc>,
-        <leftCtrlOn>/<leftCtrlOff>, <wait>, <wait5>, <wait1m30s> ...). The whole command
-        is checked before the first key is typed.
-
-          --check            check the command only; type nothing
-          --qmp SOCKET       QEMU's QMP socket (-qmp unix:SOCKET,server,nowait)
-          --http-ip IP       {{ .HTTPIP }} (default 10.0.2.2, the host in user networking)
-          --http-port PORT   {{ .HTTPPort }}
-          --name NAME        {{ .Name }} (the vm_name)
-          --key-interval D   pause after each key (default 100ms)
-          --group-interval D pause after each entry of the array (default 0s)
-
-        exit status: 0 typed, 1 QEMU refused a key, 64 usage, 65 bad boot_command, 66 no FILE,
-        69 QEMU unreachable, 143 terminated.
-        """,
-    options: [
-        .flag("--check"), .value("--qmp"), .value("--http-ip"), .value("--http-port"), .value("--name"),
-        .value("--key-interval"), .value("--group-interval"),
-    ]
-)
+let spec = CommandSpec.bootCommand
 let args = spec.parseOrExit()
 signal(SIGINT) { _ in _exit(130) }
 signal(SIGTERM) { _ in _exit(143) }
 
-runTool("boot-command") {
+runTool(spec) {
     guard args.positionals.count == 1 else { throw ToolError.usage(args.positionals.isEmpty ? "no boot_command file given (- for stdin)" : "one file only") }
     let file = args.positionals[0]
     func duration(_ option: String, _ fallback: Double) throws -> Double {

@@ -2,56 +2,7 @@
 import AlicloudKit
 import Foundation
 
-let spec = CommandSpec(
-    tool: "ecs-call",
-    usage: "ecs-call [options] Action [Name=Value ...] | ecs-call --from-response FILE --query PATH",
-    help: """
-        usage: ecs-call [options] Action [Name=Value ...]
-
-        Makes one signed RPC-style Alibaba Cloud API call and prints the response JSON
-        (sorted keys) on stdout. Credentials come from the environment (ALICLOUD_ACCESS_KEY,
-        ALICLOUD_SECRET_KEY, ALICLOUD_SECURITY_TOKEN, or the ALIBABA_CLOUD_* names) or the
-        aliyun CLI profile file ~/.aliyun/config.json; never from the command line.
-
-        options:
-          --product NAME       ecs (default), vpc, ram, sts, ...: API version and endpoint
-          --api-version V      override the product's API version
-          --endpoint URL       send to URL (env ALICLOUD_ENDPOINT), e.g. http://127.0.0.1:8080
-          --region R           region; sent as RegionId unless given (env ALICLOUD_REGION)
-          --profile NAME       profile in ~/.aliyun/config.json (env ALICLOUD_PROFILE)
-          --query PATH         print only these values, one per line (Vpcs.Vpc[*].VpcId)
-          --format F           with --query: raw (default), json, sh, count or pairs
-          --sh-prefix P        with --format sh: prefix of the variable names
-          --param-env N=VAR    send parameter N with the value of environment variable VAR
-                               (for secrets such as an instance Password: never in argv)
-          --params-from F      also send the Name=Value records of F (or - for stdin), each
-                               ended by a NUL byte: values may hold newlines and tabs
-          --tags-from F        also send the tags of F (a JSON object of strings) as
-                               Tag.N.Key/Tag.N.Value, numbered after any Tag.N given
-          --accept CODES       treat these error codes as success (comma list; a leading or
-                               trailing * matches any text: '*.NotFound'); prints the error
-          --retry-codes CODES  also retry these error codes as busy (same syntax)
-          --from-response F    make no call: read a saved response (F or - for stdin) and
-                               print it through --query/--format
-          --all-pages          follow NextToken or PageNumber and merge the lists
-          --retries N          retries on throttling, 5xx, network and busy errors (default 3)
-          --timeout S          give up after S seconds in total (default 60)
-          --signature v1|v3    signature version 1.0 HMAC-SHA1 (default) or ACS3-HMAC-SHA256
-          --dry-run            print the request that would be sent; send nothing
-          --debug              trace the string-to-sign and the HTTP exchange on stderr
-          -h, --help           show this help
-
-        exit status: 0 ok, 1 API error, 64 usage, 65 bad response, 69 unreachable,
-        75 throttled or timed out after retries, 77 credentials rejected, 78 no credentials.
-        """,
-    options: [
-        .value("--product"), .value("--api-version"), .value("--endpoint"), .value("--region"),
-        .value("--profile"), .value("--query"), .flag("--all-pages"), .value("--retries"),
-        .value("--timeout"), .flag("--dry-run"), .flag("--debug"), .value("--signature"),
-        .value("--format"), .value("--sh-prefix"), .value("--param-env"), .value("--accept"),
-        .value("--retry-codes"), .value("--from-response"), .value("--params-from"), .value("--tags-from"),
-    ]
-)
+let spec = CommandSpec.ecsCall
 
 // Arguments must be valid UTF-8: Swift would silently repair them otherwise.
 for i in 1..<Int(CommandLine.argc) {
@@ -61,7 +12,7 @@ for i in 1..<Int(CommandLine.argc) {
 }
 let args = spec.parseOrExit()
 
-runTool("ecs-call") {
+runTool(spec) {
     let output = try QueryOutput(args)
     if let saved = args.value("--from-response") {
         guard args.positionals.isEmpty else { throw ToolError.usage("--from-response makes no call: no Action") }

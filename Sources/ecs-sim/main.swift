@@ -5,39 +5,11 @@ import Foundation
 import AlicloudKit
 import EcsSimKit
 
-let spec = CommandSpec(
-    tool: "ecs-sim",
-    usage: "ecs-sim [--listen 127.0.0.1:PORT] [--state DIR] [--profile fast|realistic] [--faults SPEC] [--seed N] [--id-seed N] | ecs-sim --dump --state DIR",
-    help: """
-    usage: ecs-sim [--listen 127.0.0.1:PORT] [--state DIR] [--profile fast|realistic]
-                   [--faults SPEC] [--seed N] [--id-seed N] [--ssh-port N]
-                   [--catalog default|strict]
-           ecs-sim --dump --state DIR
-
-    A local Alibaba Cloud (ECS 2014-05-26, VPC 2016-04-28, minimal STS and RAM, and OSS on the same port)
-    on loopback, whose running instances are real sshd hosts. Prints "ecs-sim: listening on
-    http://ADDR:PORT" when ready; that URL is both ALICLOUD_ENDPOINT and ALICLOUD_OSS_ENDPOINT.
-
-      --listen ADDR:PORT  loopback address to serve (default 127.0.0.1:0, a free port)
-      --state DIR         keep resources, the request log and disks in DIR (default: a temp dir)
-      --profile NAME      fast (sub-second transitions, default) or realistic
-      --faults SPEC       inject errors, lost responses, latency, SSH refusals (see ecs-sim(1))
-      --seed N            seed of the fault generator (default 1)
-      --id-seed N         seed of the ID generator (default: a random one per run, printed)
-      --ssh-port N        port of every instance's sshd (default 22)
-      --catalog NAME      default: any well-formed public image ID of a known family is
-                          served as that family; strict: only the listed public images
-      --dump              print the resources and request counts of --state DIR as JSON
-      -h, --help          this help
-
-    AccessKey: env ECS_SIM_ACCESS_KEY / ECS_SIM_SECRET_KEY, default the published test key.
-    """,
-    options: [.value("--listen"), .value("--state"), .value("--profile"), .value("--faults"), .value("--seed"), .value("--id-seed"), .value("--ssh-port"), .value("--catalog"), .flag("--dump")]
-)
+let spec = CommandSpec.ecsSim
 
 let args = spec.parseOrExit()
 
-runTool("ecs-sim") {
+runTool(spec) {
     guard args.positionals.isEmpty else { throw ToolError.usage("unexpected argument \(args.positionals[0])") }
     var config = EngineConfig()
     if let name = args.value("--profile") {
@@ -139,6 +111,13 @@ runTool("ecs-sim") {
     StandardStream.out("ecs-sim: id seed \(engine.idSeed) (--id-seed replays the IDs)\n")
     StandardStream.out("ecs-sim: oss endpoint http://\(server.address):\(server.port) (ALICLOUD_OSS_ENDPOINT)\n")
     StandardStream.out("ecs-sim: listening on http://\(server.address):\(server.port)\n")
+    if StandardStream.outputError != nil {
+        // No one can learn the address: stop at once (exit 74) rather than serve unseen.
+        server.stop()
+        engine.shutdown()
+        if let t = temporaryState { try? FileManager.default.removeItem(at: t) }
+        try StandardStream.checkOutput()
+    }
     withExtendedLifetime(sources) { dispatchMain() }
 }
 

@@ -1,5 +1,6 @@
-// http-serve: serve a directory over HTTP on a free loopback port, for an installer in a
-// virtual machine (Packer's http_directory).
+// http-serve: the qemu builder's two HTTP ends. Serve a directory on a free loopback port,
+// for an installer in a virtual machine (Packer's http_directory); or, with --fetch,
+// retrieve the ISO (iso_urls) into Packer's cache, checked against its checksum.
 import AlicloudKit
 import EcsSimKit
 import Foundation
@@ -8,26 +9,57 @@ import Foundation
 import Glibc
 #endif
 
-let spec = CommandSpec(
-    tool: "http-serve",
-    usage: "http-serve [--port-min N] [--port-max N] [--listen ADDR] DIRECTORY",
-    help: """
-        usage: http-serve [--port-min N] [--port-max N] [--listen ADDR] DIRECTORY
-
-        Serves the files of DIRECTORY (GET and HEAD) on the first free port from a random
-        start within [--port-min, --port-max] (default 8000-9000, Packer's http_port_min/max),
-        prints the port on stdout once it listens, and serves until INT or TERM.
-        --listen is a loopback address (default 127.0.0.1; QEMU's user networking reaches
-        it as 10.0.2.2).
-
-        exit status: 130/143 after INT/TERM, 64 usage, 66 no such directory, 69 no free
-        port in the range.
-        """,
-    options: [.value("--port-min"), .value("--port-max"), .value("--listen")]
-)
+let spec = CommandSpec.httpServe
 let args = spec.parseOrExit()
 
-runTool("http-serve") {
+/// --fetch: the ISO's path on stdout.
+func fetch() throws {
+    guard !args.positionals.isEmpty else { throw ToolError.usage("--fetch: no URL given") }
+    // Secrets never reach stderr: the template's sensitive values, and a password in a URL.
+    if let name = args.value("--sensitive-env"), let values = ProcessInfo.processInfo.environment[name] {
+        for value in values.split(separator: "\n") { Secrets.register(String(value)) }
+    }
+    for url in args.positionals { Secrets.register(URLComponents(string: url)?.password) }
+    var iso = ISOFetch(urls: args.positionals, checksum: args.value("--checksum") ?? "none")
+    iso.targetPath = args.value("--target").map { ISOFetch.absolute($0) }
+    iso.fileExtension = (args.value("--extension") ?? "iso").lowercased()
+    iso.http.timeout = nil
+    iso.http.connectTimeout = 30
+    iso.http.stallTimeout = 120
+    iso.http.followRedirects = true
+    let prefix = args.value("--log-prefix") ?? ""
+    // A progress line is rewritten in place; the next log line starts below it.
+    final class Terminal { var progressShown = false }
+    let terminal = Terminal()
+    iso.say = { line in
+        if terminal.progressShown { StandardStream.err("\n"); terminal.progressShown = false }
+        StandardStream.err(prefix + line + "\n")
+    }
+    if args.has("--check") {
+        switch try iso.check() {
+        case .local(let path): StandardStream.out(path + "\n")
+        case .remote(let url, let target): StandardStream.out(url + "\n" + (target ?? "") + "\n")
+        }
+        return
+    }
+    if args.has("--progress") || isatty(2) != 0 {
+        let started = Date()
+        var last = Date.distantPast
+        iso.progress = { received, total in
+            let now = Date()
+            guard now.timeIntervalSince(last) >= 0.5 || received == total else { return }
+            last = now
+            terminal.progressShown = true
+            let line = DownloadProgress.line(received: received, total: total, elapsed: now.timeIntervalSince(started))
+            StandardStream.err("\r\(prefix)\(line)\u{1b}[K")
+        }
+    }
+    defer { if terminal.progressShown { StandardStream.err("\n") } }
+    StandardStream.out(try iso.run() + "\n")
+}
+
+/// The directory server: the port on stdout, then serves until a signal.
+func serve() throws {
     guard args.positionals.count == 1 else { throw ToolError.usage(args.positionals.isEmpty ? "no directory given" : "one directory only") }
     let root = URL(fileURLWithPath: args.positionals[0]).standardizedFileURL.path
     var isDirectory: ObjCBool = false
@@ -54,7 +86,23 @@ runTool("http-serve") {
     }
     guard bound else { throw ToolError(.unavailable, "no free port in \(low)-\(high)") }
     StandardStream.out("\(server.port)\n")
+    // The port is the caller's only way to the server: unprinted, serving is useless (74).
+    try StandardStream.checkOutput()
     signal(SIGINT) { _ in _exit(130) }
     signal(SIGTERM) { _ in _exit(143) }
     while true { pause() }
+}
+
+runTool(spec) {
+    if args.has("--fetch") {
+        // A download cut short leaves no temporary file behind.
+        signal(SIGINT) { _ in PartialFile.removeNow(); _exit(130) }
+        signal(SIGTERM) { _ in PartialFile.removeNow(); _exit(143) }
+        try fetch()
+    } else {
+        for option in ["--check", "--checksum", "--target", "--extension", "--log-prefix", "--progress", "--sensitive-env"] where args.has(option) {
+            throw ToolError.usage("\(option): only with --fetch")
+        }
+        try serve()
+    }
 }

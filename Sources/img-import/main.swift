@@ -2,67 +2,11 @@
 import AlicloudKit
 import Foundation
 
-let spec = CommandSpec(
-    tool: "img-import",
-    usage: "img-import [options] --region R --bucket B --image-name N DISKFILE",
-    help: """
-        usage: img-import [options] --region R --bucket B --image-name N DISKFILE
-
-        Uploads a local disk file to OSS (parallel multipart, constant memory, resumable,
-        CRC-64 checked), imports it as an ECS image, waits for it, tags the image and its
-        snapshots and deletes the OSS object. Prints one JSON document on stdout.
-        Credentials come from the environment (ALICLOUD_ACCESS_KEY, ALICLOUD_SECRET_KEY,
-        ALICLOUD_SECURITY_TOKEN) or ~/.aliyun/config.json; never from the command line.
-
-        options:
-          --region R              region of the image and the bucket (env ALICLOUD_REGION)
-          --bucket B              OSS bucket in that region
-          --image-name N          name of the new image
-          --object KEY            object key (default img-import/<image name>/<file name>)
-          --format F              qcow2, vhd or raw (default: detected from the header)
-          --platform P            ImportImage Platform (Ubuntu, CentOS, Others Linux, ...)
-          --os-type T             linux or windows
-          --architecture A        x86_64, arm64 or i386
-          --system-size GiB       system disk size (default: the disk's virtual size)
-          --boot-mode M           BIOS or UEFI
-          --description TEXT      image description
-          --tag K=V               tag the image and its snapshots (repeatable)
-          --tags-from FILE        also the tags of FILE, a JSON object of strings (values
-                                  may hold newlines)
-          --license-type T        ImportImage LicenseType (Auto, Aliyun, BYOL)
-          --keep-object           keep the OSS object after the import
-          --create-bucket         create the bucket if it does not exist
-          --create-role           create the RAM role ImportImage needs if it is missing
-          --force-delete-existing delete an existing image of the same name first
-          --part-size MiB         multipart part size (default 64)
-          --parallel N            parts uploaded at once (default 4)
-          --timeout S             seconds to wait for the image (default 3600)
-          --abort                 give up: abort the upload of DISKFILE, delete the object, exit
-          --state-dir DIR         resume state (default $XDG_STATE_HOME/img-import)
-          --oss-endpoint URL      OSS endpoint (env ALICLOUD_OSS_ENDPOINT), e.g. http://127.0.0.1:9000
-          --endpoint URL          ECS/RAM endpoint (env ALICLOUD_ENDPOINT)
-          --profile NAME          profile in ~/.aliyun/config.json
-          --query PATH            print only these values of the result
-          --debug                 trace requests on stderr (never secrets)
-          -h, --help              show this help
-
-        exit status: 0 ok, 1 failed, 64 usage, 65 bad input (format, size, bucket, name),
-        66 disk file missing or unreadable, 69 unreachable, 75 timed out, 77 credentials
-        rejected, 78 no credentials or RAM role missing.
-        """,
-    options: [
-        .value("--region"), .value("--bucket"), .value("--image-name"), .value("--object"), .value("--format"),
-        .value("--platform"), .value("--os-type"), .value("--architecture"), .value("--system-size"),
-        .value("--boot-mode"), .value("--description"), .value("--tag"), .value("--tags-from"), .value("--license-type"),
-        .flag("--keep-object"), .flag("--create-bucket"), .flag("--create-role"), .flag("--force-delete-existing"),
-        .value("--part-size"), .value("--parallel"), .value("--timeout"), .flag("--abort"), .value("--state-dir"),
-        .value("--oss-endpoint"), .value("--endpoint"), .value("--profile"), .flag("--debug"), .value("--query"),
-    ]
-)
+let spec = CommandSpec.imgImport
 
 let args = spec.parseOrExit()
 
-runTool("img-import") {
+runTool(spec) {
     let env = ProcessInfo.processInfo.environment
     guard args.positionals.count == 1 else { spec.usageExit("expected one DISKFILE") }
     for required in ["--bucket", "--image-name"] where (args.value(required) ?? "").isEmpty {

@@ -7,55 +7,14 @@ import Foundation
 import Glibc
 #endif
 
-let spec = CommandSpec(
-    tool: "snap-wait",
-    usage: "snap-wait [--region R] [--timeout S] (--image m-... | --snapshot s-...[,s-...] | --instance i-... --status S | --vpc|--vswitch|--eip ID --status S)",
-    help: """
-        usage: snap-wait [options] TARGET
-
-        Polls until the target reaches its state, then prints its description (JSON, sorted
-        keys) on stdout. Polling is adaptive: every 0.5 s at first, then half the time waited
-        so far, at most every 10 s, so a short wait ends within a second of readiness and a
-        long one costs few calls; where the API estimates the time left (RemainTime of
-        snapshots) the next poll is made then (at most 60 s later). Throttling slows polling
-        down; it does not end the wait.
-
-        targets:
-          --image m-...            until Available at 100% (fails on CreateFailed, UnAvailable)
-          --snapshot s-...[,s-...] until every snapshot is accomplished at 100% (fails on failed)
-          --instance i-...         until --status (Running, Stopped, ... or Deleted: gone)
-          --vpc ID, --vswitch ID   until --status (Available)
-          --eip ALLOCATION-ID      until --status (Available, InUse)
-
-        options:
-          --status S           the state to wait for (instance, vpc, vswitch, eip)
-          --region R           region (env ALICLOUD_REGION)
-          --timeout S          give up after S seconds, exit 75 (default 3600)
-          --delay S            first poll after S seconds, not at once (default 0): for a
-                               resource just asked to change, which cannot be ready yet
-          --endpoint URL       API endpoint (env ALICLOUD_ENDPOINT)
-          --profile NAME       profile in ~/.aliyun/config.json
-          --query PATH         print only these values of the result
-          --format F           raw, json, sh, count or pairs (with --query)
-          -h, --help           show this help
-
-        A progress line (state, percent, elapsed) is shown when stderr is a terminal.
-        exit status: 0 reached, 1 failed state or not found, 64 usage, 69 unreachable,
-        75 timed out, 77 credentials rejected, 78 no credentials, 130 interrupted.
-        """,
-    options: [
-        .value("--image"), .value("--snapshot"), .value("--instance"), .value("--vpc"), .value("--vswitch"),
-        .value("--eip"), .value("--status"), .value("--region"), .value("--timeout"), .value("--delay"), .value("--endpoint"),
-        .value("--profile"),
-    ] + QueryOutput.options
-)
+let spec = CommandSpec.snapWait
 let args = spec.parseOrExit()
 
 // Ctrl-C ends the wait at once: nothing is held that needs cleaning up.
 signal(SIGINT) { _ in _exit(130) }
 signal(SIGTERM) { _ in _exit(143) }
 
-runTool("snap-wait") {
+runTool(spec) {
     guard args.positionals.isEmpty else { throw ToolError.usage("unexpected argument \(args.positionals[0])") }
     let status = args.value("--status")
     var targets: [WaitTarget] = []

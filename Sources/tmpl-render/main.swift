@@ -1,40 +1,11 @@
 import AlicloudKit
 import Foundation
 
-let spec = CommandSpec(
-    tool: "tmpl-render",
-    usage: "tmpl-render [-var name=value]... [-var-file file]... [-only a,b] [-except c] [--validate] [--query PATH [--format F]] template.json|template.pkr.hcl|template.pkr.json|dir|- | tmpl-render --plan FILE --query PATH [--format F]",
-    help: """
-        usage: tmpl-render [-var name=value]... [-var-file file]... [-only a,b] [-except c]
-                           [--validate] [--query PATH] TEMPLATE
-
-        Renders a Packer template into a resolved, validated build plan (JSON on stdout).
-        TEMPLATE: a JSON template (or - for stdin), or HCL2: a .pkr.hcl or .pkr.json file,
-        or a directory of them (with its *.auto.pkrvars.hcl/.json files).
-
-          -var name=value   set a variable (beats var files; the last one wins)
-          -var-file file    read variables: a JSON object (or, for HCL2, a .pkrvars.hcl file)
-          -only a,b         keep only these builds (names after interpolation)
-          -except c         drop these builds, and cut post-processor chains at these names
-          --validate        check only: no output, the exit status says it all
-          --query PATH      print one value of the plan (e.g. builds[0].config.region)
-          --format F        with --query: raw (default), json, sh, count or pairs
-          --sh-prefix P     with --format sh: prefix of the variable names
-          --plan FILE       query an already rendered plan (- for stdin) instead of a template
-
-        Environment: TMPL_RENDER_NOW or SOURCE_DATE_EPOCH fixes the clock (and the random
-        parts of uuids) for reproducible plans. See tmpl-render(1).
-        """,
-    options: [
-        .value("-var", "--var"), .value("-var-file", "--var-file"), .value("-only", "--only"),
-        .value("-except", "--except"), .flag("--validate", "-validate"), .value("--query", "-query"),
-        .value("--format"), .value("--sh-prefix"), .value("--plan"),
-    ]
-)
+let spec = CommandSpec.tmplRender
 
 let arguments = spec.parseOrExit()
 
-runTool("tmpl-render") {
+runTool(spec) {
     let output = try QueryOutput(arguments)
     if let planFile = arguments.value("--plan") {
         // The orchestrator reads the plan it rendered once, never the template again.

@@ -1,4 +1,4 @@
 import AlicloudKit
 
 let arguments = WinRMRunCommand.spec.parseOrExit()
-runTool("winrm-run") { try WinRMRunCommand.main(arguments) }
+runTool(WinRMRunCommand.spec) { try WinRMRunCommand.main(arguments) }

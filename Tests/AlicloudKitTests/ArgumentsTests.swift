@@ -3,8 +3,10 @@ import Testing
 
 @Suite struct ArgumentsTests {
     let spec = CommandSpec(
-        tool: "t", usage: "t [options] host [command...]", help: "help",
-        options: [.value("--region", "-r"), .flag("--debug"), .value("-var"), .flag("--wait")],
+        tool: "t", usage: "t [options] host [command...]", about: "usage: t [options] host [command...]",
+        options: [.value("--region", "-r", arg: "R", "region"), .flag("--debug", help: "trace"),
+                  .value("-var", arg: "name=value", "a variable"), .flag("--wait", help: "wait")],
+        exits: [ExitCode(0, "ok"), ExitCode(64, "usage")],
         optionsEndAfterPositionals: 1)
 
     @Test func parsesValuesFlagsAndPositionals() throws {

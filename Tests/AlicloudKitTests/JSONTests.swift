@@ -123,7 +123,7 @@ import Testing
 }
 
 @Suite struct QueryOutputTests {
-    let spec = CommandSpec(tool: "t", usage: "t", help: "", options: QueryOutput.options)
+    let spec = CommandSpec(tool: "t", usage: "t", about: "", options: QueryOutput.options, exits: [])
     let doc: JSONValue = ["Zones": ["Zone": [["ZoneId": "a"], ["ZoneId": "b"]]], "tags": ["b": "2", "a": "1"]]
 
     func render(_ args: [String]) throws -> String { try QueryOutput(try spec.parse(args)).render(doc) }
@@ -135,6 +135,18 @@ import Testing
         #expect(try render(["--query", "Zones.Zone[1]", "--format", "json"]) == "{\n  \"ZoneId\": \"b\"\n}\n")
         #expect(try render(["--query", "Zones.Zone[*].ZoneId"]) == "a\nb\n")
         #expect(try render([]) == doc.document)
+    }
+
+    /// --format params: NUL-ended Name=Value records (ecs-call --params-from), nulls left out,
+    /// a newline kept; a nested value is bad data.
+    @Test func paramsFormat() throws {
+        let call: JSONValue = ["api": ["Size": .int(40), "Description": "two\nlines", "Zone": nil, "On": true, "Disks": ["a"]]]
+        func params(_ path: String) throws -> String {
+            try QueryOutput(try spec.parse(["--query", path, "--format", "params"])).render(call)
+        }
+        #expect(throws: ToolError.self) { try params("api") }
+        let ok: JSONValue = ["api": ["Size": .int(40), "Description": "two\nlines", "Zone": nil, "On": true]]
+        #expect(try QueryOutput(try spec.parse(["--query", "api", "--format", "params"])).render(ok) == "Description=two\nlines\u{0}On=true\u{0}Size=40\u{0}")
     }
 
     @Test func badFormatIsUsage() {

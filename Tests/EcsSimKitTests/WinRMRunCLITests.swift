@@ -18,12 +18,12 @@ struct WinRMRunCLITests {
     }
 
     static func run(_ args: [String], password: String = WinRMFixture.password, stdin: [UInt8]? = nil,
-                    interruptAfter: Double? = nil) throws -> Outcome {
+                    interruptAfter: Double? = nil, stdoutFD: Int32? = nil) throws -> Outcome {
         var env = ProcessInfo.processInfo.environment
         env["WINRM_PASSWORD"] = password
         var cmd = ProcessCommand(binary, ["--password-env", "WINRM_PASSWORD"] + args, environment: env)
         cmd.stdin = stdin.map { .bytes($0) } ?? .null
-        cmd.stdout = .capture(limit: 4 << 20)
+        cmd.stdout = stdoutFD.map { .fd($0) } ?? .capture(limit: 4 << 20)
         cmd.stderr = .capture(limit: 1 << 20)
         cmd.timeout = 120
         if let interruptAfter {
@@ -47,6 +47,21 @@ struct WinRMRunCLITests {
                   let env = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
             return env.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == entry }
         }
+    }
+
+    /// Remote output that cannot be written (stdout on /dev/full) fails the run with 74,
+    /// never a silent 0; a failing remote command keeps its own status.
+    @Test func unwritableStdoutIsAFailure() throws {
+        let f = try WinRMFixture()
+        let full = open("/dev/full", O_WRONLY)
+        try #require(full >= 0)
+        defer { close(full) }
+        let ok = try Self.run(["--port", "\(f.port)", f.address, "echo", "out"], stdoutFD: full)
+        #expect(ok.status == 74)
+        #expect(ok.stderr == "winrm-run: stdout: No space left on device\n")
+        let failing = try Self.run(["--port", "\(f.port)", f.address, "echo", "out", "&", "exit", "/b", "3"], stdoutFD: full)
+        #expect(failing.status == 3)
+        #expect(failing.stderr.contains("winrm-run: stdout: No space left on device"))
     }
 
     @Test func commandStreamsAndExitStatus() throws {

@@ -15,7 +15,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 fail () { printf 'FAIL: %s\n' "$1" >&2; exit 1; }
 field () { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
-[ "$(id -u)" -eq 0 ] || { printf 'ecs-sim-ssh: needs root (sshd hosts); skipped\n'; exit 0; }
+# shellcheck source=Tests/e2e/lib/skip.sh
+. "$here/lib/skip.sh"
+[ "$(id -u)" -eq 0 ] || skip "needs root (sshd hosts)"
 
 ecs_sim_start --state "$work/state"
 wait_for () { # action jsonfield wanted args...

@@ -1,15 +1,14 @@
 #!/bin/sh
 # Packer 1.6.6 as an oracle: every corpus template that tmpl-render rejects must also fail
 # `packer validate`, except the deliberate differences listed below, which Packer accepts
-# (each is documented in tmpl-render(1), DIFFERENCES FROM PACKER). Skips, saying so, when
+# (each is documented in tmpl-render(1), DIFFERENCES FROM PACKER). Skipped (exit 77) when
 # packer is not installed.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-if ! command -v packer >/dev/null 2>&1; then
-	echo 'tmpl-render-oracle: SKIPPED: packer is not installed (apt-get install packer)'
-	exit 0
-fi
+# shellcheck source=Tests/e2e/lib/skip.sh
+. "$root/Tests/e2e/lib/skip.sh"
+command -v packer >/dev/null 2>&1 || skip "packer is not installed (scripts/install-deps installs it)"
 unset ALICLOUD_REGION ALICLOUD_PROFILE
 export ALICLOUD_ACCESS_KEY=LTAI5tSimAccessKeyId01 ALICLOUD_SECRET_KEY=SimSecretKey0123456789abcdefXYZ
 PACKER_CONFIG_DIR=$(mktemp -d)

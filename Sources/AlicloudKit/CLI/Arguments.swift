@@ -1,38 +1,165 @@
-/// One option a tool accepts. `names` are spelled as the user types them (`--region`,
-/// `-i`, or Packer's single-dash `-var`); the first is the canonical name.
+import Foundation
+
+/// One option a tool accepts, declared once: its parser, its `--help` line and the check
+/// against its man page all read this. `names` are spelled as the user types them
+/// (`--region`, `-i`, or Packer's single-dash `-var`); the first is the canonical name.
 public struct OptionSpec: Sendable {
     /// Every spelling of the option; the first one is the key in `ParsedArguments`.
     public var names: [String]
     /// Whether the option takes a value (`--opt v` or `--opt=v`).
     public var takesValue: Bool
+    /// The value's placeholder in help (`URL`, `S`); empty for a flag.
+    public var argument: String
+    /// What the option does, for `--help`; a newline starts a continuation line.
+    public var summary: String
+    /// The heading the option is listed under in `--help`.
+    public var section: String
 
     /// An option that takes a value.
-    public static func value(_ names: String...) -> OptionSpec { OptionSpec(names: names, takesValue: true) }
+    public static func value(_ names: String..., arg: String, section: String = "options", _ summary: String) -> OptionSpec {
+        OptionSpec(names: names, takesValue: true, argument: arg, summary: summary, section: section)
+    }
     /// A flag without a value.
-    public static func flag(_ names: String...) -> OptionSpec { OptionSpec(names: names, takesValue: false) }
+    public static func flag(_ names: String..., section: String = "options", help summary: String) -> OptionSpec {
+        OptionSpec(names: names, takesValue: false, argument: "", summary: summary, section: section)
+    }
 }
 
-/// What a tool accepts on its command line and the help it prints.
+/// One documented exit status (or several with one meaning, such as 130 and 143).
+public struct ExitCode: Sendable {
+    /// The statuses.
+    public var codes: [Int32]
+    /// What they mean, as `--help` says it.
+    public var meaning: String
+
+    /// Makes an entry.
+    public init(_ code: Int32, _ meaning: String) {
+        codes = [code]
+        self.meaning = meaning
+    }
+
+    /// Makes an entry of two statuses with one meaning.
+    public init(_ code: Int32, _ other: Int32, _ meaning: String) {
+        codes = [code, other]
+        self.meaning = meaning
+    }
+
+    /// The statuses every tool can end with, whatever it does: the runner's own.
+    public static let common: [ExitCode] = [
+        ExitCode(ExitStatus.software.rawValue, "internal error"),
+        ExitCode(ExitStatus.ioError.rawValue, "standard output could not be written"),
+    ]
+}
+
+/// What a tool accepts on its command line, the help it prints and the exit statuses it
+/// documents: one declaration for its parser, `--help`, its runner and the man page check.
 public struct CommandSpec: Sendable {
     /// The tool's name, used in messages.
     public var tool: String
     /// The one-line usage (without the leading `usage: `).
     public var usage: String
-    /// The full help text printed by `-h` / `--help`.
-    public var help: String
-    /// The options.
+    /// The help text before the options: usage lines and what the tool does.
+    public var about: String
+    /// The options, in help order (`-h`/`--help` is implied).
     public var options: [OptionSpec]
+    /// Help text after the options (environment, notes); may be empty.
+    public var notes: String
+    /// The documented exit statuses besides `ExitCode.common`.
+    public var exits: [ExitCode]
+    /// For a remote runner, how it passes the remote command's status through (nil for
+    /// other tools). Its own failures then end with `ownFailure` unless documented.
+    public var remoteStatus: String?
+    /// The status a remote runner's undocumented failures end with (255, as ssh(1)).
+    public var ownFailure: Int32?
     /// After this many positional arguments, the next positional ends option parsing,
     /// so a remote command keeps its own dashes (`ssh-run host ls -l`).
     public var optionsEndAfterPositionals: Int?
 
     /// Makes a spec.
-    public init(tool: String, usage: String, help: String, options: [OptionSpec], optionsEndAfterPositionals: Int? = nil) {
+    public init(tool: String, usage: String, about: String, options: [OptionSpec], notes: String = "",
+                exits: [ExitCode], remoteStatus: String? = nil, ownFailure: Int32? = nil,
+                optionsEndAfterPositionals: Int? = nil) {
         self.tool = tool
         self.usage = usage
-        self.help = help
+        self.about = about
         self.options = options
+        self.notes = notes
+        self.exits = exits
+        self.remoteStatus = remoteStatus
+        self.ownFailure = ownFailure
         self.optionsEndAfterPositionals = optionsEndAfterPositionals
+    }
+
+    /// The implied help option.
+    public static let helpOption = OptionSpec.flag("-h", "--help", help: "show this help")
+
+    /// Every spelling of every option, `-h` and `--help` included.
+    public var optionNames: Set<String> {
+        Set((options + [Self.helpOption]).flatMap(\.names))
+    }
+
+    /// Every documented exit status, the common ones included.
+    public var allExits: [ExitCode] {
+        let declared = Set(exits.flatMap(\.codes))
+        return exits + ExitCode.common.filter { !$0.codes.contains(where: declared.contains) }
+    }
+
+    /// Whether `status` is one this tool documents.
+    public func documents(_ status: Int32) -> Bool {
+        allExits.contains { $0.codes.contains(status) }
+    }
+
+    /// The status a failure ends the tool with: its own, or for a remote runner whose man
+    /// page does not list it, `ownFailure` (255).
+    public func exitStatus(for error: ToolError) -> Int32 {
+        let status = error.status.rawValue
+        guard let own = ownFailure, !documents(status) else { return status }
+        return own
+    }
+
+    /// The full help text printed by `-h` / `--help`: about, the options by section, notes
+    /// and the exit statuses.
+    public var help: String {
+        var text = about.hasSuffix("\n") ? about : about + "\n"
+        let all = options + [Self.helpOption]
+        let left = all.map { (o: OptionSpec) -> String in o.names.joined(separator: ", ") + (o.argument.isEmpty ? "" : " " + o.argument) }
+        let column = min(26, (left.map(\.count).max() ?? 0) + 4)
+        var section: String?
+        for (o, l) in zip(all, left) {
+            if o.section != section && !(o.names == Self.helpOption.names && section != nil) {
+                text += "\n\(o.section):\n"
+                section = o.section
+            }
+            let lines = o.summary.split(separator: "\n", omittingEmptySubsequences: false)
+            var head = "  " + l
+            if head.count + 1 > column {
+                text += head + "\n"
+                head = ""
+            }
+            text += head.padding(toLength: column, withPad: " ", startingAt: 0) + lines[0] + "\n"
+            for more in lines.dropFirst() { text += String(repeating: " ", count: column) + more + "\n" }
+        }
+        if !notes.isEmpty { text += "\n" + (notes.hasSuffix("\n") ? notes : notes + "\n") }
+        var items: [String] = []
+        if let remoteStatus { items.append(remoteStatus) }
+        for e in allExits { items.append(e.codes.map(String.init).joined(separator: "/") + " " + e.meaning) }
+        text += "\n" + Self.wrap("exit status: " + items.joined(separator: ", ") + ".", width: 88)
+        return text
+    }
+
+    /// Breaks `text` at spaces into lines of at most `width` characters.
+    static func wrap(_ text: String, width: Int) -> String {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines.map { $0 + "\n" }.joined()
     }
 }
 
@@ -139,8 +266,8 @@ extension CommandSpec {
         do {
             return try parse(arguments)
         } catch ArgumentOutcome.help {
-            StandardStream.out(help.hasSuffix("\n") ? help : help + "\n")
-            exit(ExitStatus.ok.rawValue)
+            StandardStream.out(help)
+            exit(finalStatus(tool, ExitStatus.ok.rawValue))
         } catch let error as ToolError {
             usageExit(error.message)
         } catch {

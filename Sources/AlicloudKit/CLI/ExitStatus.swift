@@ -16,6 +16,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case software = 70
     /// Cannot create an output file.
     case cantCreate = 73
+    /// A write failed: standard output is full, closed or broken.
+    case ioError = 74
     /// Timed out or throttled: retrying later may succeed.
     case tempFail = 75
     /// The credentials were rejected.

@@ -5,21 +5,41 @@ import Musl
 #endif
 import Foundation
 
-/// Unbuffered writes to the standard streams, safe from any thread.
+/// Unbuffered writes to the standard streams, safe from any thread. A failed write to
+/// standard output is remembered: the runner turns it into exit 74 (`runTool`).
 public enum StandardStream {
-    /// Writes all bytes to a file descriptor, retrying short writes and EINTR.
-    public static func write(_ bytes: [UInt8], to fd: Int32) {
-        bytes.withUnsafeBytes { raw in
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var firstOutputError: Int32 = 0
+
+    /// Writes all bytes to a file descriptor, retrying short writes and EINTR; false (and,
+    /// for standard output, the error kept for `outputError`) when a write fails.
+    @discardableResult
+    public static func write(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        let failure: Int32 = bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    return
+                    return errno
                 }
                 offset += n
             }
+            return 0
         }
+        if failure != 0 && fd == 1 {
+            lock.lock()
+            if firstOutputError == 0 { firstOutputError = failure }
+            lock.unlock()
+        }
+        return failure == 0
+    }
+
+    /// The first error a write to standard output met, as `stdout: cause`, or nil.
+    public static var outputError: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return firstOutputError == 0 ? nil : "stdout: \(String(cString: strerror(firstOutputError)))"
     }
 
     /// Writes raw data to standard output.

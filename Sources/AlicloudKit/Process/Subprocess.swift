@@ -32,6 +32,10 @@ public enum ProcessOutput {
     case chunks(([UInt8]) -> Void)
     /// An open descriptor the caller keeps owning (a file, or a pipe's write end).
     case fd(Int32)
+
+    /// This process's standard output, copied chunk by chunk rather than inherited, so a
+    /// write that fails (a full disk, a closed pipe) is seen and made exit 74 by the runner.
+    public static var standardOutput: ProcessOutput { .chunks { _ = StandardStream.write($0, to: 1) } }
 }
 
 /// How a child ended: its exit code, or the signal that killed it.

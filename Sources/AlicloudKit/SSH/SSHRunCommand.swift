@@ -6,7 +6,7 @@ public struct SSHRunCommand {
     public static let spec = CommandSpec(
         tool: "ssh-run",
         usage: "ssh-run [options] [user@]host [--] command... | --provision FILE | --wait | --upload SRC DST | --download SRC DST | --close",
-        help: """
+        about: """
         usage: ssh-run [options] [user@]host [--] command...
                ssh-run [options] [user@]host --provision FILE|-
                ssh-run [options] [user@]host --wait [command...]
@@ -17,39 +17,36 @@ public struct SSHRunCommand {
         template's provisioner block) on a host with the system ssh(1),
         or waits until the host accepts SSH. Remote stdout goes to stdout and remote stderr
         to stderr as it arrives. Options must come before the command.
-
-          -p PORT               port (default 22)
-          -l USER               login name (or user@host)
-          -i KEYFILE            private key; must not be readable by group or others
-          --password-env VAR    log in with the password in environment variable VAR
-          --sensitive-env VAR   never show the values (one per line) in environment variable VAR:
-                                remote output shows <sensitive> instead (Packer's sensitive-variables)
-          --timeout S           --wait: give up after S seconds (default 300), exit 75
-          --connect-attempts N  ssh ConnectionAttempts for each call (default 1)
-          --known-hosts FILE    learn the host key on first contact into FILE, pin it after
-                                (without it host keys are not checked, as Packer does)
-          --control DIR         share one master connection (socket in DIR) between calls
-          --close               stop the master connection kept in --control DIR
-          --prefix NAME         print remote lines as Packer does: "    NAME: line" on
-                                stdout, "==> NAME: line" on stderr
-          --bastion [user@]H[:P]  reach the host through a jump host
-          --build-name NAME     PACKER_BUILD_NAME for shell provisioners
-          --builder-type TYPE   PACKER_BUILDER_TYPE (default alicloud-ecs)
-          -o OPTION             an ssh_config option passed to ssh (repeatable)
-          -h, --help            this help
-
-        Exit status: the remote command's, 0 after --wait/--provision/--upload/--download
-        success, 1 a provisioner failed, 64 usage, 65 bad provisioner JSON, 66 missing file,
-        75 --wait or provisioner timed out, 78 unsafe key file or password variable unset,
-        130/143 after SIGINT/SIGTERM, 255 ssh-run's or ssh's own failure.
         """,
         options: [
-            .value("-p", "--port"), .value("-l", "--user"), .value("-i", "--identity"),
-            .value("--password-env"), .value("--sensitive-env"), .value("--timeout"), .value("--connect-attempts"),
-            .value("--known-hosts"), .value("--control"), .value("--prefix"), .value("--bastion"),
-            .value("--build-name"), .value("--builder-type"), .value("-o"),
-            .value("--provision"), .flag("--wait"), .flag("--upload"), .flag("--download"), .flag("--close"),
+            .value("-p", "--port", arg: "PORT", "port (default 22)"),
+            .value("-l", "--user", arg: "USER", "login name (or user@host)"),
+            .value("-i", "--identity", arg: "KEYFILE", "private key; must not be readable by group or others"),
+            .value("--password-env", arg: "VAR", "log in with the password in environment variable VAR"),
+            .value("--sensitive-env", arg: "VAR", "never show the values (one per line) in environment variable VAR:\nremote output shows <sensitive> instead (Packer's sensitive-variables)"),
+            .value("--timeout", arg: "S", "--wait: give up after S seconds (default 300), exit 75"),
+            .value("--connect-attempts", arg: "N", "ssh ConnectionAttempts for each call (default 1)"),
+            .value("--known-hosts", arg: "FILE", "learn the host key on first contact into FILE, pin it after\n(without it host keys are not checked, as Packer does)"),
+            .value("--control", arg: "DIR", "share one master connection (socket in DIR) between calls"),
+            .flag("--close", help: "stop the master connection kept in --control DIR"),
+            .value("--prefix", arg: "NAME", "print remote lines as Packer does: \"    NAME: line\" on\nstdout, \"==> NAME: line\" on stderr"),
+            .value("--bastion", arg: "[user@]H[:P]", "reach the host through a jump host"),
+            .value("--build-name", arg: "NAME", "PACKER_BUILD_NAME for shell provisioners"),
+            .value("--builder-type", arg: "TYPE", "PACKER_BUILDER_TYPE (default alicloud-ecs)"),
+            .value("-o", arg: "OPTION", "an ssh_config option passed to ssh (repeatable)"),
+            .value("--provision", arg: "FILE", "run the provisioner in FILE (- for stdin)"),
+            .flag("--wait", help: "wait until the host accepts SSH (then run the command, if any)"),
+            .flag("--upload", help: "copy SRC on this machine to DST on the host"),
+            .flag("--download", help: "copy SRC on the host to DST on this machine"),
         ],
+        exits: [
+            ExitCode(0, "after --wait/--provision/--upload/--download success"), ExitCode(1, "a provisioner failed"),
+            ExitCode(64, "usage"), ExitCode(65, "bad provisioner JSON"), ExitCode(66, "missing file"),
+            ExitCode(75, "--wait or provisioner timed out"), ExitCode(78, "unsafe key file or password variable unset"),
+            ExitCode(130, 143, "after SIGINT/SIGTERM"), ExitCode(255, "ssh-run's or ssh's own failure"),
+        ],
+        remoteStatus: "the remote command's",
+        ownFailure: ExitStatus.remoteRunner.rawValue,
         optionsEndAfterPositionals: 1
     )
 
@@ -135,7 +132,7 @@ public struct SSHRunCommand {
         let command = rest.joined(separator: " ")
         let result: SSHResult
         if output.prefix == nil {
-            result = try client.run(remote: command, stdin: .inherit)
+            result = try client.run(remote: command, stdin: .inherit, stdout: .standardOutput)
         } else {
             result = try client.run(remote: command, stdin: .inherit,
                                     stdout: .lines { StandardStream.write(output.stdoutLine($0), to: 1) },

@@ -111,7 +111,7 @@ public struct SSHTransport: ProvisionTransport {
         if output.discard {
             r = try client.run(remote: remote, stdin: stdin, stdout: .null, stderr: .null, timeout: timeout)
         } else if output.prefix == nil {
-            r = try client.run(remote: remote, stdin: stdin, stdout: .inherit, stderr: nil, timeout: timeout)
+            r = try client.run(remote: remote, stdin: stdin, stdout: .standardOutput, stderr: nil, timeout: timeout)
         } else {
             r = try client.run(remote: remote, stdin: stdin,
                                stdout: .lines { StandardStream.write(output.stdoutLine($0), to: 1) },

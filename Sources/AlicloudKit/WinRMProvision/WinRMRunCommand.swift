@@ -9,7 +9,7 @@ public enum WinRMRunCommand {
     public static let spec = CommandSpec(
         tool: "winrm-run",
         usage: "winrm-run [options] host [--] command... | --powershell SCRIPT|- | --provision FILE|- | --wait | --upload SRC DST",
-        help: """
+        about: """
         usage: winrm-run [options] host [--] command...
                winrm-run [options] host --powershell SCRIPT|-
                winrm-run [options] host --provision FILE|-
@@ -21,37 +21,36 @@ public enum WinRMRunCommand {
         HTTP or HTTPS), or waits until WinRM answers. Remote stdout goes to stdout and
         remote stderr to stderr as it arrives; PowerShell's CLIXML errors become text.
         Options must come before the host.
-
-          -u, --user USER         account (default Administrator)
-          --password-env VAR      the password is in environment variable VAR (required)
-          --port N                port (default 5985, or 5986 with --https)
-          --https                 use HTTPS
-          --insecure              do not verify the HTTPS certificate or host name
-          --ca-file FILE          trust the CA certificates in FILE (PEM) for HTTPS
-          --timeout S             --wait: give up after S seconds (default 1800), exit 75
-          --operation-timeout S   how long one Receive may wait on the host (default 60)
-          --connect-timeout S     TCP/TLS connect timeout per request (default 10)
-          -n                      do not forward stdin to a command
-          --prefix NAME           print remote lines as Packer does: "    NAME: line" on
-                                  stdout, "==> NAME: line" on stderr
-          --build-name NAME       PACKER_BUILD_NAME for provisioners
-          --sensitive-env VAR     never show the values (one per line) in environment variable
-                                  VAR, and keep them out of ansible-playbook's argv
-          --builder-type TYPE     PACKER_BUILDER_TYPE (default alicloud-ecs)
-          -h, --help              this help
-
-        Exit status: the remote command's (its low 8 bits; 1 when those are 0 but the
-        code is not), 0 after --wait/--provision/--upload success, 1 a provisioner failed,
-        64 usage, 65 bad provisioner JSON, 66 missing file, 75 --wait or provisioner timed
-        out, 77 the host rejected the user or password (HTTP 401), 78 password variable
-        unset, 130/143 after SIGINT/SIGTERM, 255 winrm-run's own failure.
         """,
         options: [
-            .value("-u", "--user"), .value("--password-env"), .value("--port"), .flag("--https"),
-            .flag("--insecure"), .value("--ca-file"), .value("--timeout"), .value("--operation-timeout"),
-            .value("--connect-timeout"), .flag("-n"), .value("--prefix"), .value("--build-name"), .value("--sensitive-env"),
-            .value("--builder-type"), .value("--powershell"), .value("--provision"), .flag("--wait"), .flag("--upload"),
+            .value("-u", "--user", arg: "USER", "account (default Administrator)"),
+            .value("--password-env", arg: "VAR", "the password is in environment variable VAR (required)"),
+            .value("--port", arg: "N", "port (default 5985, or 5986 with --https)"),
+            .flag("--https", help: "use HTTPS"),
+            .flag("--insecure", help: "do not verify the HTTPS certificate or host name"),
+            .value("--ca-file", arg: "FILE", "trust the CA certificates in FILE (PEM) for HTTPS"),
+            .value("--timeout", arg: "S", "--wait: give up after S seconds (default 1800), exit 75"),
+            .value("--operation-timeout", arg: "S", "how long one Receive may wait on the host (default 60)"),
+            .value("--connect-timeout", arg: "S", "TCP/TLS connect timeout per request (default 10)"),
+            .flag("-n", help: "do not forward stdin to a command"),
+            .value("--prefix", arg: "NAME", "print remote lines as Packer does: \"    NAME: line\" on\nstdout, \"==> NAME: line\" on stderr"),
+            .value("--build-name", arg: "NAME", "PACKER_BUILD_NAME for provisioners"),
+            .value("--sensitive-env", arg: "VAR", "never show the values (one per line) in environment variable\nVAR, and keep them out of ansible-playbook's argv"),
+            .value("--builder-type", arg: "TYPE", "PACKER_BUILDER_TYPE (default alicloud-ecs)"),
+            .value("--powershell", arg: "SCRIPT|-", "run a PowerShell script (- for stdin)"),
+            .value("--provision", arg: "FILE|-", "run the provisioner in FILE (- for stdin)"),
+            .flag("--wait", help: "wait until WinRM answers (then run the command, if any)"),
+            .flag("--upload", help: "copy SRC on this machine to DST on the host"),
         ],
+        exits: [
+            ExitCode(0, "after --wait/--provision/--upload success"), ExitCode(1, "a provisioner failed"),
+            ExitCode(64, "usage"), ExitCode(65, "bad provisioner JSON"), ExitCode(66, "missing file"),
+            ExitCode(75, "--wait or provisioner timed out"),
+            ExitCode(77, "the host rejected the user or password (HTTP 401)"), ExitCode(78, "password variable unset"),
+            ExitCode(130, 143, "after SIGINT/SIGTERM"), ExitCode(255, "winrm-run's own failure"),
+        ],
+        remoteStatus: "the remote command's (its low 8 bits; 1 when those are 0 but the code is not)",
+        ownFailure: ExitStatus.remoteRunner.rawValue,
         optionsEndAfterPositionals: 1
     )
 
@@ -60,11 +59,6 @@ public enum WinRMRunCommand {
         SignalForwarding.install()
         do {
             try run(args)
-        } catch let e as ToolError {
-            // Remote runners keep 255 for their own failures (as ssh does); the statuses a
-            // caller acts on keep their meaning.
-            let kept: [ExitStatus] = [.usage, .dataError, .noInput, .noPermission, .config, .tempFail, .failed, .cantCreate]
-            throw kept.contains(e.status) ? e : ToolError(.remoteRunner, e.message)
         } catch let f as WSManFault {
             throw ToolError(.remoteRunner, "WinRM fault \(f.code ?? f.subcode): \(f.reason)")
         }

@@ -10,7 +10,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 fail () { printf 'FAIL: %s\n' "$1" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || { printf '%s: needs root (emulated instances are sshd hosts on port 22); skipped\n' "$0"; exit 0; }
+# shellcheck source=Tests/e2e/lib/skip.sh
+. "$here/lib/skip.sh"
+[ "$(id -u)" -eq 0 ] || skip "needs root (emulated instances are sshd hosts on port 22)"
 
 ALICLOUD_BUILD_STATE=$work/state
 export ALICLOUD_BUILD_STATE

@@ -4,12 +4,12 @@
 #   sshd_setup DIR        host key, client key (DIR/id_ed25519), authorized_keys, config
 #   sshd_start            starts sshd on 127.0.0.1 and a free port: SSHD_PORT, SSHD_PID
 #   sshd_stop             stops it (idempotent)
-#   sshd_skip MESSAGE     prints "skip: MESSAGE" and exits 0 (for missing prerequisites)
+#   sshd_skip MESSAGE     prints "skip: MESSAGE" and exits 77: skipped (a missing prerequisite)
 #
 # The server runs as the caller (root here and in CI: sshd needs /run/sshd, made below),
 # with StrictModes and PAM off, and every user's keys in DIR/authorized_keys.
 
-sshd_skip () { printf 'skip: %s\n' "$1"; exit 0; }
+sshd_skip () { printf 'skip: %s\n' "$1"; exit 77; }
 
 sshd_setup () {
 	SSHD_DIR=$1

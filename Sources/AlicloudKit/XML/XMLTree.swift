@@ -1,8 +1,3 @@
-import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-
 /// A small XML element tree, enough for OSS request and response bodies.
 public struct XMLTree: Sendable, Equatable {
     /// The element name.
@@ -26,13 +21,16 @@ public struct XMLTree: Sendable, Equatable {
     /// The text of the first child called `name`.
     public subscript(_ name: String) -> String? { child(name)?.text }
 
-    /// Parses a document; nil when it is not well-formed XML.
+    /// Parses a document; nil when it is not well-formed XML (`XMLReader.read` says why).
+    /// Names are kept as written, prefixes included; CDATA counts as text.
     public static func parse(_ bytes: [UInt8]) -> XMLTree? {
-        let builder = TreeBuilder()
-        let parser = XMLParser(data: Data(bytes))
-        parser.delegate = builder
-        guard parser.parse(), let root = builder.root else { return nil }
-        return root
+        guard let root = try? XMLReader.read(bytes) else { return nil }
+        return XMLTree(root)
+    }
+
+    /// The tree of `element`: names as written, text trimmed.
+    public init(_ element: XMLElementNode) {
+        self.init(name: element.qualifiedName, text: element.trimmedText, children: element.children.map(XMLTree.init))
     }
 
     /// The element serialised (with an XML declaration when `declaration`).
@@ -60,27 +58,5 @@ public struct XMLTree: Sendable, Equatable {
             }
         }
         return out
-    }
-}
-
-private final class TreeBuilder: NSObject, XMLParserDelegate {
-    var stack: [XMLTree] = []
-    var texts: [String] = []
-    var root: XMLTree?
-
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
-        stack.append(XMLTree(name: elementName))
-        texts.append("")
-    }
-
-    func parser(_ parser: XMLParser, foundCharacters string: String) {
-        if !texts.isEmpty { texts[texts.count - 1] += string }
-    }
-
-    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
-        guard var element = stack.popLast(), let text = texts.popLast() else { return }
-        element.text = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if stack.isEmpty { root = element } else { stack[stack.count - 1].children.append(element) }
     }
 }
