@@ -23,6 +23,10 @@ runTool(spec) {
         guard let n = UInt64(s) else { throw ToolError.usage("--seed: not a non-negative integer: \(s)") }
         config.seed = n
     }
+    if let s = args.value("--id-seed") {
+        guard let n = UInt64(s) else { throw ToolError.usage("--id-seed: not a non-negative integer: \(s)") }
+        config.idSeed = n
+    }
     switch args.value("--catalog") ?? "default" {
     case "default": config.strictCatalog = false
     case "strict": config.strictCatalog = true
@@ -104,6 +108,7 @@ runTool(spec) {
         StandardStream.out("ecs-sim: access key id \(id) secret \(shown)\n")
     }
     StandardStream.out("ecs-sim: state \(stateDir.path) profile \(config.profile.name)\n")
+    StandardStream.out("ecs-sim: id seed \(engine.idSeed) (--id-seed replays the IDs)\n")
     StandardStream.out("ecs-sim: oss endpoint http://\(server.address):\(server.port) (ALICLOUD_OSS_ENDPOINT)\n")
     StandardStream.out("ecs-sim: listening on http://\(server.address):\(server.port)\n")
     if StandardStream.outputError != nil {

@@ -16,6 +16,19 @@ import Testing
         return p.terminationStatus
     }
 
+    /// The port in s_server's "ACCEPT host:port" line (nil if it exits first).
+    static func acceptedPort(_ h: FileHandle) -> Int? {
+        var text = ""
+        while true {
+            let chunk = h.availableData
+            if chunk.isEmpty { return nil }
+            text += String(decoding: chunk, as: UTF8.self)
+            for line in text.split(separator: "\n") where line.hasPrefix("ACCEPT ") {
+                if let colon = line.lastIndex(of: ":"), let p = Int(line[line.index(after: colon)...]) { return p }
+            }
+        }
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
     func customCAAndInsecure() throws {
         let dir = NSTemporaryDirectory() + "tlstest-\(getpid())-\(UUID().uuidString)"
@@ -24,34 +37,25 @@ import Testing
         #expect(try Self.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                               "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
                               "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"]) == 0)
-        // A free port: bind one, release it, let s_server take it.
-        let probe = try HTTPTestServer { _ in .json(200, "{}") }
-        let port = probe.port
-        probe.stop()
+        // s_server binds a port of the kernel's choosing and names it ("ACCEPT 127.0.0.1:PORT")
+        // once it listens: no port probed free and bound again later, no polling.
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["openssl", "s_server", "-quiet", "-accept", "127.0.0.1:\(port)", "-www",
+        server.arguments = ["openssl", "s_server", "-accept", "127.0.0.1:0", "-www",
                             "-cert", dir + "/cert.pem", "-key", dir + "/key.pem"]
+        let out = Pipe()
         server.standardInput = FileHandle.nullDevice
-        server.standardOutput = FileHandle.nullDevice
+        server.standardOutput = out
         server.standardError = FileHandle.nullDevice
         try server.run()
         // SIGKILL: s_server was seen to outlive SIGTERM under the test runner.
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let port = try #require(Self.acceptedPort(out.fileHandleForReading))
         let url = "https://127.0.0.1:\(port)/"
         var o = HTTPOptions()
         o.environment = [:]
         o.connectTimeout = 2
         o.timeout = 5
-        // Wait until it listens.
-        var up = false
-        for _ in 0..<100 {
-            var insecure = o
-            insecure.insecure = true
-            if (try? HTTPClient(options: insecure).send(HTTPRequest(method: "GET", url: url))) != nil { up = true; break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        #expect(up)
         do {
             _ = try HTTPClient(options: o).send(HTTPRequest(method: "GET", url: url))
             Issue.record("an unknown CA was accepted")

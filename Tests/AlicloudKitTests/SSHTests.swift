@@ -59,6 +59,22 @@ import Testing
         #expect(option(c.arguments(remote: "true", control: false), "ControlMaster") == nil)
     }
 
+    /// A state directory with a space, quote or % (its known_hosts, its control directory)
+    /// reaches ssh as one path: ssh itself parses the options (-G prints them, connects nowhere).
+    @Test func pathsWithSpacesQuotesAndPercentReachSshWhole() throws {
+        #expect(SSHClient.optionPath("/w/kh") == "/w/kh")
+        #expect(SSHClient.optionPath("/w/a b\"c\\d%e/", then: "%C") == "\"/w/a b\\\"c\\\\d%%e/%C\"")
+        var c = SSHClient(target: SSHTarget(user: "root", host: "127.0.0.1"))
+        c.knownHostsFile = "/tmp/state dir/it's \"odd\" 100%/known_hosts"
+        c.controlDirectory = "/tmp/ctl dir %d"
+        var a = c.arguments(remote: nil)
+        a.insert("-G", at: 0)
+        let out = try Subprocess.output("ssh", a)
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines.contains("userknownhostsfile /tmp/state dir/it's \"odd\" 100%/known_hosts"))
+        #expect(lines.contains { $0.hasPrefix("controlpath /tmp/ctl dir %d/") && !$0.hasSuffix("%C") })
+    }
+
     @Test func passwordLoginUsesAskpassNeverArgv() {
         var c = SSHClient(target: SSHTarget(host: "h"))
         c.passwordVariable = "MY_PW"
@@ -85,7 +101,7 @@ import Testing
         c.bastion = SSHTarget(user: "ops", host: "jump", port: 2200)
         let proxy = option(c.arguments(remote: "true"), "ProxyCommand") ?? ""
         #expect(proxy.hasPrefix("ssh "))
-        #expect(proxy.contains("'UserKnownHostsFile=/w/known hosts'"))
+        #expect(proxy.contains("'UserKnownHostsFile=\"/w/known hosts\"'"))
         #expect(proxy.contains("-p 2200"))
         #expect(proxy.contains("-W '[%h]:%p' -- ops@jump"))
     }

@@ -17,8 +17,9 @@ struct Harness {
     let clock = ManualClock()
     let host = NullHost()
 
-    init(faults: String = "", seed: UInt64 = 1, stateDirectory: URL? = nil, strictCatalog: Bool = false) throws {
+    init(faults: String = "", seed: UInt64 = 1, idSeed: UInt64? = nil, stateDirectory: URL? = nil, strictCatalog: Bool = false) throws {
         var config = EngineConfig()
+        config.idSeed = idSeed
         config.strictCatalog = strictCatalog
         config.profile = .fast
         config.faults = try FaultPlan(spec: faults)

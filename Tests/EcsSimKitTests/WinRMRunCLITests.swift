@@ -56,17 +56,17 @@ struct WinRMRunCLITests {
         let full = open("/dev/full", O_WRONLY)
         try #require(full >= 0)
         defer { close(full) }
-        let ok = try Self.run(["--port", "\(f.port)", "127.0.0.1", "echo", "out"], stdoutFD: full)
+        let ok = try Self.run(["--port", "\(f.port)", f.address, "echo", "out"], stdoutFD: full)
         #expect(ok.status == 74)
         #expect(ok.stderr == "winrm-run: stdout: No space left on device\n")
-        let failing = try Self.run(["--port", "\(f.port)", "127.0.0.1", "echo", "out", "&", "exit", "/b", "3"], stdoutFD: full)
+        let failing = try Self.run(["--port", "\(f.port)", f.address, "echo", "out", "&", "exit", "/b", "3"], stdoutFD: full)
         #expect(failing.status == 3)
         #expect(failing.stderr.contains("winrm-run: stdout: No space left on device"))
     }
 
     @Test func commandStreamsAndExitStatus() throws {
         let f = try WinRMFixture()
-        let r = try Self.run(["--port", "\(f.port)", "127.0.0.1", "echo", "out", "&", "echo", "err", "1>&2", "&", "exit", "/b", "3"])
+        let r = try Self.run(["--port", "\(f.port)", f.address, "echo", "out", "&", "echo", "err", "1>&2", "&", "exit", "/b", "3"])
         #expect(r.status == 3)
         #expect(r.stdout == "out\r\n")
         #expect(r.stderr == "err\r\n")
@@ -75,14 +75,14 @@ struct WinRMRunCLITests {
 
     @Test func stdinIsForwarded() throws {
         let f = try WinRMFixture()
-        let r = try Self.run(["--port", "\(f.port)", "127.0.0.1", "more"], stdin: Array("one\ntwo\n".utf8))
+        let r = try Self.run(["--port", "\(f.port)", f.address, "more"], stdin: Array("one\ntwo\n".utf8))
         #expect(r.status == 0)
         #expect(r.stdout == "one\ntwo\n")
     }
 
     @Test func prefixedOutputAsPacker() throws {
         let f = try WinRMFixture()
-        let r = try Self.run(["--port", "\(f.port)", "--prefix", "win", "127.0.0.1", "echo", "hello", "&", "echo", "oops", "1>&2"])
+        let r = try Self.run(["--port", "\(f.port)", "--prefix", "win", f.address, "echo", "hello", "&", "echo", "oops", "1>&2"])
         #expect(r.status == 0)
         #expect(r.stdout == "    win: hello\n")
         #expect(r.stderr == "==> win: oops\n")
@@ -90,7 +90,7 @@ struct WinRMRunCLITests {
 
     @Test func wrongPasswordExits77WithoutLeakingIt() throws {
         let f = try WinRMFixture()
-        let r = try Self.run(["--port", "\(f.port)", "127.0.0.1", "echo", "hi"], password: "N0tThePassword")
+        let r = try Self.run(["--port", "\(f.port)", f.address, "echo", "hi"], password: "N0tThePassword")
         #expect(r.status == 77)
         #expect(r.stderr.contains("401 unauthorized"))
         #expect(!r.stderr.contains("N0tThePassword") && !r.stdout.contains("N0tThePassword"))
@@ -106,7 +106,7 @@ struct WinRMRunCLITests {
 
     @Test func powershellCLIXMLBecomesText() throws {
         let f = try WinRMFixture()
-        let r = try Self.run(["--port", "\(f.port)", "127.0.0.1", "--powershell", "-"],
+        let r = try Self.run(["--port", "\(f.port)", f.address, "--powershell", "-"],
                              stdin: Array("Write-Output 'a'\nWrite-Error \"it failed\"\nexit 4\n".utf8))
         #expect(r.status == 4)
         #expect(r.stdout == "a\r\n")
@@ -122,7 +122,7 @@ struct WinRMRunCLITests {
         let file = f.dir.appendingPathComponent("long.ps1")
         try script.write(to: file, atomically: true, encoding: .utf8)
         #expect(PowerShell.commandLine(script).count > PowerShell.commandLineLimit)
-        let r = try Self.run(["--port", "\(f.port)", "127.0.0.1", "--powershell", file.path])
+        let r = try Self.run(["--port", "\(f.port)", f.address, "--powershell", file.path])
         #expect(r.status == 6)
         #expect(r.stdout.hasPrefix("line 0 of a long script........\r\n"))
         #expect(r.stdout.hasSuffix("line 199 of a long script........\r\n"))
@@ -138,7 +138,7 @@ struct WinRMRunCLITests {
         for i in 0..<(5958 * 16 + 77) { bytes.append(UInt8(truncatingIfNeeded: i &* 31 &+ 7)) }  // 17 chunks: two shells
         let src = f.dir.appendingPathComponent("blob.bin")
         try Data(bytes).write(to: src)
-        let r = try Self.run(["--port", "\(f.port)", "127.0.0.1", "--upload", src.path, "C:\\Program Files\\app\\blob.bin"])
+        let r = try Self.run(["--port", "\(f.port)", f.address, "--upload", src.path, "C:\\Program Files\\app\\blob.bin"])
         #expect(r.status == 0, "\(r.stderr)")
         let got = FileManager.default.contents(atPath: f.rootDisk.path + "/Program Files/app/blob.bin")
         #expect(got.map { [UInt8]($0) } == bytes)
@@ -154,7 +154,7 @@ struct WinRMRunCLITests {
               "valid_exit_codes":[0]}}
             """
         let r = try Self.run(["--port", "\(f.port)", "--prefix", "win", "--build-name", "win", "--builder-type", "alicloud-ecs",
-                              "127.0.0.1", "--provision", "-"], stdin: Array(plan.utf8))
+                              f.address, "--provision", "-"], stdin: Array(plan.utf8))
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("    win: build=win type=alicloud-ecs app=it's $x\n"))
         #expect(r.stdout.contains("Windows"))  // dir c:\ lists the root
@@ -166,7 +166,7 @@ struct WinRMRunCLITests {
     @Test func provisionerExitCodeOutsideValidFails() throws {
         let f = try WinRMFixture()
         let plan = #"{"type":"powershell","config":{"inline":["exit 2"],"valid_exit_codes":[0,3]}}"#
-        let r = try Self.run(["--port", "\(f.port)", "127.0.0.1", "--provision", "-"], stdin: Array(plan.utf8))
+        let r = try Self.run(["--port", "\(f.port)", f.address, "--provision", "-"], stdin: Array(plan.utf8))
         #expect(r.status == 1)
         #expect(r.stderr.contains("Script exited with non-zero exit status: 2.Allowed exit codes are: [0 3]"))
     }
@@ -174,18 +174,19 @@ struct WinRMRunCLITests {
     @Test func windowsShellProvisioner() throws {
         let f = try WinRMFixture()
         let plan = #"{"type":"windows-shell","config":{"inline":["echo %GREETING% from cmd","exit /b 0"],"environment_vars":["GREETING=hello"]}}"#
-        let r = try Self.run(["--port", "\(f.port)", "127.0.0.1", "--provision", "-"], stdin: Array(plan.utf8))
+        let r = try Self.run(["--port", "\(f.port)", f.address, "--provision", "-"], stdin: Array(plan.utf8))
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout == "hello from cmd\r\n")
     }
 
     @Test func waitSucceedsAndTimesOut() throws {
         let f = try WinRMFixture()
-        let ok = try Self.run(["--port", "\(f.port)", "--timeout", "10", "127.0.0.1", "--wait"])
+        let ok = try Self.run(["--port", "\(f.port)", "--timeout", "10", f.address, "--wait"])
         #expect(ok.status == 0, "\(ok.stderr)")
-        let closed = WinRMFixture.freePort()
+        let closed = RefusingPort()
         let start = Date()
-        let r = try Self.run(["--port", "\(closed)", "--timeout", "2", "127.0.0.1", "--wait"])
+        // Held until the run is over: refused all along.
+        let r = try withExtendedLifetime(closed) { try Self.run(["--port", "\(closed.port)", "--timeout", "2", "127.0.0.1", "--wait"]) }
         #expect(r.status == 75)
         #expect(r.stderr.contains("WinRM not available after 2s"))
         #expect(Date().timeIntervalSince(start) < 15)
@@ -194,14 +195,14 @@ struct WinRMRunCLITests {
     @Test func httpsWithInsecureAndWithCAFile() throws {
         let f = try WinRMFixture(https: true)
         let port = "\(f.httpsPort!)"
-        let insecure = try Self.run(["--https", "--insecure", "--port", port, "127.0.0.1", "echo", "tls"])
+        let insecure = try Self.run(["--https", "--insecure", "--port", port, f.address, "echo", "tls"])
         #expect(insecure.status == 0, "\(insecure.stderr)")
         #expect(insecure.stdout == "tls\r\n")
-        let ca = try Self.run(["--https", "--ca-file", f.hosts.certificate(instance: "i-test01").path, "--port", port, "127.0.0.1", "echo", "ca"])
+        let ca = try Self.run(["--https", "--ca-file", f.hosts.certificate(instance: "i-test01").path, "--port", port, f.address, "echo", "ca"])
         #expect(ca.status == 0, "\(ca.stderr)")
         #expect(ca.stdout == "ca\r\n")
         // Without either, the self-signed certificate is refused: winrm-run's own failure.
-        let strict = try Self.run(["--https", "--port", port, "127.0.0.1", "echo", "no"])
+        let strict = try Self.run(["--https", "--port", port, f.address, "echo", "no"])
         #expect(strict.status == 255)
         #expect(strict.stderr.lowercased().contains("certificate"))
     }
@@ -211,7 +212,7 @@ struct WinRMRunCLITests {
         let script = f.dir.appendingPathComponent("sleep.ps1")
         try "Write-Output started\nStart-Sleep 60\n".write(to: script, atomically: true, encoding: .utf8)
         let start = Date()
-        let r = try Self.run(["--port", "\(f.port)", "--operation-timeout", "20", "127.0.0.1", "--powershell", script.path],
+        let r = try Self.run(["--port", "\(f.port)", "--operation-timeout", "20", f.address, "--powershell", script.path],
                              password: WinRMFixture.password, interruptAfter: 1.5)
         #expect(r.status == 130)
         #expect(Date().timeIntervalSince(start) < 10)

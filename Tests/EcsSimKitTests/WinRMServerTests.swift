@@ -6,11 +6,15 @@ import Glibc
 #endif
 @testable import EcsSimKit
 
-/// A started WinRM endpoint on 127.0.0.1 with a fresh instance root, for one test.
+/// A started WinRM endpoint with a fresh instance root, for one test, on a loopback address
+/// of its own (127.100-199.x.y, as ecs-sim gives each instance one): HTTP on a port the
+/// kernel picks, HTTPS (socat, which cannot report a port of its choosing) on 5986 of that
+/// address, where nothing else listens. No port is probed free and bound later.
 final class WinRMFixture: @unchecked Sendable {
     let hosts: WinRMHosts
     let dir: URL
     let rootDisk: URL
+    let address: String
     let port: Int
     let httpsPort: Int?
     static let password = "Test1234"
@@ -20,10 +24,10 @@ final class WinRMFixture: @unchecked Sendable {
         rootDisk = dir.appendingPathComponent("root")
         try FileManager.default.createDirectory(at: rootDisk, withIntermediateDirectories: true)
         hosts = try WinRMHosts(root: dir.appendingPathComponent("host/winrm"))
-        port = WinRMFixture.freePort()
-        httpsPort = https ? WinRMFixture.freePort() : nil
-        try hosts.start(instance: "i-test01", address: "127.0.0.1", port: port, httpsPort: httpsPort,
-                        rootDisk: rootDisk, user: "Administrator", password: WinRMFixture.password)
+        address = "127.\(Int.random(in: 100...199)).\(Int.random(in: 0...255)).\(Int.random(in: 2...254))"
+        httpsPort = https ? 5986 : nil
+        port = try hosts.start(instance: "i-test01", address: address, port: 0, httpsPort: httpsPort,
+                               rootDisk: rootDisk, user: "Administrator", password: WinRMFixture.password)
     }
 
     deinit {
@@ -32,7 +36,7 @@ final class WinRMFixture: @unchecked Sendable {
     }
 
     func endpoint(password: String = WinRMFixture.password, operationTimeout: Double = 20, https: Bool = false) -> WinRMEndpoint {
-        var ep = WinRMEndpoint(host: "127.0.0.1", port: https ? httpsPort! : port, https: https, user: "Administrator", password: password)
+        var ep = WinRMEndpoint(host: address, port: https ? httpsPort! : port, https: https, user: "Administrator", password: password)
         ep.operationTimeout = operationTimeout
         return ep
     }
@@ -47,9 +51,16 @@ final class WinRMFixture: @unchecked Sendable {
         return (code, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 
-    static func freePort() -> Int {
+}
+
+/// A loopback port bound but not listening, for as long as the value lives: a connection
+/// to it is refused, and no other process can take it meanwhile.
+final class RefusingPort: @unchecked Sendable {
+    private let fd: Int32
+    let port: Int
+
+    init() {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = 0
@@ -57,8 +68,11 @@ final class WinRMFixture: @unchecked Sendable {
         _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        self.fd = fd
+        port = Int(UInt16(bigEndian: addr.sin_port))
     }
+
+    deinit { close(fd) }
 }
 
 @Suite("WinRM endpoint", .serialized)
@@ -176,18 +190,18 @@ struct WinRMServerTests {
     }
 
     /// One request on a fresh connection with `Connection: close`; the whole answer as text.
-    static func exchange(port: Int, _ head: String, body: String = "") throws -> String {
+    static func exchange(_ address: String, port: Int, _ head: String, body: String = "") throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_addr.s_addr = inet_addr(address)
         let connected = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         try #require(connected == 0)
-        let request = Array((head + "Host: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body).utf8)
+        let request = Array((head + "Host: \(address)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body).utf8)
         #expect(request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == request.count)
         var answer: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 4096)
@@ -198,15 +212,15 @@ struct WinRMServerTests {
     @Test func httpAnswersAsHTTPSysDoes() throws {
         let f = try WinRMFixture()
         let auth = HTTPRequest.basicAuthorization(user: "Administrator", password: WinRMFixture.password)
-        let unauthorized = try Self.exchange(port: f.port, "POST /wsman HTTP/1.1\r\n", body: "<x/>")
+        let unauthorized = try Self.exchange(f.address, port: f.port, "POST /wsman HTTP/1.1\r\n", body: "<x/>")
         #expect(unauthorized.hasPrefix("HTTP/1.1 401 Unauthorized\r\n"))
         #expect(unauthorized.contains("\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: Basic realm=\"WSMAN\"\r\n"))
         #expect(unauthorized.contains("\r\nServer: Microsoft-HTTPAPI/2.0\r\n"))
-        let wrongMethod = try Self.exchange(port: f.port, "GET /wsman HTTP/1.1\r\nAuthorization: \(auth)\r\n")
+        let wrongMethod = try Self.exchange(f.address, port: f.port, "GET /wsman HTTP/1.1\r\nAuthorization: \(auth)\r\n")
         #expect(wrongMethod.hasPrefix("HTTP/1.1 405 "))
-        let wrongPath = try Self.exchange(port: f.port, "POST /other HTTP/1.1\r\nAuthorization: \(auth)\r\n", body: "<x/>")
+        let wrongPath = try Self.exchange(f.address, port: f.port, "POST /other HTTP/1.1\r\nAuthorization: \(auth)\r\n", body: "<x/>")
         #expect(wrongPath.hasPrefix("HTTP/1.1 404 "))
-        let soap = try Self.exchange(port: f.port, "POST /wsman HTTP/1.1\r\nAuthorization: \(auth)\r\n", body: "not xml")
+        let soap = try Self.exchange(f.address, port: f.port, "POST /wsman HTTP/1.1\r\nAuthorization: \(auth)\r\n", body: "not xml")
         #expect(soap.contains("\r\nContent-Type: application/soap+xml;charset=UTF-8\r\n"))
         #expect(soap.hasPrefix("HTTP/1.1 500 ") && soap.contains("w:SchemaValidationError"))
     }
@@ -214,7 +228,7 @@ struct WinRMServerTests {
     @Test func restartOnTheSameAddressServesAtOnce() throws {
         let f = try WinRMFixture()
         for _ in 0..<3 {
-            try f.hosts.start(instance: "i-test01", address: "127.0.0.1", port: f.port, httpsPort: nil,
+            try f.hosts.start(instance: "i-test01", address: f.address, port: f.port, httpsPort: nil,
                               rootDisk: f.rootDisk, user: "Administrator", password: WinRMFixture.password)
         }
         let (code, out, _) = try f.run("echo again")
@@ -304,7 +318,7 @@ struct WinRMRealClientTests {
             var env = ProcessInfo.processInfo.environment
             env["WINRM_PASSWORD"] = WinRMFixture.password
             var cmd = ProcessCommand(python, [WinRMServerTests.repoRoot + "/Tests/winrm/pywinrm_fidelity.py",
-                                              "http://127.0.0.1:\(f.port)/wsman"], environment: env)
+                                              "http://\(f.address):\(f.port)/wsman"], environment: env)
             cmd.stdout = .capture(limit: 1 << 16)
             cmd.stderr = .capture(limit: 1 << 16)
             cmd.timeout = 120

@@ -27,7 +27,7 @@ tags = {"note": "line1\nline2", "tab\tkey": "v\tw", "quote'key": "it's \"q\"", "
 template = {
   "variables": {"access_key": "{{env `ALICLOUD_ACCESS_KEY`}}", "secret_key": "{{env `ALICLOUD_SECRET_KEY`}}", "v": "unset"},
   "builders": [{
-    "type": "alicloud-ecs", "name": "odd", "access_key": "{{user `access_key`}}", "secret_key": "{{user `secret_key`}}",
+    "type": "alicloud-ecs", "name": "odd \"name\" \\ /&", "access_key": "{{user `access_key`}}", "secret_key": "{{user `secret_key`}}",
     "region": "cn-beijing", "image_name": "odd-名前_v1.2:x", "image_description": odd,
     "instance_name": "odd.builder:1_x-y", "vpc_name": "vpc with spaces\nand a newline", "vswitch_name": "-leading dash\tvswitch",
     "security_group_name": "sg.odd:1",
@@ -54,11 +54,22 @@ PY
 var=$(printf "v=from -var:\nsecond line 'q' \"d\"\n.")
 var=${var%.}
 
-build odd -var "$var" "$work/odd.json"
+build odd -var "$var" -manifest "$work/manifest.json" "$work/odd.json"
 [ "$(rc_of odd)" = 0 ] || { show odd; fail "the odd-values build: exit $(rc_of odd)"; }
 image=$(sed -n 's/^cn-beijing: //p' "$work/odd.out")
 [ -n "$image" ] || { cat "$work/odd.out" >&2; fail "no image in the artifact"; }
 dump >/dev/null
+
+# The manifest is JSON and names the build whole (a quote and a backslash in its name).
+python3 - "$work" "$image" <<'PY' || fail "the manifest (above)"
+import json, sys
+work, image = sys.argv[1], sys.argv[2]
+m = json.load(open(work + "/manifest.json"))
+b = m["builds"][0]
+assert b["name"] == json.load(open(work + "/odd.json"))["builders"][0]["name"] == 'odd "name" \\ /&', b["name"]
+assert b["artifact_id"] == "cn-beijing:" + image, b["artifact_id"]
+assert b["packer_run_uuid"] == m["last_run_uuid"]
+PY
 
 # What ecs-sim received (its request log) and keeps (its state), against the template.
 python3 - "$work" "$image" "$work/sim/requests.jsonl" <<'PY' || fail "a value did not arrive whole (above)"

@@ -33,6 +33,7 @@ rc=0; ecs-sim --bogus 2>/dev/null || rc=$?; [ "$rc" -eq 64 ] || fail "unknown op
 rc=0; ecs-sim --profile slow 2>/dev/null || rc=$?; [ "$rc" -eq 64 ] || fail "unknown profile exits 64, got $rc"
 rc=0; ecs-sim --faults 'CreateVpc:Nope' 2>/dev/null || rc=$?; [ "$rc" -eq 64 ] || fail "bad fault spec exits 64, got $rc"
 rc=0; ecs-sim --listen 0.0.0.0:0 2>/dev/null || rc=$?; [ "$rc" -eq 64 ] || fail "non-loopback listen exits 64, got $rc"
+rc=0; ecs-sim --id-seed -3 2>/dev/null || rc=$?; [ "$rc" -eq 64 ] || fail "a bad --id-seed exits 64, got $rc"
 rc=0; ecs-sim --dump --state "$work/none" 2>/dev/null || rc=$?; [ "$rc" -eq 66 ] || fail "--dump of a missing state exits 66, got $rc"
 
 ecs_sim_start --state "$work/state" --faults 'CreateVpc:Throttling.User:1x,DescribeRegions:503:1x'
@@ -85,7 +86,13 @@ eventually "started instance is Running" '"Status":"Running"' DescribeInstances 
 out=$(call StartInstance InstanceId="$inst"); expect "start a running instance" "$out" 'IncorrectInstanceStatus'
 out=$(call DeleteSecurityGroup SecurityGroupId="$sg"); expect "SG in use" "$out" 'DependencyViolation'
 
-# Persistence: a restart keeps every resource.
+# Persistence: a restart keeps every resource. The restart draws IDs from a new seed: the
+# instance's ID means nothing to another run, which answers NotFound.
+ecs_sim_stop
+first_seed=$ECS_SIM_ID_SEED
+ecs_sim_start --state "$work/other"
+[ -n "$ECS_SIM_ID_SEED" ] && [ "$ECS_SIM_ID_SEED" != "$first_seed" ] || fail "two runs, one id seed: $ECS_SIM_ID_SEED"
+out=$(call DeleteInstance InstanceId="$inst" Force=true); expect "another run does not know the instance" "$out" 'InvalidInstanceId.NotFound'
 ecs_sim_stop
 ecs_sim_start --state "$work/state"
 out=$(call DescribeInstances InstanceIds="[\"$inst\"]"); expect "instance survives a restart" "$out" '"Status":"Running"'

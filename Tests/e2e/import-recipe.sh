@@ -17,7 +17,7 @@ work=$(mktemp -d)
 imp=
 # An import still running is stopped and waited for before the emulator goes: its cleanup
 # (a reclaim retrying for minutes) must not outlive it and reach a later test's emulator
-# that got the same port (ecs-sim's ids repeat from run to run).
+# that got the same port (where, ids being drawn per run, it would only meet NotFound).
 cleanup () {
 	if [ -n "$imp" ]; then kill "$imp" 2>/dev/null || :; wait "$imp" 2>/dev/null || :; fi
 	ecs_sim_stop

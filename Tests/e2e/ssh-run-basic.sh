@@ -6,10 +6,13 @@ umask 077
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=Tests/e2e/lib/sshd.sh
 . "$here/lib/sshd.sh"
+# shellcheck source=Tests/e2e/lib/port-holder.sh
+. "$here/lib/port-holder.sh"
 work=$(mktemp -d)
 testuser=
 cleanup () {
 	sshd_stop
+	holder_stop
 	[ -z "$testuser" ] || userdel -r "$testuser" >/dev/null 2>&1 || true
 	[ ! -d "$work/ctl" ] || ssh-run --control "$work/ctl" --close -p "${SSHD_PORT:-1}" root@127.0.0.1 >/dev/null 2>&1 || true
 	rm -rf "$work"
@@ -120,11 +123,16 @@ _rc=0; ssh-run -p "$SSHD_PORT" --password-env SSHRUN_UNSET_PW "$testuser@127.0.0
 [ "$_rc" -eq 78 ] || fail "unset password variable gave $_rc"
 if grep -q 'S3cret' "$work/e"; then fail "password printed"; fi
 
-# a changed host key is refused (255), by commands and by --wait
+# a changed host key is refused (255), by commands and by --wait. The host keeps its port
+# while its key changes (a port let go and bound again could be taken in between): a
+# held port whose connections each get `sshd -i`, which reads the host key anew.
 sshd_stop
+holder_start "$work/holder" -- /usr/sbin/sshd -i -e -f "$work/sshd_config" 2>"$work/sshd-i.log" || fail "no port"
+holder_serve || fail "sshd -i did not take the port"
+SSHD_PORT=$HOLDER_PORT
+run root@127.0.0.1 true || fail "first contact with the held port"
 rm -f "$work/host_ed25519" "$work/host_ed25519.pub"
 ssh-keygen -q -t ed25519 -N '' -f "$work/host_ed25519"
-sshd_start "$SSHD_PORT"
 _rc=0; run root@127.0.0.1 true 2>"$work/e" || _rc=$?
 [ "$_rc" -eq 255 ] || fail "changed host key gave $_rc"
 grep -q 'host key changed' "$work/e" || fail "changed host key message: $(cat "$work/e")"

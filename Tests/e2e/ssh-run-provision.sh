@@ -6,8 +6,10 @@ umask 077
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=Tests/e2e/lib/sshd.sh
 . "$here/lib/sshd.sh"
+# shellcheck source=Tests/e2e/lib/port-holder.sh
+. "$here/lib/port-holder.sh"
 work=$(mktemp -d)
-cleanup () { sshd_stop; rm -rf "$work"; }
+cleanup () { sshd_stop; holder_stop; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -80,14 +82,19 @@ _rc=0; printf '%s' '{"type":"shell","timeout":1,"config":{"inline":["sleep 20"]}
 [ "$_rc" -eq 75 ] || fail "timeout gave $_rc"
 [ $(($(date +%s) - start)) -le 8 ] || fail "timeout too slow"
 
-# start_retry_timeout: the host is down when the provisioner starts and comes up later
-sshd_stop
-(sleep 2; sshd_start "$SSHD_PORT" >/dev/null 2>&1; sleep 30) &
+# start_retry_timeout: the host is down (its port refuses) when the provisioner starts and
+# comes up 2 s later, on a port held all along (one let go and bound again could be taken
+# in between): the holder hands each connection to `sshd -i` from then on.
+holder_start "$work/holder" -- /usr/sbin/sshd -i -e -f "$work/sshd_config" 2>"$work/sshd-i.log" || fail "no port"
+(sleep 2; holder_serve) &
 bg=$!
+daemon_port=$SSHD_PORT
+SSHD_PORT=$HOLDER_PORT
 printf '%s' '{"type":"shell","config":{"inline":["echo came-up"],"start_retry_timeout":30}}' | prov >"$work/o" 2>"$work/e" || fail "start_retry_timeout: $(cat "$work/e")"
 [ "$(cat "$work/o")" = came-up ] || fail "start_retry_timeout output"
-kill "$bg" 2>/dev/null || true
-[ -f "$work/sshd.pid" ] && SSHD_PID=$(cat "$work/sshd.pid")
+wait "$bg" || fail "the held port never served sshd"
+holder_stop
+SSHD_PORT=$daemon_port
 
 # file: single file into a directory (trailing slash), several sources, a tree, its contents
 mkdir -p "$work/tree/sub" "$r/up"

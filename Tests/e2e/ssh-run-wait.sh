@@ -1,27 +1,32 @@
 #!/bin/sh
 # ssh-run --wait: survives refused connections, a listener that accepts TCP but never
 # speaks SSH, and an sshd that rejects the key until it is installed; times out with 75.
+# One port serves every phase, held by lib/port-holder.py from the first to the last (a
+# port probed free and bound later by another server could be taken in between).
 set -eu
 umask 077
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=Tests/e2e/lib/sshd.sh
 . "$here/lib/sshd.sh"
+# shellcheck source=Tests/e2e/lib/port-holder.sh
+. "$here/lib/port-holder.sh"
 work=$(mktemp -d)
-ncpid=
 waitpid=
 cleanup () {
-	[ -z "$ncpid" ] || kill "$ncpid" 2>/dev/null || true
 	[ -z "$waitpid" ] || kill "$waitpid" 2>/dev/null || true
-	sshd_stop
+	holder_stop
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 fail () { printf 'FAIL: %s\n' "$1" >&2; exit 1; }
-command -v busybox >/dev/null 2>&1 || sshd_skip "no busybox (httpd)"
+command -v python3 >/dev/null 2>&1 || sshd_skip "no python3"
 sshd_setup "$work"
-port=$(sshd_free_port)
+# The holder hands each connection to `sshd -i` (inetd mode: no port of its own).
+sshd_config 22
+holder_start "$work/holder" -- /usr/sbin/sshd -i -e -f "$work/sshd_config" 2>"$work/sshd.log" || fail "no port"
+port=$HOLDER_PORT
 
 # nothing listening: 75 after the timeout, naming the last error
 start=$(date +%s)
@@ -36,18 +41,16 @@ mv "$work/authorized_keys" "$work/later_keys"
 ssh-run -p "$port" -i "$work/id_ed25519" --known-hosts "$work/kh" -o ConnectTimeout=2 \
 	--wait --timeout 40 root@127.0.0.1 echo ready >"$work/out" 2>"$work/werr" &
 waitpid=$!
-sleep 1.5
-# busybox httpd accepts the TCP connection and then waits for an HTTP request that ssh
-# never sends: a port that is open but silent, as during boot.
-mkdir "$work/www"
-busybox httpd -f -p "127.0.0.1:$port" -h "$work/www" &
-ncpid=$!
-sleep 3
-kill "$ncpid" 2>/dev/null || true
-wait "$ncpid" 2>/dev/null || true
-ncpid=
-sshd_start "$port"
-sleep 2.5
+# A while of refused connections (not a readiness wait: the test holds with none).
+sleep 1
+# Open but silent, as a port is during boot: ssh-run connects, gets no banner and gives up
+# on that connection (ConnectTimeout) without giving up waiting.
+holder_silent || fail "the port did not turn silent"
+holder_wait '^gave-up 1$' 40 || fail "ssh-run never connected to the silent port: $(cat "$work/werr")"
+kill -0 "$waitpid" 2>/dev/null || fail "--wait ended on a silent port: $(cat "$work/werr")"
+# sshd, which rejects the key: a whole refused login, and ssh-run still waits.
+holder_serve || fail "sshd did not take the port"
+holder_wait '^served 1$' 40 || fail "ssh-run never reached sshd: $(cat "$work/werr") $(cat "$work/sshd.log")"
 kill -0 "$waitpid" 2>/dev/null || fail "--wait ended before the key was installed: $(cat "$work/werr")"
 cp "$work/later_keys" "$work/authorized_keys"
 _rc=0; wait "$waitpid" || _rc=$?

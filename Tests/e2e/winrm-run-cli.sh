@@ -5,19 +5,18 @@
 set -eu
 prog=winrm-run-cli
 die () { printf '%s: %s\n' "$prog" "$1" >&2; exit 1; }
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=Tests/e2e/lib/port-holder.sh
+. "$here/lib/port-holder.sh"
 work=$(mktemp -d)
-stub=
 cleanup () {
-	[ -z "$stub" ] || kill "$stub" 2>/dev/null || :
+	holder_stop
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port () {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 status () { set +e; "$@" >"$work/out" 2>"$work/err"; _rc=$?; set -e; echo "$_rc"; }
 
 # --help: stdout, exit 0, names every mode.
@@ -39,7 +38,13 @@ unset WINRM_E2E_UNSET || :
 grep -q 'WINRM_E2E_UNSET is not set' "$work/err" || die "unclear message for an unset variable"
 
 WINRM_E2E_PW='S3cret-e2e-Pass'; export WINRM_E2E_PW
-port=$(free_port)
+# One port for the whole test, held from the refusals to the 401 stub (lib/port-holder.py):
+# bound, it refuses connections; later each connection gets the 401 answer.
+printf 'HTTP/1.1 401 \r\nWWW-Authenticate: Basic realm="WSMAN"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' >"$work/401"
+# The stub reads what the client sends until it hangs up (unread input would turn the close
+# into a reset, which can cut the answer short).
+holder_start "$work/holder" -- sh -c 'cat "$0"; exec cat >/dev/null' "$work/401" || die "no port"
+port=$HOLDER_PORT
 
 # Nothing listening: winrm-run's own failure, 255.
 [ "$(status winrm-run --password-env WINRM_E2E_PW --port "$port" --connect-timeout 2 127.0.0.1 echo hi)" = 255 ] ||
@@ -52,30 +57,13 @@ start=$(date +%s)
 [ $(($(date +%s) - start)) -lt 20 ] || die "--wait overran its timeout"
 grep -q 'WinRM not available after 2s' "$work/err" || die "--wait message"
 
-# A host that answers 401 (as Windows does for a wrong password): 77 at once. Without socat
-# the rest ran, but the run is reported skipped, not ok.
-missing=
-command -v socat >/dev/null 2>&1 || missing="socat is not installed (scripts/install-deps installs it): the 401 case did not run"
-if [ -z "$missing" ]; then
-	printf 'HTTP/1.1 401 \r\nWWW-Authenticate: Basic realm="WSMAN"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' >"$work/401"
-	socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "SYSTEM:cat $work/401" 2>/dev/null &
-	stub=$!
-	# Ready when it accepts a connection (a fixed sleep lost the race on a loaded machine).
-	_i=0
-	until python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$port" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ "$_i" -lt 200 ] || die "the 401 stub never listened on $port"
-		kill -0 "$stub" 2>/dev/null || die "the 401 stub exited (port $port taken?)"
-		sleep 0.05
-	done
-	start=$(date +%s)
-	[ "$(status winrm-run --password-env WINRM_E2E_PW --port "$port" 127.0.0.1 echo hi)" = 77 ] || die "401 did not exit 77"
-	grep -q '401 unauthorized' "$work/err" || die "401 message"
-	[ "$(status winrm-run --password-env WINRM_E2E_PW --port "$port" --timeout 30 127.0.0.1 --wait)" = 77 ] ||
-		die "--wait kept retrying a 401"
-	[ $(($(date +%s) - start)) -lt 10 ] || die "401 took too long"
-	! grep -q "$WINRM_E2E_PW" "$work/err" "$work/out" || die "the password was printed"
-fi
-# shellcheck source=Tests/e2e/lib/skip.sh
-[ -z "$missing" ] || { . "$(dirname "$0")/lib/skip.sh"; skip "$missing"; }
+# A host that answers 401 (as Windows does for a wrong password): 77 at once.
+holder_serve || die "the 401 stub did not take the port"
+start=$(date +%s)
+[ "$(status winrm-run --password-env WINRM_E2E_PW --port "$port" 127.0.0.1 echo hi)" = 77 ] || die "401 did not exit 77: $(cat "$work/err")"
+grep -q '401 unauthorized' "$work/err" || die "401 message"
+[ "$(status winrm-run --password-env WINRM_E2E_PW --port "$port" --timeout 30 127.0.0.1 --wait)" = 77 ] ||
+	die "--wait kept retrying a 401"
+[ $(($(date +%s) - start)) -lt 10 ] || die "401 took too long"
+! grep -q "$WINRM_E2E_PW" "$work/err" "$work/out" || die "the password was printed"
 printf '%s: ok\n' "$prog"

@@ -5,8 +5,9 @@ die () { printf '%s: %s\n' "$prog" "$1" >&2; exit "${2:-1}"; }
 
 # Packer's UI: Say/Error lines "==> target: text", Message lines "    target: text",
 # one prefix per line, on stderr (stdout carries only the artifact block).
-say () { printf '%s\n' "$*" | sed "s/^/==> $name: /" >&2; }
-msg () { printf '%s\n' "$*" | sed "s/^/    $name: /" >&2; }
+# The build's name reaches awk through the environment: a /, & or \ in it is text.
+say () { printf '%s\n' "$*" | N="==> $name: " awk '{ print ENVIRON["N"] $0 }' >&2; }
+msg () { printf '%s\n' "$*" | N="    $name: " awk '{ print ENVIRON["N"] $0 }' >&2; }
 
 now_ms () {
 	_t=$(date +%s%3N 2>/dev/null) || _t=
@@ -40,11 +41,40 @@ shell_quote () {
 }
 
 # --- the ledger --------------------------------------------------------------------
-# One append-only file per build: "time<TAB>event<TAB>kind<TAB>id<TAB>region<TAB>detail".
+# One append-only file per build: "time<TAB>event<TAB>kind<TAB>id<TAB>region<TAB>detail",
+# the detail being "key=value" words separated by spaces.
 # Events: start, intent (before a create call: detail names its ClientToken or name),
 # created, released, kept (a product the build delivered), closed.
+# The id, the region and each value are escaped (ledger_escape), so a state directory, an
+# object key or a name with spaces, tabs, newlines or backslashes stays whole; a ledger
+# written before the escaping reads the same unless one of its values held a backslash.
+#
+# ledger_add EVENT KIND [ID [REGION [KEY=VALUE...]]]
 ledger_add () {
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" "$2" "${3:--}" "${4:-${region:--}}" "${5:-}" >>"$ledger"
+	_la_event=$1 _la_kind=$2 _la_id=${3:--} _la_region=${4:-${region:--}}
+	if [ $# -ge 4 ]; then shift 4; else shift $#; fi
+	_la_detail=
+	for _la_kv in "$@"; do
+		_la_detail="${_la_detail:+$_la_detail }${_la_kv%%=*}=$(ledger_escape "${_la_kv#*=}")"
+	done
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$_la_event" "$_la_kind" \
+		"$(ledger_escape "$_la_id")" "$(ledger_escape "$_la_region")" "$_la_detail" >>"$ledger"
+}
+# ledger_escape VALUE — VALUE with each backslash, space, tab and newline written as \\,
+# \0040, \t and \n (printf %b's escapes): one word, one line, whatever VALUE holds.
+ledger_escape () {
+	_le=$(printf '%s.' "$1" | sed -e ':a' -e '$!N' -e '$!ba' -e 's/\\/\\\\/g' -e 's/ /\\0040/g' \
+		-e "s/$(printf '\t')/\\\\t/g" -e 's/\n/\\n/g')
+	printf '%s' "${_le%.}"
+}
+# ledger_value VAR ESCAPED — sets VAR to the value ESCAPED stands for, exactly.
+ledger_value () {
+	_lv=$(printf '%b.' "$2")
+	eval "$1=\${_lv%.}"
+}
+# ledger_field DETAIL KEY — the escaped value of KEY in a record's detail (the first one).
+ledger_field () {
+	printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1
 }
 
 # A ClientToken for one logical create: unique, <= 64 ASCII characters.

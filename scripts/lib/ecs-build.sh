@@ -74,7 +74,8 @@ tag_key="image-tools-build-id"
 ledger="$state/ledgers/$build_id.ledger"
 # The work directories hold the rendered plan (credentials, passwords) and the temporary
 # key: recorded so that a reclaim after a crash removes them too.
-ledger_add start build "$build_id" "$region" "name=$name tag=$tag_key endpoint=${ALICLOUD_ENDPOINT:-} pid=$$ work=$work run=${ALICLOUD_BUILD_RUN_DIR:-}"
+ledger_add start build "$build_id" "$region" name="$name" tag="$tag_key" endpoint="${ALICLOUD_ENDPOINT:-}" pid=$$ \
+	work="$work" run="${ALICLOUD_BUILD_RUN_DIR:-}"
 tag1="Tag.1.Key=$tag_key"
 tag2="Tag.1.Value=$build_id"
 
@@ -503,7 +504,7 @@ set -- RegionId="$region" ClientToken="$token" ImageName="$image_name" "$tag1" "
 if on image_ignore_data_disks; then
 	disk=$(api_query 'Disks.Disk[0].DiskId' DescribeDisks RegionId="$region" InstanceId="$instance" DiskType=system) || fail "Error describe disks: $(api_error)"
 	stoken=$(client_token)
-	ledger_add intent snapshot - "$region" "token=$stoken"
+	ledger_add intent snapshot - "$region" token="$stoken"
 	snap=$(api_query SnapshotId CreateSnapshot RegionId="$region" DiskId="$disk" ClientToken="$stoken" "$tag1" "$tag2") || fail "Error creating snapshot: $(api_error)"
 	ledger_add created snapshot "$snap"
 	say "Creating snapshot from system disk $disk: $snap"
@@ -513,7 +514,7 @@ else
 	set -- "$@" InstanceId="$instance"
 fi
 if [ -n "$encrypt" ]; then say "Creating temporary image for encryption: $image_name"; else say "Creating image: $c_image_name"; fi
-ledger_add intent image - "$region" "token=$token"
+ledger_add intent image - "$region" token="$token"
 image=$(api_query ImageId CreateImage "$@") || fail "Error creating image: $(api_error)"
 ledger_add created image "$image"
 wait_for "Timeout waiting for image to be created" --image "$image" --timeout "$snapshot_timeout"
@@ -522,7 +523,7 @@ delivered=$image
 if [ -n "$encrypt" ]; then
 	say "Coping image $image from $region..."
 	ctoken=$(client_token)
-	ledger_add intent copy - "$region" "token=$ctoken"
+	ledger_add intent copy - "$region" token="$ctoken"
 	ename=$c_image_name
 	[ -z "$old" ] || ename="$c_image_name-$build_id"
 	api_params EncryptedCopyImage

@@ -1,6 +1,7 @@
 # Shared helpers for tests that need an emulated cloud. Source it, then:
 #   ecs_sim_start [ecs-sim options...]   start ecs-sim on a free loopback port and wait until ready;
-#                                        sets ECS_SIM_PID, ECS_SIM_URL, ECS_SIM_PORT, ECS_SIM_STATE and
+#                                        sets ECS_SIM_PID, ECS_SIM_URL, ECS_SIM_PORT, ECS_SIM_STATE,
+#                                        ECS_SIM_ID_SEED (replay its IDs with --id-seed) and
 #                                        exports ALICLOUD_ENDPOINT, ALICLOUD_OSS_ENDPOINT (the same URL: OSS shares the port), ALICLOUD_ACCESS_KEY,
 #                                        ALICLOUD_SECRET_KEY, ALICLOUD_REGION (cn-hangzhou unless set)
 #   ecs_sim_dump                         print GET /__sim/dump (resources, temporary, request counts)
@@ -36,6 +37,8 @@ ecs_sim_start () {
 	ECS_SIM_PORT=${ECS_SIM_URL##*:}
 	# shellcheck disable=SC2034
 	ECS_SIM_STATE=$(sed -n 's/^ecs-sim: state \(.*\) profile .*$/\1/p' "$_es_out")
+	# shellcheck disable=SC2034
+	ECS_SIM_ID_SEED=$(sed -n 's/^ecs-sim: id seed \([0-9]*\) .*$/\1/p' "$_es_out")
 	ECS_SIM_LOG=$_es_out.err
 	rm -f "$_es_out"
 	ALICLOUD_ENDPOINT=$ECS_SIM_URL

@@ -127,11 +127,12 @@ name="$build_name (alicloud-import)"
 import_id="ait-import-$(date -u +%Y%m%dT%H%M%S)-$(random_hex 4)"
 ledger="$state/ledgers/$import_id.ledger"
 log="$state/imports/$import_id.log"
-ledger_add start import "$import_id" "$region" "name=$build_name endpoint=${ALICLOUD_ENDPOINT:-} oss=${ALICLOUD_OSS_ENDPOINT:-} pid=$$"
+ledger_add start import "$import_id" "$region" name="$build_name" endpoint="${ALICLOUD_ENDPOINT:-}" \
+	oss="${ALICLOUD_OSS_ENDPOINT:-}" pid=$$
 # What reclaim needs to give the upload up and find the image, even after a SIGKILL: the
 # upload counts as created from the start (giving up one that never began is harmless).
-ledger_add created upload "oss://$bucket/$object" "$region" "image=$image_name state=$state/imports/upload disk=$disk"
-ledger_add intent image - "$region" "log=$log"
+ledger_add created upload "oss://$bucket/$object" "$region" image="$image_name" state="$state/imports/upload" disk="$disk"
+ledger_add intent image - "$region" log="$log"
 
 status=1
 finished=0

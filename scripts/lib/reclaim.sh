@@ -20,24 +20,27 @@ only=${3:-}
 work=$(mktemp -d) || die "cannot create a work directory" 73
 trap 'rm -rf "$work"' EXIT
 
-# The start line: "start <tab> build <tab> BUILD_ID <tab> REGION <tab> name=N endpoint=URL tag=KEY"
+# The start line: "start <tab> build <tab> BUILD_ID <tab> REGION <tab> name=N endpoint=URL tag=KEY..."
+# (ids, regions and values escaped: lib/common.sh's ledger_add).
 start=$(awk -F '\t' '$2 == "start" { print; exit }' "$ledger")
 [ -n "$start" ] || die "$ledger: no start record" 65
-build_id=$(printf '%s\n' "$start" | cut -f4)
-region=$(printf '%s\n' "$start" | cut -f5)
+ledger_value build_id "$(printf '%s\n' "$start" | cut -f4)"
+ledger_value region "$(printf '%s\n' "$start" | cut -f5)"
 detail=$(printf '%s\n' "$start" | cut -f6)
-field () { printf '%s\n' "$detail" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
-name=$(field name)
-tag_key=$(field tag)
+# field VAR KEY — VAR set to the start record's value of KEY.
+field () { ledger_value "$1" "$(ledger_field "$detail" "$2")"; }
+field name name
+field tag_key tag
 [ -n "$name" ] || name=$build_id
-_ep=$(field endpoint)
+field _ep endpoint
 if [ -n "$_ep" ] && [ -z "${ALICLOUD_ENDPOINT:-}" ]; then ALICLOUD_ENDPOINT=$_ep; export ALICLOUD_ENDPOINT; fi
-_oss=$(field oss)
+field _oss oss
 if [ -n "$_oss" ] && [ -z "${ALICLOUD_OSS_ENDPOINT:-}" ]; then ALICLOUD_OSS_ENDPOINT=$_oss; export ALICLOUD_OSS_ENDPOINT; fi
 # Calls go to the build's region, whatever region the caller's environment names.
 [ -z "$region" ] || { ALICLOUD_REGION=$region; export ALICLOUD_REGION; }
 
-# live KIND: "id region" of each resource created and neither released nor kept, newest first.
+# live KIND: "id region" of each resource created and neither released nor kept, newest first
+# (both as the ledger holds them: escaped, so neither has a space).
 live () {
 	awk -F '\t' -v kind="$1" '
 		$3 != kind { next }
@@ -51,7 +54,9 @@ live () {
 unresolved () {
 	awk -F '\t' -v kind="$1" '$3 == kind && $2 == "intent" { i++ } $3 == kind && $2 == "created" { c++ } END { exit !(i > c) }' "$ledger"
 }
-kept () { awk -F '\t' -v id="$1" '$2 == "kept" && $4 == id { found = 1 } END { exit !found }' "$ledger"; }
+# kept ID: whether the build delivered ID (escaped, as in the ledger). awk -v would take the
+# backslashes of an escaped id for escapes of its own: ID travels in the environment.
+kept () { ID=$1 awk -F '\t' '$2 == "kept" && $4 == ENVIRON["ID"] { found = 1 } END { exit !found }' "$ledger"; }
 
 # Resources of KIND found by the build's tag (only for kinds the ledger meant to create).
 tagged () {
@@ -61,6 +66,7 @@ tagged () {
 	if [ "$1" = copy ]; then
 		# Copies (image_encrypted's and image_copy_regions') live in the regions their intents name.
 		awk -F '\t' '$2 == "intent" && $3 == "copy" { print $5 }' "$ledger" | sort -u | while read -r _cr; do
+			ledger_value _cr "$_cr"
 			# shellcheck disable=SC2086
 			api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$_cr" $_tags ImageOwnerAlias=self \
 				Status=Creating,Waiting,Available,UnAvailable,CreateFailed PageSize=100 | while read -r _id; do [ -n "$_id" ] && printf '%s %s\n' "$_id" "$_cr"; done
@@ -87,14 +93,14 @@ tagged () {
 logged () {
 	[ "$1" = image ] || return 0
 	awk -F '\t' '$2 == "intent" && $3 == "image" { print $5, $6 }' "$ledger" | while read -r _r _d; do
-		_log=$(printf '%s\n' "$_d" | sed -n 's/^log=//p')
+		ledger_value _log "$(ledger_field "$_d" log)"
 		if [ -z "$_log" ] || [ ! -f "$_log" ]; then continue; fi
 		sed -n 's/^img-import: importing .* as image \(m-[A-Za-z0-9]*\) .*$/\1/p' "$_log" | while read -r _id; do printf '%s %s\n' "$_id" "$_r"; done
 	done
 }
 
-# The detail of the last record of KIND and ID.
-detail_of () { awk -F '\t' -v kind="$1" -v id="$2" '$3 == kind && $4 == id { d = $6 } END { print d }' "$ledger"; }
+# The detail of the last record of KIND and ID (escaped, as in the ledger).
+detail_of () { ID=$2 awk -F '\t' -v kind="$1" '$3 == kind && $4 == ENVIRON["ID"] { d = $6 } END { print d }' "$ledger"; }
 
 # Everything of KIND to release: ledger and tag, de-duplicated, kept products excluded.
 targets () {
@@ -136,7 +142,7 @@ fail () {
 
 # Each release treats "already gone" as done and retries dependency and busy errors for a
 # bounded time, so the order below converges even while the cloud catches up.
-busy='DependencyViolation*,IncorrectInstanceStatus*,IncorrectStatus*,IncorrectVSwitchStatus,IncorrectEipStatus,TaskConflict,OperationConflict,LastTokenProcessing,SystemBusy,Forbbiden,IncorrectDiskStatus'
+busy='DependencyViolation*,IncorrectInstanceStatus*,IncorrectStatus*,IncorrectVpcStatus,IncorrectVSwitchStatus,IncorrectEipStatus,TaskConflict,OperationConflict,LastTokenProcessing,SystemBusy,Forbbiden,IncorrectDiskStatus'
 gone='*.NotFound,InvalidVpcId.NotFound,InvalidVSwitchId.NotFound,InvalidSecurityGroupId.NotFound,InvalidInstanceId.NotFound,InvalidAllocationId.NotFound,InvalidImageId.NotFound,InvalidSnapshotId.NotFound,InvalidKeyPairName.NotFound'
 release_call () { api --accept "$gone" --retry-codes "$busy" --retries 60 --timeout "${RECLAIM_RETRY_FOR:-600}" "$@"; }
 
@@ -181,13 +187,13 @@ release () {
 	keypair) release_call DeleteKeyPairs RegionId="$_r" KeyPairNames="[\"$_id\"]" || return 1 ;;
 	upload)
 		# An import's upload: abort the multipart upload and delete the object (img-import --abort).
-		_d=$(detail_of upload "$_id")
+		_d=$(detail_of upload "$(ledger_escape "$_id")")
 		_b=${_id#oss://}
 		_key=${_b#*/}
 		_b=${_b%%/*}
-		_img=$(printf '%s\n' "$_d" | sed -n 's/^image=\([^ ]*\) .*$/\1/p')
-		_st=$(printf '%s\n' "$_d" | sed -n 's/^.* state=\([^ ]*\) disk=.*$/\1/p')
-		_disk=$(printf '%s\n' "$_d" | sed -n 's/^.* disk=//p')
+		ledger_value _img "$(ledger_field "$_d" image)"
+		ledger_value _st "$(ledger_field "$_d" state)"
+		ledger_value _disk "$(ledger_field "$_d" disk)"
 		run img-import --abort --region "$_r" --bucket "$_b" --object "$_key" --image-name "$_img" --state-dir "$_st" -- "$_disk" \
 			>/dev/null 2>"$work/err" || return 1 ;;
 	esac
@@ -211,10 +217,12 @@ for kind in copy image upload eip instance snapshot securitygroup vswitch vpc ke
 	case ,${only:-$kind}, in *,"$kind",*) ;; *) continue ;; esac
 	list=$(targets "$kind")
 	[ -n "$list" ] || continue
-	announce "$kind" "$(printf '%s' "$list" | cut -d ' ' -f1 | tr '\n' ' ')"
+	announce "$kind" "$(printf '%s\n' "$list" | while read -r eid _; do ledger_value id "$eid"; printf '%s ' "$id"; done)"
 	printf '%s\n' "$list" | {
-		while read -r id r; do
-			[ -n "$id" ] || continue
+		while read -r eid er; do
+			[ -n "$eid" ] || continue
+			ledger_value id "$eid"
+			ledger_value r "$er"
 			if blocked "$kind"; then
 				say "Not releasing $(label "$kind") $id: what it depends on is still there"
 				printf '%s:%s\n' "$kind" "$id" >>"$work/leftover"
@@ -231,17 +239,18 @@ done
 # After a crash, the build's work directories are left with the rendered plan (credentials,
 # passwords) and the temporary key: remove them once their build is gone for sure.
 if [ "$mode" = reclaim ]; then
-	_pid=$(field pid)
+	field _pid pid
 	if [ -z "$_pid" ] || ! kill -0 "$_pid" 2>/dev/null || ! grep -q ecs-build "/proc/$_pid/cmdline" 2>/dev/null; then
 		# An ssh connection master (ControlPersist) outlives a SIGKILL of its build: end it.
 		awk -F '\t' '$2 == "created" && $3 == "control" { print $4 }' "$ledger" | while read -r _d; do
+			ledger_value _d "$_d"
 			for _s in "$_d"/*; do
-				if [ -S "$_s" ]; then ssh -o ControlPath="$_s" -O exit reclaim >/dev/null 2>&1 || :; fi
+				if [ -S "$_s" ]; then ssh -S "$_s" -O exit reclaim >/dev/null 2>&1 || :; fi
 			done
 			case $_d in /*/tmp.*) if [ -d "$_d" ] && [ -O "$_d" ]; then rm -rf -- "$_d"; fi ;; esac
 		done
 		# The run's own directory (per-build results; no secrets) goes too.
-		_d=$(field run)
+		field _d run
 		case $_d in /*/tmp.*) if [ -d "$_d" ] && [ -O "$_d" ]; then rm -rf -- "$_d"; fi ;; esac
 	fi
 fi
@@ -261,6 +270,8 @@ untag () {
 }
 if [ "$mode" = success ] && [ -n "$tag_key" ]; then
 	awk -F '\t' '$2 == "kept" && ($3 == "image" || $3 == "copy") { print $4, $5 }' "$ledger" | while read -r _id _r; do
+		ledger_value _id "$_id"
+		ledger_value _r "$_r"
 		untag "$_r" image "$_id"
 		for _s in $(image_snapshots "$_id" "$_r"); do untag "$_r" snapshot "$_s"; done
 	done

@@ -78,7 +78,7 @@ public struct SSHClient: Sendable {
         for extra in extraOptions { o += ["-o", extra] }
         if let key = identityFile { o += ["-i", key, "-o", "IdentitiesOnly=yes"] }
         if let kh = knownHostsFile {
-            o += ["-o", "UserKnownHostsFile=\(kh)", "-o", "StrictHostKeyChecking=accept-new"]
+            o += ["-o", "UserKnownHostsFile=\(Self.optionPath(kh))", "-o", "StrictHostKeyChecking=accept-new"]
         } else {
             o += ["-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no"]
         }
@@ -94,8 +94,25 @@ public struct SSHClient: Sendable {
     }
 
     /// The ControlPath for this target inside `dir` (%C keeps it short: a hash of the
-    /// host, port and user).
-    public func controlPath(in dir: String) -> String { dir + "/%C" }
+    /// host, port and user), as an ssh option's value.
+    public func controlPath(in dir: String) -> String { Self.optionPath(dir + "/", then: "%C") }
+
+    /// `path` as the value of an ssh `-o` option, which ssh splits into words like a
+    /// configuration line (UserKnownHostsFile takes a list: "/a b/kh" would name "/a" and
+    /// "b/kh") and in which it expands %-tokens. A path with a space, quote, backslash or %
+    /// is double-quoted with `"` and `\` escaped and `%` doubled; `tokens` follows as is.
+    public static func optionPath(_ path: String, then tokens: String = "") -> String {
+        guard path.contains(where: { $0.isWhitespace || "\"'\\%".contains($0) }) else { return path + tokens }
+        var q = "\""
+        for c in path {
+            switch c {
+            case "\"", "\\": q += "\\" + String(c)
+            case "%": q += "%%"
+            default: q.append(c)
+            }
+        }
+        return q + tokens + "\""
+    }
 
     /// Arguments for ssh up to and including the destination; `remote` is appended as
     /// one argument (ssh joins and gives it to the remote user's shell).

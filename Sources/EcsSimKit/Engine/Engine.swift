@@ -12,8 +12,12 @@ public struct EngineConfig: Sendable {
     public var stateDirectory: URL?
     /// Faults to inject.
     public var faults = FaultPlan()
-    /// Seed of the fault and ID generators.
+    /// Seed of the fault generator.
     public var seed: UInt64 = 1
+    /// Seed of the resource and request ID generator; nil: a random one per engine, so two
+    /// runs never hand out the same IDs and a client that reaches the wrong emulator gets
+    /// NotFound instead of acting on another run's resources.
+    public var idSeed: UInt64?
     /// Port of instance sshds.
     public var sshPort = 22
     /// Ports of Windows instances' WinRM endpoints (HTTP; HTTPS, nil for none).
@@ -39,6 +43,8 @@ public final class Engine: @unchecked Sendable {
     public let objectStore: OSSService?
     let hostQueue = DispatchQueue(label: "ecs-sim.host")
     var ids: SeededRandom
+    /// The seed `ids` started from (`config.idSeed`, or the random one drawn for this run).
+    public let idSeed: UInt64
     var addressRandom: SeededRandom
     var faults: FaultInjector
     /// Instance passwords: kept in memory only, never written anywhere.
@@ -60,7 +66,8 @@ public final class Engine: @unchecked Sendable {
         self.config = config
         self.host = host
         self.objectStore = objectStore
-        ids = SeededRandom(seed: config.seed &* 0x2545_F491_4F6C_DD1D &+ 17)
+        idSeed = config.idSeed ?? UInt64.random(in: 0...UInt64.max)
+        ids = SeededRandom(seed: idSeed &* 0x2545_F491_4F6C_DD1D &+ 17)
         // Addresses must not collide with another ecs-sim on the same machine: not seeded.
         addressRandom = SeededRandom(seed: UInt64(UInt32(truncatingIfNeeded: getpid())) << 32 ^ UInt64(Date().timeIntervalSince1970 * 1e6))
         faults = FaultInjector(plan: config.faults, random: SeededRandom(seed: config.seed))
@@ -73,8 +80,6 @@ public final class Engine: @unchecked Sendable {
                 } catch {
                     throw ToolError(.dataError, "\(file.path): unreadable state: \(error)")
                 }
-                // Advance the ID generator past what a previous run used.
-                for _ in 0..<(state.instances.count + state.images.count + state.snapshots.count + state.disks.count) { _ = ids.next() }
             }
         }
     }
@@ -109,13 +114,24 @@ public final class Engine: @unchecked Sendable {
 
     // MARK: IDs and addresses
 
-    /// A new resource ID in the real format: prefix, the region's code, random characters.
+    /// A new resource ID in the real format: prefix, the region's code, random characters;
+    /// never one the state already holds (a pinned seed replays its IDs over a kept state).
     func newId(_ prefix: String, region: String) -> String {
         let code = Catalog.region(region)?.idCode ?? "xx0"
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-        var s = prefix + "-" + code
-        for _ in 0..<17 { s.append(alphabet[Int(ids.next() % UInt64(alphabet.count))]) }
-        return s
+        while true {
+            var s = prefix + "-" + code
+            for _ in 0..<17 { s.append(alphabet[Int(ids.next() % UInt64(alphabet.count))]) }
+            if !idInUse(s) { return s }
+        }
+    }
+
+    /// Whether a resource of the state has `id`.
+    func idInUse(_ id: String) -> Bool {
+        state.vpcs[id] != nil || state.vswitches[id] != nil || state.securityGroups[id] != nil || state.instances[id] != nil
+            || state.disks[id] != nil || state.snapshots[id] != nil || state.images[id] != nil || state.eips[id] != nil
+            || state.tasks[id] != nil || state.vpcs.values.contains { $0.routeTableId == id }
+            || state.keyPairs.values.contains { $0.id == id }
     }
 
     /// A RequestId in the real format (upper-case UUID).
@@ -205,7 +221,6 @@ public final class Engine: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         state.requestCounts[call.action, default: 0] += 1
-        dirty = dirty || false
         settleLocked()
         let decision = faults.decide(action: call.action, now: now)
         if let e = decision.error { return (.failure(e), false, decision.delay, nil) }
@@ -223,13 +238,9 @@ public final class Engine: @unchecked Sendable {
         } catch {
             result = .failure(CloudError("InternalError", "The request processing has failed due to some unknown error.", status: 500))
         }
-        if !Engine.isReadOnly(call.action) { dirty = true }
+        if !RetryPolicy.isReadOnly(call.action) { dirty = true }
         saveIfDirty()
         return (result, decision.drop, decision.delay, decision.corrupt)
-    }
-
-    static func isReadOnly(_ action: String) -> Bool {
-        action.hasPrefix("Describe") || action.hasPrefix("List") || action.hasPrefix("Get")
     }
 
     /// Actions accepting a ClientToken (aliyun-api.md §4).

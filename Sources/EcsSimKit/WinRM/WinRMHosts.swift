@@ -35,8 +35,10 @@ public final class WinRMHosts: @unchecked Sendable {
     /// (HTTPS, self-signed certificate `<root>/<id>/cert.pem`) when given; Basic auth for
     /// `user` with `password`; commands run with chroot in `rootDisk`, which gets busybox
     /// and the Windows directories it lacks. Starting an already started instance restarts it.
+    /// Port 0 takes a free port; returns the HTTP port bound.
+    @discardableResult
     public func start(instance id: String, address: String, port: Int, httpsPort: Int?, rootDisk: URL,
-                      user: String, password: String) throws {
+                      user: String, password: String) throws -> Int {
         stop(instance: id)
         try Self.prepareRoot(rootDisk)
         let service = WinRMService(rootDisk: rootDisk, computerName: Self.computerName(id))
@@ -46,7 +48,7 @@ public final class WinRMHosts: @unchecked Sendable {
         let endpoint = Endpoint(server: server, service: service)
         if let httpsPort {
             do {
-                endpoint.tlsFront = try startTLSFront(instance: id, address: address, httpsPort: httpsPort, backendPort: port)
+                endpoint.tlsFront = try startTLSFront(instance: id, address: address, httpsPort: httpsPort, backendPort: Int(server.port))
             } catch {
                 server.stop()
                 throw error
@@ -55,6 +57,7 @@ public final class WinRMHosts: @unchecked Sendable {
         lock.lock()
         endpoints[id] = endpoint
         lock.unlock()
+        return Int(server.port)
     }
 
     /// The PEM certificate of an instance's HTTPS endpoint (a test's `--ca-file`).

@@ -2,10 +2,11 @@ extension CommandSpec {
     /// ecs-sim: the local ECS/VPC/OSS emulator.
     public static let ecsSim = CommandSpec(
         tool: "ecs-sim",
-        usage: "ecs-sim [--listen 127.0.0.1:PORT] [--state DIR] [--profile fast|instant|realistic] [--faults SPEC] [--seed N] | ecs-sim --dump --state DIR",
+        usage: "ecs-sim [--listen 127.0.0.1:PORT] [--state DIR] [--profile fast|instant|realistic] [--faults SPEC] [--seed N] [--id-seed N] | ecs-sim --dump --state DIR",
         about: """
             usage: ecs-sim [--listen 127.0.0.1:PORT] [--state DIR] [--profile fast|instant|realistic]
-                           [--faults SPEC] [--seed N] [--ssh-port N] [--catalog default|strict]
+                           [--faults SPEC] [--seed N] [--id-seed N] [--ssh-port N]
+                           [--catalog default|strict]
                    ecs-sim --dump --state DIR
 
             A local Alibaba Cloud (ECS 2014-05-26, VPC 2016-04-28, minimal STS and RAM, and OSS on
@@ -18,7 +19,8 @@ extension CommandSpec {
             .value("--state", arg: "DIR", "keep resources, the request log and disks in DIR (default: a temp dir)"),
             .value("--profile", arg: "NAME", "fast (sub-second transitions, default), instant or realistic"),
             .value("--faults", arg: "SPEC", "inject errors, lost responses, latency, SSH refusals (see ecs-sim(1))"),
-            .value("--seed", arg: "N", "seed of the fault and ID generators (default 1)"),
+            .value("--seed", arg: "N", "seed of the fault generator (default 1)"),
+            .value("--id-seed", arg: "N", "seed of the ID generator (default: a random one per run, printed)"),
             .value("--ssh-port", arg: "N", "port of every instance's sshd (default 22)"),
             .value("--catalog", arg: "NAME", "default: any well-formed public image ID of a known family is\nserved as that family; strict: only the listed public images"),
             .flag("--dump", help: "print the resources and request counts of --state DIR as JSON"),
