@@ -128,7 +128,10 @@ for _ in $(seq 1 1200); do
 done
 grep -q 'as image m-' "$work/err" || die "the import did not start: $(cat "$work/err")"
 kill -0 "$imp" 2>/dev/null || { set +e; wait "$imp"; rc=$?; set -e; die "the import ended (exit $rc) before it could be interrupted: $(cat "$work/err")"; }
-[ "$(dump 'len(d["resources"]["images"])')" = 1 ] || die "no image being imported: $(dump 'd["resources"]["images"]'); stderr: $(cat "$work/err")"
+# The count and the images come from ONE dump, so a failure shows what was counted.
+ecs_sim_dump >"$work/dump.json" || die "no dump while importing"
+n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["resources"]["images"]))' "$work/dump.json")
+[ "$n" = 1 ] || die "expected 1 image being imported, the dump has $n: $(cat "$work/dump.json"); stderr: $(cat "$work/err")"
 kill -TERM "$imp"
 set +e; wait "$imp"; rc=$?; set -e
 imp=
