@@ -9,11 +9,12 @@ let spec = CommandSpec(
                            [--validate] [--query PATH] TEMPLATE
 
         Renders a Packer template into a resolved, validated build plan (JSON on stdout).
-        TEMPLATE: a JSON template (or - for stdin), or HCL2: a .pkr.hcl or .pkr.json file,
-        or a directory of them (with its *.auto.pkrvars.hcl/.json files).
+        TEMPLATE: a JSON template, or HCL2: a .pkr.hcl or .pkr.json file, or a directory
+        of them (with its *.auto.pkrvars.hcl/.json files); - reads any of them from stdin.
 
-          -var name=value   set a variable (beats var files; the last one wins)
-          -var-file file    read variables: a JSON object (or, for HCL2, a .pkrvars.hcl file)
+          -var name=value   set a variable
+          -var-file file    read variables: a JSON object (or, for HCL2, a .pkrvars.hcl file);
+                            -var and -var-file apply in the order given: the last one wins
           -only a,b         keep only these builds (names after interpolation)
           -except c         drop these builds, and cut post-processor chains at these names
           --validate        check only: no output, the exit status says it all
@@ -53,13 +54,16 @@ runTool("tmpl-render") {
     if request.templatePath == "-" {
         request.templateBytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
     }
-    for assignment in arguments.all("-var") {
-        guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
-            spec.usageExit("-var \(assignment): expected name=value")
+    for (option, text) in arguments.inOrder("-var", "-var-file") {
+        guard option == "-var" else {
+            request.variableInputs.append(.file(text))
+            continue
         }
-        request.vars.append((String(assignment[..<eq]), String(assignment[assignment.index(after: eq)...])))
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            spec.usageExit("-var \(text): expected name=value")
+        }
+        request.variableInputs.append(.assignment(name: String(text[..<eq]), value: String(text[text.index(after: eq)...])))
     }
-    request.varFiles = arguments.all("-var-file")
     func names(_ option: String) -> [String] {
         arguments.all(option).flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
     }
