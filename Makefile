@@ -14,7 +14,7 @@ SWIFTFLAGS = -Xswiftc -index-ignore-system-modules
 # bench/ecs-call.sh), and an installed tool does not need the toolchain. libcurl stays shared.
 RELEASEFLAGS = -c release --static-swift-stdlib $(SWIFTFLAGS)
 TOOLS = ecs-call tmpl-render ssh-run winrm-run snap-wait img-import ecs-sim boot-command http-serve
-MANPAGES = man/ecs-call.1 man/tmpl-render.1 man/ssh-run.1 man/winrm-run.1 man/snap-wait.1 man/img-import.1 man/ecs-sim.1 man/alicloud-build.1
+MANPAGES = man/ecs-call.1 man/tmpl-render.1 man/ssh-run.1 man/winrm-run.1 man/snap-wait.1 man/img-import.1 man/ecs-sim.1 man/alicloud-build.1 man/boot-command.1 man/http-serve.1
 
 SCRIPT_LIBS = common.sh ecs-build.sh reclaim.sh ecs-sim.sh import.sh uptodate.sh breakpoint.sh provision.sh qemu-build.sh
 

@@ -20,7 +20,7 @@ let spec = CommandSpec(
           --region R           region; sent as RegionId unless given (env ALICLOUD_REGION)
           --profile NAME       profile in ~/.aliyun/config.json (env ALICLOUD_PROFILE)
           --query PATH         print only these values, one per line (Vpcs.Vpc[*].VpcId)
-          --format F           with --query: raw (default), json, sh, count or pairs
+          --format F           with --query: raw (default), json, sh, count, pairs or params
           --sh-prefix P        with --format sh: prefix of the variable names
           --param-env N=VAR    send parameter N with the value of environment variable VAR
                                (for secrets such as an instance Password: never in argv)

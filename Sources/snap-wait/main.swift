@@ -36,7 +36,7 @@ let spec = CommandSpec(
           --endpoint URL       API endpoint (env ALICLOUD_ENDPOINT)
           --profile NAME       profile in ~/.aliyun/config.json
           --query PATH         print only these values of the result
-          --format F           raw, json, sh, count or pairs (with --query)
+          --format F           raw, json, sh, count, pairs or params (with --query)
           -h, --help           show this help
 
         A progress line (state, percent, elapsed) is shown when stderr is a terminal.

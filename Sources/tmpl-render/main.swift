@@ -19,7 +19,7 @@ let spec = CommandSpec(
           -except c         drop these builds, and cut post-processor chains at these names
           --validate        check only: no output, the exit status says it all
           --query PATH      print one value of the plan (e.g. builds[0].config.region)
-          --format F        with --query: raw (default), json, sh, count or pairs
+          --format F        with --query: raw (default), json, sh, count, pairs or params
           --sh-prefix P     with --format sh: prefix of the variable names
           --plan FILE       query an already rendered plan (- for stdin) instead of a template
 

@@ -137,6 +137,18 @@ import Testing
         #expect(try render([]) == doc.document)
     }
 
+    /// --format params: NUL-ended Name=Value records (ecs-call --params-from), nulls left out,
+    /// a newline kept; a nested value is bad data.
+    @Test func paramsFormat() throws {
+        let call: JSONValue = ["api": ["Size": .int(40), "Description": "two\nlines", "Zone": nil, "On": true, "Disks": ["a"]]]
+        func params(_ path: String) throws -> String {
+            try QueryOutput(try spec.parse(["--query", path, "--format", "params"])).render(call)
+        }
+        #expect(throws: ToolError.self) { try params("api") }
+        let ok: JSONValue = ["api": ["Size": .int(40), "Description": "two\nlines", "Zone": nil, "On": true]]
+        #expect(try QueryOutput(try spec.parse(["--query", "api", "--format", "params"])).render(ok) == "Description=two\nlines\u{0}On=true\u{0}Size=40\u{0}")
+    }
+
     @Test func badFormatIsUsage() {
         #expect(throws: ToolError.self) { try render(["--format", "xml"]) }
         #expect(throws: ToolError.self) { try render(["--format", "sh", "--sh-prefix", "a-b"]) }

@@ -158,6 +158,39 @@ func openFdCount() -> Int {
         #expect(throws: ToolError.self) { _ = try Subprocess.run(c) }
     }
 
+    @Test func spawnedChildCanLeadItsOwnProcessGroup() throws {
+        let p = try makePipe()
+        defer { close(p.read) }
+        let pid = try Subprocess.spawn(["/bin/sh", "-c", "sleep 30 & echo $!; wait"], environment: ["PATH": "/bin:/usr/bin"],
+                                       stdout: .fd(p.write), newProcessGroup: true)
+        close(p.write)
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = read(p.read, &buf, buf.count)
+        let grandchild = pid_t(String(decoding: buf[0..<max(0, n)], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        #expect(getpgid(pid) == pid)
+        #expect(getpgid(grandchild) == pid)
+        kill(-pid, SIGTERM)  // the whole group
+        #expect(Subprocess.wait(pid) == .killed(SIGTERM))
+        #expect(Subprocess.wait(pid) == nil, "reaped once")
+    }
+
+    @Test func spawnedChildStaysInOurGroupByDefault() throws {
+        let pid = try Subprocess.spawn(["/bin/sh", "-c", "exit 3"], environment: [:])
+        let group = getpgid(pid)
+        #expect(Subprocess.wait(pid) == .exited(3))
+        #expect(group == getpgrp())  // a zombie keeps its group until reaped
+    }
+
+    @Test func spawnFailureNamesTheProgram() throws {
+        do {
+            _ = try Subprocess.spawn(["/nonexistent/prog"], environment: nil)
+            Issue.record("expected a failure")
+        } catch let e as ToolError {
+            #expect(e.status == .unavailable)
+            #expect(e.message == "/nonexistent/prog: cannot run: No such file or directory")
+        }
+    }
+
     @Test func pathLookupAndFdOutput() throws {
         let path = NSTemporaryDirectory() + "proc-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)

@@ -57,7 +57,10 @@ private func config(_ plan: JSONValue, _ key: String) -> JSONValue? { plan["buil
         #expect(config(plan, "output_directory") == "/tmp/output-q")
         #expect(config(plan, "host_port_min") == 2222 && config(plan, "host_port_max") == 4444)
         #expect(config(plan, "http_port_min") == 8000 && config(plan, "boot_wait") == .double(10))
-        let kvm = FileManager.default.isWritableFile(atPath: "/dev/kvm") && FileManager.default.isReadableFile(atPath: "/dev/kvm")
+        // Packer 1.6.6: kvm when os.Open("/dev/kvm") succeeds (read-only), else tcg.
+        let fd = open("/dev/kvm", O_RDONLY)
+        let kvm = fd >= 0
+        if fd >= 0 { close(fd) }
         #expect(config(plan, "accelerator") == .string(kvm ? "kvm" : "tcg"))
     }
 

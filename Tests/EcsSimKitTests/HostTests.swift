@@ -441,23 +441,3 @@ struct HostSSHOptionTests {
         #expect(tty.output.contains("in-bash"))
     }
 }
-
-@Suite("Host: address pool")
-struct HostAddressPoolTests {
-    @Test func allocatesDistinctLoopbackAddressesAndWraps() throws {
-        var pool = AddressPool(allocated: ["127.0.0.2", "127.0.0.3"])
-        let a = try pool.allocate()
-        let b = try pool.allocate()
-        #expect(a == "127.0.0.4")
-        #expect(b == "127.0.0.5")
-        var wrapped = AddressPool(allocated: ["127.255.255.253"])
-        #expect(try wrapped.allocate() == "127.255.255.254")
-        #expect(try wrapped.allocate() == "127.0.0.2")  // wraps, skipping the emulator's 127.0.0.1
-        pool.release(a)
-        var seen = Set<String>()
-        for _ in 0..<300 { seen.insert(try pool.allocate()) }
-        #expect(seen.count == 300)
-        #expect(!seen.contains("127.0.0.2") && !seen.contains(b))
-        #expect(!seen.contains { $0.hasSuffix(".0") || $0.hasSuffix(".255") })
-    }
-}

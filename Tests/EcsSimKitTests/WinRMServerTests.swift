@@ -175,6 +175,53 @@ struct WinRMServerTests {
         }
     }
 
+    /// One request on a fresh connection with `Connection: close`; the whole answer as text.
+    static func exchange(port: Int, _ head: String, body: String = "") throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        let request = Array((head + "Host: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body).utf8)
+        #expect(request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == request.count)
+        var answer: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while case let n = recv(fd, &buf, buf.count, 0), n > 0 { answer += buf[0..<n] }
+        return String(decoding: answer, as: UTF8.self)
+    }
+
+    @Test func httpAnswersAsHTTPSysDoes() throws {
+        let f = try WinRMFixture()
+        let auth = HTTPRequest.basicAuthorization(user: "Administrator", password: WinRMFixture.password)
+        let unauthorized = try Self.exchange(port: f.port, "POST /wsman HTTP/1.1\r\n", body: "<x/>")
+        #expect(unauthorized.hasPrefix("HTTP/1.1 401 Unauthorized\r\n"))
+        #expect(unauthorized.contains("\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: Basic realm=\"WSMAN\"\r\n"))
+        #expect(unauthorized.contains("\r\nServer: Microsoft-HTTPAPI/2.0\r\n"))
+        let wrongMethod = try Self.exchange(port: f.port, "GET /wsman HTTP/1.1\r\nAuthorization: \(auth)\r\n")
+        #expect(wrongMethod.hasPrefix("HTTP/1.1 405 "))
+        let wrongPath = try Self.exchange(port: f.port, "POST /other HTTP/1.1\r\nAuthorization: \(auth)\r\n", body: "<x/>")
+        #expect(wrongPath.hasPrefix("HTTP/1.1 404 "))
+        let soap = try Self.exchange(port: f.port, "POST /wsman HTTP/1.1\r\nAuthorization: \(auth)\r\n", body: "not xml")
+        #expect(soap.contains("\r\nContent-Type: application/soap+xml;charset=UTF-8\r\n"))
+        #expect(soap.hasPrefix("HTTP/1.1 500 ") && soap.contains("w:SchemaValidationError"))
+    }
+
+    @Test func restartOnTheSameAddressServesAtOnce() throws {
+        let f = try WinRMFixture()
+        for _ in 0..<3 {
+            try f.hosts.start(instance: "i-test01", address: "127.0.0.1", port: f.port, httpsPort: nil,
+                              rootDisk: f.rootDisk, user: "Administrator", password: WinRMFixture.password)
+        }
+        let (code, out, _) = try f.run("echo again")
+        #expect(code == 0)
+        #expect(out == "again\r\n")
+    }
+
     @Test func unknownShellIsInvalidSelectors() throws {
         let f = try WinRMFixture()
         let client = WinRMClient(f.endpoint())

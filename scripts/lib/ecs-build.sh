@@ -43,6 +43,10 @@ tags_file () {
 	plan "$1" --format json >"$work/tags.json" || return 1
 	plan "$1" --format pairs >"$work/pairs" || return 1
 }
+# api_params ACTION — the plan's parameters of one create call (builds[i].api.ACTION, final
+# in tmpl-render) as NUL-ended records in $work/ACTION.params, for ecs-call --params-from
+# (a description may hold newlines).
+api_params () { plan "api.$1" --format params >"$work/$1.params" || fail "bad plan: api.$1"; }
 # Go's fmt of a map, as Packer logs tags: map[k1:v1 k2:v2] (a line without a tab continues
 # the value before it, which held a newline).
 go_map () {
@@ -58,6 +62,9 @@ export ALICLOUD_REGION="$region"
 [ -n "${c_access_key-}" ] && export ALICLOUD_ACCESS_KEY="$c_access_key"
 [ -n "${c_secret_key-}" ] && export ALICLOUD_SECRET_KEY="$c_secret_key"
 [ -n "${c_security_token-}" ] && export ALICLOUD_SECURITY_TOKEN="$c_security_token"
+# profile: the aliyun CLI's profile, read by every tool (ecs-call, snap-wait) from its file.
+[ -n "${c_profile-}" ] && export ALICLOUD_PROFILE="$c_profile"
+[ -n "${c_shared_credentials_file-}" ] && export ALICLOUD_SHARED_CREDENTIALS_FILE="$c_shared_credentials_file"
 unset c_access_key c_secret_key c_security_token
 
 # -skip-unchanged: an up-to-date build ends here, before anything exists (lib/uptodate.sh).
@@ -139,11 +146,18 @@ else
 fi
 
 # --- 2. source image ---------------------------------------------------------------
-_show=
-on skip_image_validation && _show=ShowExpired=true
-found=$(api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$region" ImageId="$c_source_image" $_show) || fail "Error: $(api_error)"
-[ -n "$found" ] || found=$(api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$region" ImageId="$c_source_image" ImageOwnerAlias=marketplace) || fail "Error: $(api_error)"
-[ -n "$found" ] || fail "No alicloud image was found matching filters: $c_source_image"
+# image_family (a plugin key): the family's newest Available image; the instance is then
+# created from the family, as the plugin does (CreateInstance ImageFamily).
+if has image_family; then
+	found=$(api_query 'Image.ImageId' DescribeImageFromFamily RegionId="$region" ImageFamily="$c_image_family") || fail "Error: $(api_error)"
+	[ -n "$found" ] || fail "No alicloud image was found in the image family: $c_image_family"
+else
+	_show=
+	on skip_image_validation && _show=ShowExpired=true
+	found=$(api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$region" ImageId="$c_source_image" $_show) || fail "Error: $(api_error)"
+	[ -n "$found" ] || found=$(api_query 'Images.Image[*].ImageId' DescribeImages RegionId="$region" ImageId="$c_source_image" ImageOwnerAlias=marketplace) || fail "Error: $(api_error)"
+	[ -n "$found" ] || fail "No alicloud image was found matching filters: $c_source_image"
+fi
 msg "Found image ID: $(printf '%s' "$found" | head -n 1)"
 
 # --- 3. key pair -------------------------------------------------------------------
@@ -162,8 +176,7 @@ elif [ "$communicator" = winrm ] && has winrm_password; then
 elif [ "$communicator" = none ]; then
 	:
 else
-	keypair=$(cfg temporary_key_pair_name)
-	[ -n "$keypair" ] || keypair="packer_$(random_hex 4)-$(random_hex 2)-$(random_hex 2)-$(random_hex 2)-$(random_hex 6)"
+	keypair=$c_temporary_key_pair_name
 	say "Creating temporary keypair: $keypair"
 	ledger_add intent keypair "$keypair"
 	# shellcheck disable=SC2086
@@ -184,9 +197,8 @@ else
 	say "Creating vpc..."
 	token=$(client_token)
 	ledger_add intent vpc - "$region" "token=$token"
-	set -- RegionId="$region" ClientToken="$token" "$tag1" "$tag2"
-	has vpc_cidr_block && set -- "$@" CidrBlock="$c_vpc_cidr_block"
-	has vpc_name && set -- "$@" VpcName="$c_vpc_name"
+	api_params CreateVpc
+	set -- RegionId="$region" ClientToken="$token" "$tag1" "$tag2" --params-from "$work/CreateVpc.params"
 	vpc=$(api_query VpcId --product vpc CreateVpc "$@") || fail "Failed creating vpc: $(api_error)"
 	ledger_add created vpc "$vpc"
 	wait_for "Timeout waiting for vpc to become available" --vpc "$vpc" --status Available --timeout 180
@@ -198,7 +210,7 @@ if has vswitch_id; then
 	api_query 'VSwitches.VSwitch[*].VSwitchId' --product vpc DescribeVSwitches RegionId="$region" VpcId="$vpc" VSwitchId="$vswitch" >"$work/q" || fail "Failed querying vswitch: $(api_error)"
 	grep -qx "$vswitch" "$work/q" || fail "The specified vswitch {$vswitch} doesn't exist."
 else
-	zone=$(cfg zone_id)
+	zone=$c_zone_id
 	if [ -z "$zone" ]; then
 		# Packer picks the last zone offering VSwitches and the instance type.
 		api DescribeZones RegionId="$region" || fail "Query for available zones failed: $(api_error)"
@@ -218,9 +230,9 @@ else
 	say "Creating vswitch..."
 	token=$(client_token)
 	ledger_add intent vswitch - "$region" "token=$token"
-	cidr=$(cfg vpc_cidr_block)
-	set -- RegionId="$region" ClientToken="$token" VpcId="$vpc" ZoneId="$zone" CidrBlock="${cidr:-172.16.0.0/24}" "$tag1" "$tag2"
-	has vswitch_name && set -- "$@" VSwitchName="$c_vswitch_name"
+	# The zone: zone_id, or the one found above (a run-time value, so not in the plan).
+	api_params CreateVSwitch
+	set -- RegionId="$region" ClientToken="$token" VpcId="$vpc" "$tag1" "$tag2" ZoneId="$zone" --params-from "$work/CreateVSwitch.params"
 	vswitch=$(api_query VSwitchId --product vpc CreateVSwitch "$@") || fail "Create vswitch failed: $(api_error)"
 	ledger_add created vswitch "$vswitch"
 	wait_for "Timeout waiting for vswitch to become available" --vswitch "$vswitch" --status Available --timeout 180
@@ -229,8 +241,8 @@ fi
 
 # --- 6. security group: only the communicator's port, from a configurable CIDR -------
 case $communicator in
-winrm) port=$(cfg winrm_port); port=${port:-5985} ;;
-*) port=$(cfg ssh_port); port=${port:-22} ;;
+winrm) port=$c_winrm_port ;;
+*) port=$c_ssh_port ;;
 esac
 if has security_group_id; then
 	sg=$c_security_group_id
@@ -240,8 +252,8 @@ else
 	say "Creating security group..."
 	token=$(client_token)
 	ledger_add intent securitygroup - "$region" "token=$token"
-	set -- RegionId="$region" ClientToken="$token" VpcId="$vpc" "$tag1" "$tag2"
-	has security_group_name && set -- "$@" SecurityGroupName="$c_security_group_name"
+	api_params CreateSecurityGroup
+	set -- RegionId="$region" ClientToken="$token" VpcId="$vpc" "$tag1" "$tag2" --params-from "$work/CreateSecurityGroup.params"
 	sg=$(api_query SecurityGroupId CreateSecurityGroup "$@") || fail "Failed creating security group: $(api_error)"
 	ledger_add created securitygroup "$sg"
 	if [ "$communicator" != none ]; then
@@ -257,53 +269,17 @@ fi
 say "Creating instance..."
 token=$(client_token)
 ledger_add intent instance - "$region" "token=$token"
-set -- RegionId="$region" ClientToken="$token" InstanceType="$c_instance_type" ImageId="$c_source_image" \
-	SecurityGroupId="$sg" VSwitchId="$vswitch" InstanceChargeType=PostPaid "$tag1" "$tag2"
-has instance_name && set -- "$@" InstanceName="$c_instance_name"
-has zone_id && set -- "$@" ZoneId="$c_zone_id"
-has internet_charge_type && set -- "$@" InternetChargeType="$c_internet_charge_type"
-has internet_max_bandwidth_out && set -- "$@" InternetMaxBandwidthOut="$c_internet_max_bandwidth_out"
-if has io_optimized; then
-	if on io_optimized; then set -- "$@" IoOptimized=optimized; else set -- "$@" IoOptimized=none; fi
-fi
-# The instance password travels to ecs-call in its environment, never in argv.
+# The template's parameters (image, type, network charge, disks, user data...) come whole
+# from the plan; the password travels to ecs-call in its environment, never in argv.
+api_params CreateInstance
+set -- RegionId="$region" ClientToken="$token" SecurityGroupId="$sg" VSwitchId="$vswitch" "$tag1" "$tag2" \
+	--params-from "$work/CreateInstance.params"
 if has ssh_password; then IMAGE_TOOLS_INSTANCE_PASSWORD=$c_ssh_password; fi
 if has winrm_password; then IMAGE_TOOLS_INSTANCE_PASSWORD=$c_winrm_password; fi
 if [ -n "${IMAGE_TOOLS_INSTANCE_PASSWORD:-}" ]; then
 	export IMAGE_TOOLS_INSTANCE_PASSWORD
 	set -- "$@" --param-env Password=IMAGE_TOOLS_INSTANCE_PASSWORD
 fi
-if has user_data_file; then
-	set -- "$@" UserData="$(base64 -w0 <"$c_user_data_file")"
-elif has user_data; then
-	set -- "$@" UserData="$(printf '%s' "$c_user_data" | base64 -w0)"
-fi
-# Disk mappings: Packer's disk_* keys become SystemDisk.* and DataDisk.N.* parameters, as
-# NUL-ended Name=Value records for ecs-call --params-from (a description may hold newlines).
-disk_params () {
-	# $1: plan path of one mapping, $2: parameter prefix
-	eval "$(plan "$1" --format sh --sh-prefix d_)" || return 1
-	[ -z "${d_disk_category-}" ] || printf '%s.Category=%s\0' "$2" "$d_disk_category"
-	[ -z "${d_disk_size-}" ] || [ "${d_disk_size-}" = 0 ] || printf '%s.Size=%s\0' "$2" "$d_disk_size"
-	[ -z "${d_disk_name-}" ] || printf '%s.DiskName=%s\0' "$2" "$d_disk_name"
-	[ -z "${d_disk_description-}" ] || printf '%s.Description=%s\0' "$2" "$d_disk_description"
-	[ -z "${d_disk_snapshot_id-}" ] || printf '%s.SnapshotId=%s\0' "$2" "$d_disk_snapshot_id"
-	[ -z "${d_disk_device-}" ] || printf '%s.Device=%s\0' "$2" "$d_disk_device"
-	[ "${d_disk_encrypted-}" != true ] || printf '%s.Encrypted=true\0' "$2"
-	unset d_disk_category d_disk_size d_disk_name d_disk_description d_disk_snapshot_id d_disk_device d_disk_encrypted
-}
-: >"$work/disks"
-if has system_disk_mapping; then disk_params config.system_disk_mapping SystemDisk >>"$work/disks" || fail "bad system_disk_mapping"; fi
-nd=$(plan config.image_disk_mappings --format count 2>/dev/null) || nd=0
-k=0
-while [ "$k" -lt "$nd" ]; do
-	disk_params "config.image_disk_mappings[$k]" "DataDisk.$((k + 1))" >>"$work/disks" || fail "bad image_disk_mappings"
-	# Data disks always go with the instance: a build must not leave disks behind.
-	printf 'DataDisk.%s.DeleteWithInstance=true\0' "$((k + 1))" >>"$work/disks"
-	k=$((k + 1))
-done
-set -- "$@" --params-from "$work/disks"
-has ecs_ram_role_name && set -- "$@" RamRoleName="$c_ecs_ram_role_name"
 instance=$(api_query InstanceId CreateInstance "$@") || fail "Error creating instance: $(api_error)"
 unset IMAGE_TOOLS_INSTANCE_PASSWORD
 ledger_add created instance "$instance"
@@ -320,14 +296,29 @@ if on ssh_private_ip; then
 		|| fail "Failed to get private ip of instance"
 	[ -n "$address" ] || fail "Failed to get private ip of instance"
 	msg "Private IP: $address"
+elif has eip_id; then
+	# The template's own EIP: bound to the instance and unbound after the stop, never
+	# released. It is not in the ledger: deleting the instance (the cleanup) unbinds it.
+	say "Querying eip..."
+	eip=$c_eip_id
+	address=$(api_query 'EipAddresses.EipAddress[0].IpAddress' --product vpc DescribeEipAddresses RegionId="$region" AllocationId="$eip") \
+		|| fail "Failed querying eip: $(api_error)"
+	[ -n "$address" ] || fail "The specified eip {$eip} doesn't exist."
+	msg "Using eip: $address"
+	api --product vpc AssociateEipAddress RegionId="$region" AllocationId="$eip" InstanceId="$instance" ClientToken="$(client_token)" \
+		--retry-codes 'TaskConflict,IncorrectInstanceStatus*' --retries 30 --timeout 180 || fail "Error associating eip: $(api_error)"
+elif [ "$c_associate_public_ip_address" = false ]; then
+	# No EIP: the instance's own public IP, released with the instance.
+	say "Allocating public ip..."
+	address=$(api_query IpAddress AllocatePublicIpAddress RegionId="$region" InstanceId="$instance" \
+		--retry-codes 'IncorrectInstanceStatus*' --retries 30 --timeout 120) || fail "Error allocating public ip: $(api_error)"
+	msg "Allocated public ip: $address"
 else
 	say "Allocating eip..."
 	token=$(client_token)
 	ledger_add intent eip - "$region" "token=$token"
-	set -- RegionId="$region" ClientToken="$token" "$tag1" "$tag2"
-	has internet_charge_type && set -- "$@" InternetChargeType="$c_internet_charge_type"
-	has internet_max_bandwidth_out && set -- "$@" Bandwidth="$c_internet_max_bandwidth_out"
-	api --product vpc AllocateEipAddress "$@" || fail "Error allocating eip: $(api_error)"
+	api_params AllocateEipAddress
+	api --product vpc AllocateEipAddress RegionId="$region" ClientToken="$token" "$tag1" "$tag2" --params-from "$work/AllocateEipAddress.params" || fail "Error allocating eip: $(api_error)"
 	cp "$work/out" "$work/eip"
 	eip=$(ecs-call --from-response "$work/eip" --query AllocationId) || fail "Error allocating eip: no AllocationId"
 	address=$(ecs-call --from-response "$work/eip" --query EipAddress) || fail "Error allocating eip: no EipAddress"
@@ -355,6 +346,25 @@ api StartInstance RegionId="$region" InstanceId="$instance" --retry-codes 'Incor
 # the cause.
 
 # --- 11. connect, 12. provision ----------------------------------------------------
+# wait_comm TOOL LABEL TIMEOUT TARGET TOOL-ARGS... — waits until the communicator answers
+# (TOOL --wait); on failure ends the build, naming the cause (the instance's state first).
+wait_comm () {
+	_tool=$1 _label=$2 _timeout=$3 _target=$4
+	shift 4
+	run "$_tool" "$@" --timeout "$_timeout" "$_target" --wait 2>"$work/err" || {
+		_rc=$?
+		_st=$(not_running) && fail "Timeout waiting for instance to start: $instance is $_st"
+		[ "$_rc" -eq 75 ] && fail "Timeout waiting for $_label."
+		fail "Error waiting for $_label: $(sed "s/^$_tool: //" "$work/err" | tr '\n' ' ')"
+	}
+}
+# pause_before_connecting — after the first connection, Packer waits this long and connects
+# again (a guest whose bootstrap restarts sshd or WinRM). Fails when there is no pause.
+pause_before_connecting () {
+	[ "$c_pause_before_connecting" != 0 ] || return 1
+	say "Pausing ${c_pause_before_connecting}s before connecting..."
+	run sleep "$c_pause_before_connecting"
+}
 ssh_target=
 if [ "$communicator" = ssh ]; then
 	user=$c_ssh_username
@@ -370,38 +380,32 @@ if [ "$communicator" = ssh ]; then
 		export IMAGE_TOOLS_SSH_PASSWORD
 		set -- "$@" --password-env IMAGE_TOOLS_SSH_PASSWORD
 	fi
-	has ssh_bastion_host && set -- "$@" --bastion "$(cfg ssh_bastion_username)@$c_ssh_bastion_host:$(cfg ssh_bastion_port)"
+	has ssh_bastion_host && set -- "$@" --bastion "$(cfg ssh_bastion_username)@$c_ssh_bastion_host:$c_ssh_bastion_port"
+	has ssh_ciphers && set -- "$@" -o "Ciphers=$(printf '%s\n' "$c_ssh_ciphers" | paste -sd , -)"
+	has ssh_key_exchange_algorithms && set -- "$@" -o "KexAlgorithms=$(printf '%s\n' "$c_ssh_key_exchange_algorithms" | paste -sd , -)"
 	# Kept as quoted words for eval: a key path or user name with spaces stays one argument.
 	ssh_opts=
 	for _a in "$@"; do ssh_opts="$ssh_opts $(shell_quote "$_a")"; done
 	say "Using ssh communicator to connect: $address"
 	say "Waiting for SSH to become available..."
-	timeout=$(cfg ssh_timeout)
-	# shellcheck disable=SC2086
-	run ssh-run "$@" --timeout "${timeout:-300}" "$ssh_target" --wait 2>"$work/err" || {
-		_rc=$?
-		_st=$(not_running) && fail "Timeout waiting for instance to start: $instance is $_st"
-		[ "$_rc" -eq 75 ] && fail "Timeout waiting for SSH."
-		fail "Error waiting for SSH: $(sed 's/^ssh-run: //' "$work/err" | tr '\n' ' ')"
-	}
+	wait_comm ssh-run SSH "$c_ssh_timeout" "$ssh_target" "$@"
+	if pause_before_connecting; then
+		ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || :
+		wait_comm ssh-run SSH "$c_ssh_timeout" "$ssh_target" "$@"
+	fi
 	say "Connected to SSH!"
 elif [ "$communicator" = winrm ]; then
 	say "Using winrm communicator to connect: $address"
 	say "Waiting for WinRM to become available..."
 	WINRM_PASSWORD=$(cfg winrm_password)
 	export WINRM_PASSWORD
-	timeout=$(cfg winrm_timeout)
-	set -- -u "$(cfg winrm_username)" --password-env WINRM_PASSWORD --port "$port"
+	set -- -u "$c_winrm_username" --password-env WINRM_PASSWORD --port "$port"
 	on winrm_use_ssl && set -- "$@" --https
 	on winrm_insecure && set -- "$@" --insecure
 	winrm_opts=
 	for _a in "$@"; do winrm_opts="$winrm_opts $(shell_quote "$_a")"; done
-	run winrm-run "$@" --timeout "${timeout:-1800}" "$address" --wait 2>"$work/err" || {
-		_rc=$?
-		_st=$(not_running) && fail "Timeout waiting for instance to start: $instance is $_st"
-		[ "$_rc" -eq 75 ] && fail "Timeout waiting for WinRM."
-		fail "Error waiting for WinRM: $(sed 's/^winrm-run: //' "$work/err" | tr '\n' ' ')"
-	}
+	wait_comm winrm-run WinRM "$c_winrm_timeout" "$address" "$@"
+	if pause_before_connecting; then wait_comm winrm-run WinRM "$c_winrm_timeout" "$address" "$@"; fi
 	say "Connected to WinRM!"
 fi
 
@@ -491,12 +495,11 @@ if on image_encrypted; then
 	encrypt=1
 	image_name="packer_$(random_hex 4 | cut -c1-7)"
 fi
-snapshot_timeout=$(cfg wait_snapshot_ready_timeout)
-[ -n "$snapshot_timeout" ] && [ "$snapshot_timeout" != 0 ] || snapshot_timeout=3600
+snapshot_timeout=$c_wait_snapshot_ready_timeout
+copy_timeout=$c_wait_copying_image_ready_timeout
 token=$(client_token)
-set -- RegionId="$region" ClientToken="$token" ImageName="$image_name" "$tag1" "$tag2"
-has image_version && set -- "$@" ImageVersion="$c_image_version"
-has image_description && set -- "$@" Description="$c_image_description"
+api_params CreateImage
+set -- RegionId="$region" ClientToken="$token" ImageName="$image_name" "$tag1" "$tag2" --params-from "$work/CreateImage.params"
 if on image_ignore_data_disks; then
 	disk=$(api_query 'Disks.Disk[0].DiskId' DescribeDisks RegionId="$region" InstanceId="$instance" DiskType=system) || fail "Error describe disks: $(api_error)"
 	stoken=$(client_token)
@@ -522,15 +525,13 @@ if [ -n "$encrypt" ]; then
 	ledger_add intent copy - "$region" "token=$ctoken"
 	ename=$c_image_name
 	[ -z "$old" ] || ename="$c_image_name-$build_id"
+	api_params EncryptedCopyImage
 	set -- RegionId="$region" ImageId="$image" DestinationRegionId="$region" DestinationImageName="$ename" \
-		Encrypted=true ClientToken="$ctoken" "$tag1" "$tag2"
-	has kms_key_id && set -- "$@" KMSKeyId="$c_kms_key_id"
-	has image_description && set -- "$@" DestinationDescription="$c_image_description"
+		ClientToken="$ctoken" "$tag1" "$tag2" --params-from "$work/EncryptedCopyImage.params"
 	delivered=$(api_query ImageId CopyImage "$@") || fail "Error copying images: $(api_error)"
 	ledger_add created copy "$delivered" "$region"
 	msg "Copy image from $region($image) to $region($delivered)"
-	copy_timeout=$(cfg wait_copying_image_ready_timeout)
-	wait_for "Timeout waiting image $delivered finish copying" --image "$delivered" --timeout "${copy_timeout:-3600}"
+	wait_for "Timeout waiting image $delivered finish copying" --image "$delivered" --timeout "$copy_timeout"
 	image_snaps=$(ecs-call --from-response "$work/wait" --query 'DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' 2>/dev/null) || image_snaps=
 fi
 # shellcheck disable=SC2086 # image ids
@@ -567,11 +568,13 @@ if has image_copy_regions; then
 		[ -z "$old" ] || tmpname="$cname-$build_id"
 		ctoken=$(client_token)
 		ledger_add intent copy - "$r" "token=$ctoken"
-		set -- RegionId="$region" ImageId="$image" DestinationRegionId="$r" ClientToken="$ctoken" "$tag1" "$tag2" DestinationImageName="$tmpname"
+		api_params CopyImage
+		set -- RegionId="$region" ImageId="$image" DestinationRegionId="$r" ClientToken="$ctoken" "$tag1" "$tag2" DestinationImageName="$tmpname" \
+			--params-from "$work/CopyImage.params"
 		copy=$(api_query ImageId CopyImage "$@") || fail "Error copying images: $(api_error)"
 		ledger_add created copy "$copy" "$r"
 		msg "Copy image from $region($image) to $r($copy)"
-		run snap-wait --region "$r" --image "$copy" --timeout "$snapshot_timeout" >"$work/wait" 2>"$work/err" || fail "Timeout waiting for image copy: $(sed 's/^snap-wait: //' "$work/err")"
+		run snap-wait --region "$r" --image "$copy" --timeout "$copy_timeout" >"$work/wait" 2>"$work/err" || fail "Timeout waiting for image copy: $(sed 's/^snap-wait: //' "$work/err")"
 		# shellcheck disable=SC2086 # image ids
 		retire_old "$r" "$cname" "$copy" $old
 		uptodate_tag "$r" "$copy" || fail "Error adding tags to image copy: $(api_error)"

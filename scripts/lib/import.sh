@@ -87,6 +87,8 @@ if [ -n "$template" ]; then
 	[ -z "${p_access_key-}" ] || export ALICLOUD_ACCESS_KEY="$p_access_key"
 	[ -z "${p_secret_key-}" ] || export ALICLOUD_SECRET_KEY="$p_secret_key"
 	[ -z "${p_security_token-}" ] || export ALICLOUD_SECURITY_TOKEN="$p_security_token"
+	[ -z "${p_profile-}" ] || export ALICLOUD_PROFILE="$p_profile"
+	[ -z "${p_shared_credentials_file-}" ] || export ALICLOUD_SHARED_CREDENTIALS_FILE="$p_shared_credentials_file"
 	unset p_access_key p_secret_key p_security_token
 	rm -f "$work/plan.json"
 fi

@@ -1,13 +1,16 @@
 #!/bin/sh
 # qemu-build.sh [--check] - INDEX OUTDIR — runs one qemu build of a rendered plan (on stdin),
-# with Packer's steps and log lines: the ISO (verified against iso_checksum), the disk
+# with Packer's steps and log lines: the ISO (http-serve --fetch: a local file, or a download
+# into Packer's cache, either verified against iso_checksum before use), the disk
 # (qemu-img), http_directory served (http-serve), QEMU with user-mode networking forwarding
 # a free 127.0.0.1 port to the guest's SSH, the boot_command typed through QMP
 # (boot-command), the provisioners over SSH (ssh-run), shutdown_command, and the disk
 # converted to `format`. Writes OUTDIR/files (the disk file) on success. On failure or
 # INT/TERM, QEMU and the HTTP server are stopped and the output directory is removed.
-# --check: only the checks that need no virtual machine (the ISO is there and matches its
-# checksum, the output directory is free): exit 66 or 65 on bad input, before anything starts.
+# --check: only the checks that need no virtual machine and no network (a local ISO is there
+# and matches its checksum, the output directory is free): exit 66 or 65 on bad input,
+# before anything starts. --dry-run: the same checks, then the steps the build would take,
+# on stderr, and exit 3 ("would build": a qemu build is not checked for being up to date).
 set -u
 umask 077
 prog=alicloud-build
@@ -17,8 +20,12 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 . "$here/common.sh"
 
 check_only=
-[ "${1:-}" != --check ] || { check_only=1; shift; }
-[ "${1:-}" = - ] || die "usage: qemu-build.sh [--check] - INDEX OUTDIR (the plan on stdin)" 64
+dry_run=
+case ${1:-} in
+--check) check_only=1; shift ;;
+--dry-run) check_only=1; dry_run=1; shift ;;
+esac
+[ "${1:-}" = - ] || die "usage: qemu-build.sh [--check | --dry-run] - INDEX OUTDIR (the plan on stdin)" 64
 plan_json=$(cat)
 index=$2
 out=$3
@@ -26,49 +33,87 @@ on_error=${ON_ERROR:-cleanup}
 load_build || exit 65
 
 # --- the checks before anything starts ----------------------------------------------
-# iso_path: the first of iso_urls that is a local file (remote URLs need a download, which
-# this runner does not do: a clear error, not a hang).
-iso_path=
-remote=
-for u in $c_iso_urls; do
-	case $u in
-	*://*) remote=$u ;;
-	*) if [ -f "$u" ]; then iso_path=$u; break; fi ;;
-	esac
-done
-if [ -z "$iso_path" ]; then
-	[ -z "$remote" ] || die "$name: iso_urls: $remote: downloading remote ISOs is not supported; download it and give its path (iso_url)" 66
-	die "$name: iso_urls: no such file: $(printf '%s' "$c_iso_urls" | tr '\n' ' ' | sed 's/ $//')" 66
-fi
-# verify_iso FILE CHECKSUM — Packer's checksum forms (type:value, file:PATH, none).
-verify_iso () {
-	_sum=$2
-	case $_sum in
-	none) return 0 ;;
-	file:*)
-		_list=${_sum#file:}
-		[ -f "$_list" ] || die "$name: iso_checksum: $_sum: no such checksum file" 66
-		_base=$(basename -- "$1")
-		_v=$(awk -v f="$_base" '{ n = $NF; sub(/^\*/, "", n); sub(/^.*\//, "", n) } n == f { print $1; exit }
-			/^[A-Za-z0-9]+ \(/ { m = $2; gsub(/[()]/, "", m); sub(/^.*\//, "", m); if (m == f) { print $NF; exit } }' "$_list")
-		[ -n "$_v" ] || die "$name: iso_checksum: $_list lists no checksum for $_base" 65
-		case ${#_v} in 32) _t=md5 ;; 40) _t=sha1 ;; 64) _t=sha256 ;; 128) _t=sha512 ;; *) die "$name: iso_checksum: $_list: \"$_v\" is not a checksum" 65 ;; esac
-		_sum="$_t:$(printf '%s' "$_v" | tr '[:upper:]' '[:lower:]')" ;;
-	esac
-	_t=${_sum%%:*}
-	_want=${_sum#*:}
-	_got=$("${_t}sum" <"$1" | cut -d ' ' -f 1) || die "$name: cannot read $1" 66
-	[ "$_got" = "$_want" ] || die "$name: Checksums did not match for $1: expected $_t:$_want, got $_t:$_got" 65
+# iso_words — http-serve --fetch's arguments for this build's ISO (Packer's download step:
+# iso_urls in order, iso_checksum, iso_target_path/extension), as quoted words for eval.
+iso_words () {
+	_w="--fetch --checksum $(shell_quote "$c_iso_checksum") --extension $(shell_quote "$c_iso_target_extension")"
+	! has iso_target_path || _w="$_w --target $(shell_quote "$c_iso_target_path")"
+	while IFS= read -r _u; do
+		[ -z "$_u" ] || _w="$_w $(shell_quote "$_u")"
+	done <<EOF
+$c_iso_urls
+EOF
+	printf '%s' "$_w"
 }
-[ -n "$check_only" ] || say "Retrieving ISO"
-[ -n "$check_only" ] || say "Trying $iso_path"
-verify_iso "$iso_path" "$c_iso_checksum"
-[ -n "$check_only" ] || say "$iso_path => $iso_path"
+# A local ISO must be there and match its checksum; a remote one is fetched by the build
+# (which checks a local one again, so the run itself skips this).
+if [ -n "$check_only" ]; then
+	_ck=$(mktemp) || die "cannot create a temporary file" 73
+	eval "set -- $(iso_words)"
+	iso_found=$(http-serve "$@" --check 2>"$_ck") || {
+		_rc=$?
+		_e=$(sed 's/^http-serve: //' "$_ck")
+		rm -f "$_ck"
+		die "$name: iso_urls: $_e" "$_rc"
+	}
+	rm -f "$_ck"
+fi
 outdir=$c_output_directory
 [ ! -e "$outdir" ] || die "$name: Output directory '$outdir' already exists. It must not exist." 65
 command -v "$c_qemu_binary" >/dev/null 2>&1 || die "$name: qemu_binary: $c_qemu_binary: not found (apt-get install qemu-system-x86)" 69
 command -v qemu-img >/dev/null 2>&1 || die "$name: qemu-img: not found (apt-get install qemu-utils)" 69
-[ -z "$check_only" ] || exit 0
+[ -z "$check_only" ] || [ -n "$dry_run" ] || exit 0
+
+# Go's duration format, as Packer prints it: 10s, 1m30s, 500ms.
+go_duration () {
+	awk -v s="$1" 'BEGIN { if (s < 1 && s > 0) { printf "%dms", s * 1000; exit }
+		m = int(s / 60); r = s - m * 60; if (m > 0) printf "%dm", m; if (r > 0 || m == 0) printf "%gs", r }'
+}
+
+# --- a dry run: the steps, nothing started ------------------------------------------------
+if [ -n "$dry_run" ]; then
+	say "Would build: a qemu build is always built (the up-to-date check covers alicloud-ecs builds)"
+	_iso=$(printf '%s\n' "$iso_found" | sed -n 1p)
+	_target=$(printf '%s\n' "$iso_found" | sed -n 2p)
+	case $_iso in
+	*://*) if [ -z "$_target" ]; then say "Would retrieve ISO: $_iso (its cache name comes with the remote checksum list)"
+		elif [ -f "$_target" ]; then say "Would retrieve ISO: $_iso from the cache: $_target (checked before use)"
+		else say "Would retrieve ISO: $_iso into $_target (a download, checked before use)"; fi ;;
+	*) say "Would retrieve ISO: $_iso (matches its checksum)" ;;
+	esac
+	if on disk_image; then _from=disk; else _from=CD-ROM; fi
+	say "Would create hard drive: $outdir/$c_vm_name ($c_format, $c_disk_size)"
+	! has http_directory || say "Would serve http_directory $c_http_directory on a free port in $c_http_port_min-$c_http_port_max"
+	say "Would start VM: $c_qemu_binary, accelerator $c_accelerator, $c_cpus CPU, $c_memory MB, booting from $_from"
+	_n=$(plan config.boot_command --format count) || _n=0
+	[ "$_n" -eq 0 ] || say "Would type the boot command over QMP: $_n entries, after $(go_duration "$(cfg boot_wait)") for boot"
+	if [ "${c_communicator:-ssh}" = ssh ]; then
+		say "Would connect with SSH as $c_ssh_username to 127.0.0.1 (a free port in $c_host_port_min-$c_host_port_max, forwarded to the guest's $c_ssh_port)"
+	fi
+	_p=$(plan 'provisioners[*].type' --format raw | tr '\n' ' ' | sed 's/ $//')
+	[ -z "$_p" ] || say "Would provision with: $_p"
+	if has shutdown_command; then say "Would halt the VM with shutdown_command (timeout $(go_duration "$(cfg shutdown_timeout)"))"
+	else say "Would halt the VM by stopping QEMU"; fi
+	if ! on skip_compaction || on disk_compression; then say "Would convert the hard drive to $c_format"; fi
+	_c=0
+	_nc=$(plan post_processors --format count) || _nc=0
+	while [ "$_c" -lt "$_nc" ]; do
+		_ne=$(plan "post_processors[$_c]" --format count) || _ne=0
+		_e=0
+		while [ "$_e" -lt "$_ne" ]; do
+			_pp="post_processors[$_c][$_e]"
+			_t=$(plan "$_pp.type")
+			if [ "$_t" = alicloud-import ]; then
+				say "Would run post-processor alicloud-import: image $(plan "$_pp.config.image_name") in $(plan "$_pp.config.region"), through bucket $(plan "$_pp.config.oss_bucket_name")"
+			else
+				say "Would leave post-processor $_t to alicloud-build"
+			fi
+			_e=$((_e + 1))
+		done
+		_c=$((_c + 1))
+	done
+	exit 3
+fi
 
 # --- the run ---------------------------------------------------------------------------
 mkdir -p "$out" || die "$out: cannot create" 73
@@ -112,6 +157,21 @@ cleanup () {
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 trap 'cleanup; exit "$status"' EXIT
+
+# --- the ISO (Packer's download step; the output directory comes after it) -------------
+[ -z "${IMAGE_TOOLS_SKIP_UNCHANGED:-}" ] || say "-skip-unchanged: a qemu build is always built (the up-to-date check covers alicloud-ecs builds)"
+say "Retrieving ISO"
+eval "set -- $(iso_words)"
+[ ! -t 2 ] || set -- "$@" --progress
+mkfifo "$work/fetch" || fail "$work/fetch: cannot make a fifo"
+tee "$work/fetch.log" <"$work/fetch" >&2 &
+tee_pid=$!
+run http-serve "$@" --sensitive-env IMAGE_TOOLS_SENSITIVE --log-prefix "==> $name: " >"$work/iso" 2>"$work/fetch" || {
+	wait "$tee_pid"
+	fail "error downloading ISO: $(sed -n 's/^http-serve: //p' "$work/fetch.log")"
+}
+wait "$tee_pid"
+iso_path=$(cat "$work/iso")
 
 mkdir -p "$outdir" || fail "Error creating output directory: $outdir"
 disk="$outdir/$c_vm_name"
@@ -251,9 +311,7 @@ qemu_failed () { fail "Error launching VM: Qemu failed to start. Please run with
 boot_wait=$(cfg boot_wait)
 nboot=$(plan config.boot_command --format count) || nboot=0
 if awk -v s="$boot_wait" 'BEGIN { exit !(s > 0) }'; then
-	# Go's duration format, as Packer prints it: 10s, 1m30s, 500ms.
-	say "Waiting $(awk -v s="$boot_wait" 'BEGIN { if (s < 1) { printf "%dms", s * 1000; exit }
-		m = int(s / 60); r = s - m * 60; if (m > 0) printf "%dm", m; if (r > 0 || m == 0) printf "%gs", r }') for boot..."
+	say "Waiting $(go_duration "$boot_wait") for boot..."
 	run sleep "$boot_wait"
 fi
 kill -0 "$qemu_pid" 2>/dev/null || qemu_failed

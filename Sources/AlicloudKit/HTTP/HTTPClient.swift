@@ -32,6 +32,17 @@ public final class HTTPClient: @unchecked Sendable {
     /// in pieces instead of being kept (large downloads); other bodies are kept (≤ 4 MiB).
     /// Transport failures throw `ToolError`: 69 (unreachable, DNS, TLS, reset) or 75 (timeout).
     public func send(_ request: HTTPRequest, sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> HTTPResponse {
+        try perform(request, sink: sink.map { body in { piece, _ in try body(piece) } })
+    }
+
+    /// Streams a 2xx body into `sink`, which also receives the length the final response
+    /// announced (Content-Length), when it did: a download with progress. Other bodies are
+    /// kept in the response, as `send` does.
+    public func download(_ request: HTTPRequest, sink: @escaping (UnsafeRawBufferPointer, Int64?) throws -> Void) throws -> HTTPResponse {
+        try perform(request, sink: sink)
+    }
+
+    private func perform(_ request: HTTPRequest, sink: ((UnsafeRawBufferPointer, Int64?) throws -> Void)?) throws -> HTTPResponse {
         lock.lock()
         defer { lock.unlock() }
         let transfer = try Transfer(request: request, sink: sink)
@@ -69,6 +80,15 @@ public final class HTTPClient: @unchecked Sendable {
         }
         try check(ccurl_setopt_str(h, CURLOPT_USERAGENT, options.userAgent), "user agent")
         try check(ccurl_setopt_long(h, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS)), "protocols")
+        if options.followRedirects {
+            try check(ccurl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 1), "follow redirects")
+            try check(ccurl_setopt_long(h, CURLOPT_MAXREDIRS, 10), "redirect limit")
+            try check(ccurl_setopt_long(h, CURLOPT_REDIR_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS)), "redirect protocols")
+        }
+        if let stall = options.stallTimeout, stall > 0 {
+            try check(ccurl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1), "low speed limit")
+            try check(ccurl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, max(1, Int(stall))), "low speed time")
+        }
         if let ca = options.caFile { try check(ccurl_setopt_str(h, CURLOPT_CAINFO, ca), "ca file") }
         if options.insecure {
             try check(ccurl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 0), "verify peer")
@@ -151,16 +171,18 @@ public final class HTTPClient: @unchecked Sendable {
 /// The per-request state the C callbacks reach through their context pointer.
 final class Transfer {
     let body: HTTPBody
-    let sink: ((UnsafeRawBufferPointer) throws -> Void)?
+    let sink: ((UnsafeRawBufferPointer, Int64?) throws -> Void)?
     var headers: [(name: String, value: String)] = []
     var status = 0
+    /// The Content-Length of the response being received, when it gave one.
+    var announced: Int64?
     var bodyBytes: [UInt8] = []
     var sinkError: Error?
     var fd: Int32 = -1
     var sent: Int64 = 0
     static let keptBodyLimit = 4 << 20
 
-    init(request: HTTPRequest, sink: ((UnsafeRawBufferPointer) throws -> Void)?) throws {
+    init(request: HTTPRequest, sink: ((UnsafeRawBufferPointer, Int64?) throws -> Void)?) throws {
         body = request.body
         self.sink = sink
         if case .file(let path, _, _) = request.body {
@@ -184,7 +206,7 @@ private let writeCallback: ccurl_data_callback = { buffer, size, count, context 
     guard let buffer, n > 0 else { return n }
     let raw = UnsafeRawBufferPointer(start: buffer, count: n)
     if let sink = t.sink, (200..<300).contains(t.status) {
-        do { try sink(raw) } catch {
+        do { try sink(raw, t.announced) } catch {
             t.sinkError = error
             return 0
         }
@@ -204,12 +226,14 @@ private let headerCallback: ccurl_data_callback = { buffer, size, count, context
     if line.hasPrefix("HTTP/") {
         // A new status line (after 100 Continue or a proxy CONNECT): start over.
         t.headers = []
+        t.announced = nil
         let parts = line.split(separator: " ")
         t.status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
     } else if let colon = line.firstIndex(of: ":") {
         let name = String(line[..<colon])
         let value = String(line[line.index(after: colon)...]).trimmingSpaces
         t.headers.append((name, value))
+        if name.lowercased() == "content-length" { t.announced = Int64(value) }
     }
     return n
 }

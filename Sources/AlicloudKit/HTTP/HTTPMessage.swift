@@ -87,6 +87,10 @@ public struct HTTPOptions: Sendable {
     public var caFile: String?
     /// Skip certificate and host name verification (explicit opt-in only).
     public var insecure = false
+    /// Follow redirects (up to 10, to http and https only): downloads from mirrors.
+    public var followRedirects = false
+    /// Seconds a transfer may move no byte before it fails as timed out, or nil (no check).
+    public var stallTimeout: Double?
     /// `User-Agent` header.
     public var userAgent = "alicloud-image-tools/1.0"
     /// The environment to read proxy settings from (tests pass their own).

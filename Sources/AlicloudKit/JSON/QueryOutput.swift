@@ -13,6 +13,9 @@ public struct QueryOutput: Sendable {
         case count
         /// An object's members as `key<TAB>value` lines, sorted by key.
         case pairs
+        /// An object's scalar members as NUL-ended `key=value` records, sorted by key (what
+        /// `ecs-call --params-from` reads: a value may hold newlines); null members are left out.
+        case params
     }
 
     /// The path, if one was given.
@@ -60,6 +63,19 @@ public struct QueryOutput: Sendable {
                     throw ToolError.data("--query \(q): --format pairs needs an object (found \(v.typeName))")
                 }
                 return o.keys.sorted().map { "\($0)\t\(o[$0]!.rawText)\n" }.joined()
+            }.joined()
+        case .params:
+            return try q.select(in: value).map { v -> String in
+                guard case .object(let o) = v else {
+                    throw ToolError.data("--query \(q): --format params needs an object (found \(v.typeName))")
+                }
+                return try o.keys.sorted().filter { !o[$0]!.isNull }.map { key -> String in
+                    let member = o[key]!
+                    guard member.isScalar else {
+                        throw ToolError.data("--query \(q): --format params: \(key) is not a scalar (found \(member.typeName))")
+                    }
+                    return "\(key)=\(member.rawText)\u{0}"
+                }.joined()
             }.joined()
         }
     }

@@ -152,7 +152,7 @@ public enum Subprocess {
 func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 /// Creates a pipe whose both ends are close-on-exec.
-func makePipe() throws -> (read: Int32, write: Int32) {
+public func makePipe() throws -> (read: Int32, write: Int32) {
     var fds: [Int32] = [-1, -1]
     guard GNUCalls.pipe2(&fds, O_CLOEXEC) == 0 else {
         throw ToolError(.software, "pipe: \(String(cString: strerror(errno)))")
@@ -162,7 +162,6 @@ func makePipe() throws -> (read: Int32, write: Int32) {
 
 private struct Runner {
     let command: ProcessCommand
-    var toClose: [Int32] = []          // parent-side fds to close once the child is spawned
     var outFd: Int32 = -1, errFd: Int32 = -1, inFd: Int32 = -1
     var wake: (read: Int32, write: Int32) = (-1, -1)
     var result = ProcessResult(exit: .exited(0))
@@ -171,97 +170,61 @@ private struct Runner {
     init(command: ProcessCommand) { self.command = command }
 
     mutating func closeAll() {
-        for fd in [outFd, errFd, inFd, wake.read, wake.write] + toClose where fd >= 0 { close(fd) }
-        outFd = -1; errFd = -1; inFd = -1; wake = (-1, -1); toClose = []
+        for fd in [outFd, errFd, inFd, wake.read, wake.write] where fd >= 0 { close(fd) }
+        outFd = -1; errFd = -1; inFd = -1; wake = (-1, -1)
     }
 
     mutating func run() throws -> ProcessResult {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
         var childSide: [Int32] = []
+        defer { for fd in childSide { close(fd) } }
         var stdinBytes: [UInt8] = []
+        var slots: [ChildDescriptor] = []
 
-        // stdin
         switch command.stdin {
-        case .inherit: break
-        case .null: posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        case .inherit: slots.append(.inherit)
+        case .null: slots.append(.null)
         case .file(let path):
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw ToolError(.noInput, "\(path): \(String(cString: strerror(errno)))") }
             childSide.append(fd)
-            posix_spawn_file_actions_adddup2(&actions, fd, 0)
-        case .fd(let fd): posix_spawn_file_actions_adddup2(&actions, fd, 0)
+            slots.append(.fd(fd))
+        case .fd(let fd): slots.append(.fd(fd))
         case .bytes(let b):
             let p = try makePipe()
             childSide.append(p.read)
             inFd = p.write
             stdinBytes = b
-            posix_spawn_file_actions_adddup2(&actions, p.read, 0)
+            slots.append(.fd(p.read))
         }
-        // stdout, stderr
         for (target, mode) in [(Int32(1), command.stdout), (Int32(2), command.stderr)] {
             switch mode {
-            case .inherit: break
-            case .null: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0)
-            case .fd(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
+            case .inherit: slots.append(.inherit)
+            case .null: slots.append(.null)
+            case .fd(let fd): slots.append(.fd(fd))
             case .capture, .lines, .chunks:
                 let p = try makePipe()
                 childSide.append(p.write)
                 if target == 1 { outFd = p.read } else { errFd = p.read }
-                posix_spawn_file_actions_adddup2(&actions, p.write, target)
+                slots.append(.fd(p.write))
             }
         }
-        // Nothing but 0, 1, 2 reaches the child, whatever the parent has open without CLOEXEC.
-        _ = GNUCalls.addCloseFrom(&actions, 3)
-
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let argv = [command.executable] + command.arguments
-        let envList: [String]? = command.environment.map { env in env.keys.sorted().map { "\($0)=\(env[$0]!)" } }
         wake = try makePipe()
         _ = fcntl(wake.read, F_SETFL, O_NONBLOCK)
         _ = fcntl(wake.write, F_SETFL, O_NONBLOCK)
 
-        var pid: pid_t = 0
-        let executable = command.executable
-        let wakeWrite = wake.write
-        func spawn(_ argvPtr: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
-                   _ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-            // The registry lock is held across spawn so a signal cannot slip between spawn
-            // and registration.
+        // The registry lock is held across spawn so a signal cannot slip between spawn and
+        // registration.
+        let pid: pid_t
+        do {
             SignalForwarding.state.lock.lock()
             defer { SignalForwarding.state.lock.unlock() }
-            let r: Int32
-            if executable.contains("/") {
-                r = posix_spawn(&pid, executable, &actions, &attr, argvPtr, envp)
-            } else {
-                r = posix_spawnp(&pid, executable, &actions, &attr, argvPtr, envp)
-            }
-            if r == 0 {
-                SignalForwarding.state.children[pid] = wakeWrite
-                if let sig = SignalForwarding.state.received { kill(pid, sig) }
-            }
-            return r
-        }
-        let rc: Int32 = withCStrings(argv) { argvPtr in
-            if let envList { return withCStrings(envList) { spawn(argvPtr, UnsafePointer($0)) } }
-            return spawn(argvPtr, UnsafePointer(environ))
+            pid = try Subprocess.spawn([command.executable] + command.arguments, environment: command.environment,
+                                       stdin: slots[0], stdout: slots[1], stderr: slots[2])
+            SignalForwarding.state.children[pid] = wake.write
+            if let sig = SignalForwarding.state.received { kill(pid, sig) }
         }
         for fd in childSide { close(fd) }
-        guard rc == 0 else {
-            throw ToolError(.unavailable, "\(command.executable): cannot run: \(String(cString: strerror(rc)))")
-        }
+        childSide = []
         defer {
             SignalForwarding.state.lock.lock()
             SignalForwarding.state.children[pid] = nil
@@ -287,8 +250,7 @@ private struct Runner {
                 var status: Int32 = 0
                 let r = waitpid(pid, &status, WNOHANG)
                 if r == pid {
-                    let sig = status & 0x7f
-                    result.exit = sig == 0 ? .exited((status >> 8) & 0xff) : .killed(sig)
+                    result.exit = ProcessExit(waitStatus: status)
                     reapedAt = monotonicSeconds()
                 } else if r < 0 && errno != EINTR {
                     reapedAt = monotonicSeconds()  // not our child any more; nothing to wait for
@@ -347,10 +309,7 @@ private struct Runner {
                 }
             }
         }
-        if reapedAt == nil {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        }
+        if reapedAt == nil { _ = Subprocess.wait(pid) }
     }
 
     mutating func deliver(_ bytes: [UInt8], stream: Int) {
@@ -411,10 +370,105 @@ enum GNUCalls {
         return 0
     }
 
-    /// Closes every descriptor from `from` up in the child (glibc 2.34+; otherwise the
-    /// parent's fds are all CLOEXEC anyway, as Swift and Foundation open them).
-    static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32 {
-        closeFromFn.map { $0(actions, from) } ?? 0
+    /// Closes every descriptor from `from` up in the child: glibc's closefrom action (2.34+),
+    /// else a close action for each descriptor open now (/proc/self/fd).
+    static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) {
+        if let f = closeFromFn, f(actions, from) == 0 { return }
+        guard let dir = opendir("/proc/self/fd") else { return }
+        defer { closedir(dir) }
+        let own = dirfd(dir)
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let fd = Int32(name), fd >= from, fd != own { posix_spawn_file_actions_addclose(actions, fd) }
+        }
+    }
+}
+
+/// A child's descriptor 0, 1 or 2 at spawn.
+public enum ChildDescriptor: Sendable {
+    /// The parent's own.
+    case inherit
+    /// `/dev/null` (read-only as stdin, write-only as stdout/stderr).
+    case null
+    /// A descriptor of the parent's (the caller keeps owning and closes it).
+    case fd(Int32)
+}
+
+extension ProcessExit {
+    /// How a child ended, from a waitpid(2) status.
+    public init(waitStatus status: Int32) {
+        let sig = status & 0x7f
+        self = sig == 0 ? .exited((status >> 8) & 0xff) : .killed(sig)
+    }
+}
+
+extension Subprocess {
+    /// Starts `argv` (argv[0] a path, or a bare name looked up in PATH) and returns its pid;
+    /// the caller reaps it (`wait`). The child gets descriptors 0, 1 and 2 as asked and no
+    /// other, every signal at its default disposition and none blocked; `environment` is
+    /// its whole environment (nil: the parent's). With `newProcessGroup` it leads a process
+    /// group of its own, so `kill(-pid, sig)` reaches everything it starts. Throws
+    /// `ToolError` (69) when it cannot be started. The one posix_spawn of the toolkit.
+    public static func spawn(_ argv: [String], environment: [String: String]?,
+                             stdin: ChildDescriptor = .null, stdout: ChildDescriptor = .inherit,
+                             stderr: ChildDescriptor = .inherit, newProcessGroup: Bool = false) throws -> pid_t {
+        precondition(!argv.isEmpty, "spawn: empty argv")
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (target, slot) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
+            switch slot {
+            case .inherit: break
+            case .null: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
+            case .fd(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
+            }
+        }
+        // Nothing but 0, 1, 2 reaches the child, whatever the parent has open without CLOEXEC
+        // (ecs-sim's listening sockets must not live on in a long-lived sshd).
+        GNUCalls.addCloseFrom(&actions, 3)
+
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        var flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+        if newProcessGroup {
+            flags |= Int32(POSIX_SPAWN_SETPGROUP)
+            posix_spawnattr_setpgroup(&attr, 0)
+        }
+        posix_spawnattr_setflags(&attr, Int16(flags))
+
+        let executable = argv[0]
+        var pid: pid_t = 0
+        let rc: Int32 = withCStrings(argv) { argvPtr in
+            func call(_ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+                executable.contains("/")
+                    ? posix_spawn(&pid, executable, &actions, &attr, argvPtr, envp)
+                    : posix_spawnp(&pid, executable, &actions, &attr, argvPtr, envp)
+            }
+            guard let environment else { return call(UnsafePointer(environ)) }
+            return withCStrings(environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }) { call(UnsafePointer($0)) }
+        }
+        guard rc == 0 else {
+            throw ToolError(.unavailable, "\(executable): cannot run: \(String(cString: strerror(rc)))")
+        }
+        return pid
+    }
+
+    /// Waits for a spawned child to end (EINTR retried); nil when `pid` is not a child of ours.
+    public static func wait(_ pid: pid_t) -> ProcessExit? {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return nil }
+        }
+        return ProcessExit(waitStatus: status)
     }
 }
 

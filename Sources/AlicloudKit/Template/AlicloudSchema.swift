@@ -25,10 +25,10 @@ enum AlicloudSchema {
         ConfigField("profile", .string, env: ["ALICLOUD_PROFILE"]),
         ConfigField("shared_credentials_file", .localPath, env: ["ALICLOUD_SHARED_CREDENTIALS_FILE"]),
         ConfigField("security_token", .string, env: ["SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN"], sensitive: true),
-        ConfigField("ram_role_name", .string),
-        ConfigField("ram_role_arn", .string),
-        ConfigField("ram_session_name", .string),
-        ConfigField("custom_endpoint_ecs", .string),
+        ConfigField("ram_role_name", .string, unsupported: "credentials from the ECS instance's RAM role are not read; give access_key and secret_key (or profile)"),
+        ConfigField("ram_role_arn", .string, unsupported: "no role is assumed, so the build would run as the access key's own identity", refused: true),
+        ConfigField("ram_session_name", .string, unsupported: "no role is assumed"),
+        ConfigField("custom_endpoint_ecs", .string, unsupported: "the calls would go to the public endpoint; set ALICLOUD_ENDPOINT instead (it applies to every product)", refused: true),
     ]
 
     static let image: [ConfigField] = [
@@ -52,7 +52,7 @@ enum AlicloudSchema {
         ConfigField("target_image_family", .string),
         ConfigField("boot_mode", .choice(["BIOS", "UEFI", "UEFI-Preferred"])),
         ConfigField("kms_key_id", .string),
-        ConfigField("kms_key_copy_ids", .stringList, []),
+        ConfigField("kms_key_copy_ids", .stringList, [], unsupported: "cross-region copies are made unencrypted from the source image, so the keys would not be used", refused: true),
     ]
 
     static let run: [ConfigField] = [
@@ -65,7 +65,7 @@ enum AlicloudSchema {
         ConfigField("description", .string, ignored: "Packer never uses the builder's description"),
         ConfigField("internet_charge_type", .choice(["PayByBandwidth", "PayByTraffic"])),
         ConfigField("internet_max_bandwidth_out", .int),
-        ConfigField("associate_public_ip_address", .bool, false),
+        ConfigField("associate_public_ip_address", .trilean),
         ConfigField("eip_id", .string),
         ConfigField("ssh_private_ip", .bool, false),
         ConfigField("security_group_id", .string),
@@ -96,47 +96,47 @@ enum AlicloudSchema {
         ConfigField("ssh_password", .string, sensitive: true),
         ConfigField("ssh_keypair_name", .string),
         ConfigField("temporary_key_pair_name", .string),
-        ConfigField("temporary_key_pair_type", .choice(["dsa", "ecdsa", "ed25519", "rsa"]), "rsa"),
-        ConfigField("temporary_key_pair_bits", .int, 0),
+        ConfigField("temporary_key_pair_type", .choice(["dsa", "ecdsa", "ed25519", "rsa"]), "rsa", ignored: "Alibaba Cloud's CreateKeyPair makes the key itself (Packer ignores it too)"),
+        ConfigField("temporary_key_pair_bits", .int, 0, ignored: "Alibaba Cloud's CreateKeyPair makes the key itself (Packer ignores it too)"),
         ConfigField("ssh_ciphers", .stringList, []),
-        ConfigField("ssh_clear_authorized_keys", .bool, false),
+        ConfigField("ssh_clear_authorized_keys", .bool, false, unsupported: "the temporary key pair is deleted after the build, but its public key stays in the image's authorized_keys"),
         ConfigField("ssh_key_exchange_algorithms", .stringList, []),
         ConfigField("ssh_private_key_file", .localPath),
-        ConfigField("ssh_certificate_file", .localPath),
-        ConfigField("ssh_public_key", .string),
-        ConfigField("ssh_private_key", .string, sensitive: true),
-        ConfigField("ssh_pty", .bool, false),
+        ConfigField("ssh_certificate_file", .localPath, unsupported: "certificate authentication is not offered; the connection would use the key alone", refused: true),
+        ConfigField("ssh_public_key", .string, ignored: "Packer sets it itself from the key pair"),
+        ConfigField("ssh_private_key", .string, sensitive: true, ignored: "Packer sets it itself from the key pair"),
+        ConfigField("ssh_pty", .bool, false, unsupported: "commands run without a pseudo-terminal"),
         ConfigField("ssh_timeout", .duration, 300),
         ConfigField("ssh_wait_timeout", .duration),
-        ConfigField("ssh_agent_auth", .bool, false),
-        ConfigField("ssh_disable_agent_forwarding", .bool, false),
-        ConfigField("ssh_handshake_attempts", .int, 10),
+        ConfigField("ssh_agent_auth", .bool, false, unsupported: "the SSH agent is not used; give ssh_private_key_file, or leave both out for a temporary key pair"),
+        ConfigField("ssh_disable_agent_forwarding", .bool, false, unsupported: "the SSH agent is never forwarded"),
+        ConfigField("ssh_handshake_attempts", .int, 10, unsupported: "the connection is retried until ssh_timeout"),
         ConfigField("ssh_bastion_host", .string),
         ConfigField("ssh_bastion_port", .int, 22),
-        ConfigField("ssh_bastion_agent_auth", .bool, false),
+        ConfigField("ssh_bastion_agent_auth", .bool, false, unsupported: "the bastion is reached with the build's own key"),
         ConfigField("ssh_bastion_username", .string),
-        ConfigField("ssh_bastion_password", .string, sensitive: true),
-        ConfigField("ssh_bastion_interactive", .bool, false),
-        ConfigField("ssh_bastion_private_key_file", .localPath),
-        ConfigField("ssh_bastion_certificate_file", .localPath),
-        ConfigField("ssh_file_transfer_method", .choice(["scp", "sftp"]), "scp"),
-        ConfigField("ssh_proxy_host", .string),
-        ConfigField("ssh_proxy_port", .int, 1080),
-        ConfigField("ssh_proxy_username", .string),
-        ConfigField("ssh_proxy_password", .string, sensitive: true),
-        ConfigField("ssh_keep_alive_interval", .duration, 5),
-        ConfigField("ssh_read_write_timeout", .duration, 0),
-        ConfigField("ssh_remote_tunnels", .stringList, []),
-        ConfigField("ssh_local_tunnels", .stringList, []),
+        ConfigField("ssh_bastion_password", .string, sensitive: true, unsupported: "the bastion is reached with the build's own key, not a password", refused: true),
+        ConfigField("ssh_bastion_interactive", .bool, false, unsupported: "the bastion is reached with the build's own key"),
+        ConfigField("ssh_bastion_private_key_file", .localPath, unsupported: "the bastion is reached with the build's own key", refused: true),
+        ConfigField("ssh_bastion_certificate_file", .localPath, unsupported: "the bastion is reached with the build's own key", refused: true),
+        ConfigField("ssh_file_transfer_method", .choice(["scp", "sftp"]), "scp", unsupported: "files are copied with ssh-run's own transfer"),
+        ConfigField("ssh_proxy_host", .string, unsupported: "the connection would go direct, not through the SOCKS proxy", refused: true),
+        ConfigField("ssh_proxy_port", .int, 1080, unsupported: "no SOCKS proxy is used"),
+        ConfigField("ssh_proxy_username", .string, unsupported: "no SOCKS proxy is used"),
+        ConfigField("ssh_proxy_password", .string, sensitive: true, unsupported: "no SOCKS proxy is used"),
+        ConfigField("ssh_keep_alive_interval", .duration, 5, unsupported: "ssh-run sends keep-alives every 15 seconds"),
+        ConfigField("ssh_read_write_timeout", .duration, 0, unsupported: "only ssh_timeout and the provisioners' timeout apply"),
+        ConfigField("ssh_remote_tunnels", .stringList, [], unsupported: "no tunnels are opened, and provisioners that rely on them would fail", refused: true),
+        ConfigField("ssh_local_tunnels", .stringList, [], unsupported: "no tunnels are opened, and provisioners that rely on them would fail", refused: true),
         ConfigField("winrm_username", .string),
         ConfigField("winrm_password", .string, sensitive: true),
         ConfigField("winrm_host", .string, ignored: "the builder connects to the address of the instance it made"),
-        ConfigField("winrm_no_proxy", .bool, false),
+        ConfigField("winrm_no_proxy", .bool, false, unsupported: "winrm-run never uses a proxy"),
         ConfigField("winrm_port", .int),
         ConfigField("winrm_timeout", .duration, 1800),
         ConfigField("winrm_use_ssl", .bool, false),
         ConfigField("winrm_insecure", .bool, false),
-        ConfigField("winrm_use_ntlm", .bool, false),
+        ConfigField("winrm_use_ntlm", .bool, false, unsupported: "winrm-run authenticates with Basic only"),
     ]
 
     /// Every alicloud-ecs key.
@@ -144,7 +144,15 @@ enum AlicloudSchema {
 
     /// The alicloud-import post-processor's keys (its own, the access keys, and the image
     /// keys it reads).
-    static let importer = ConfigSchema(access + [
+    static let importer = ConfigSchema(access.map { field in
+        var f = field
+        switch f.name {
+        case "skip_region_validation": f.ignored = "the import does not validate regions"
+        case "skip_image_validation": f.ignored = "the import has no source image"
+        default: break
+        }
+        return f
+    } + [
         ConfigField("oss_bucket_name", .string),
         ConfigField("oss_key_name", .string),
         ConfigField("skip_clean", .bool, false),
@@ -156,12 +164,20 @@ enum AlicloudSchema {
         ConfigField("image_architecture", .choice(["arm64", "i386", "x86_64"])),
         ConfigField("image_system_size", .string),
         ConfigField("format", .string),
-        ConfigField("resource_group_id", .string),
+        ConfigField("resource_group_id", .string, unsupported: "ImportImage is sent without a resource group: the image goes to the account's default group"),
         // Packer never applied these tags; img-import applies them to the image and its snapshots.
         ConfigField("tags", .stringMap, [:]),
         ConfigField("image_share_account", .stringList, [], ignored: "alicloud-import never shares the imported image"),
         ConfigField("image_copy_regions", .stringList, [], ignored: "alicloud-import never copies the imported image"),
     ])
+
+    /// Keys tmpl-render resolves into others: they never reach the plan. Every other key is
+    /// read by the build runner (scripts/lib/ecs-build.sh, import.sh) or marked ignored or
+    /// unsupported (AlicloudSchemaTests holds the two to this).
+    static let resolvedByRenderer: [String: String] = [
+        "tag": "merged into tags",
+        "ssh_wait_timeout": "becomes ssh_timeout",
+    ]
 
     /// Builder keys alicloud-import accepts (the builder config is squashed into it) but ignores.
     static let importIgnored: [String: String] = {
@@ -258,10 +274,12 @@ enum AlicloudSchema {
         }
 
         // A zero port or timeout means the default, as in Packer's communicator config
-        // (TestRunConfigPrepare_SSHPort: "ssh_port": 0 connects on 22).
-        for (key, value) in [("ssh_port", 22), ("ssh_bastion_port", 22), ("ssh_proxy_port", 1080), ("ssh_timeout", 300), ("winrm_timeout", 1800)]
+        // (TestRunConfigPrepare_SSHPort: "ssh_port": 0 connects on 22). The schema holds
+        // the one default of each.
+        for key in ["ssh_port", "ssh_bastion_port", "ssh_proxy_port", "ssh_timeout", "winrm_timeout", "wait_snapshot_ready_timeout",
+                    "wait_copying_image_ready_timeout"]
         where config[key] == .int(0) || config[key] == .double(0) {
-            config[key] = config[key] == .int(0) ? .int(value) : .double(Double(value))
+            config[key] = builder.fields[key]!.defaultValue!
         }
         if config["winrm_port"] == .int(0) { config["winrm_port"] = .null }
         if config["image_encrypted"] == .bool(false) {
@@ -270,17 +288,11 @@ enum AlicloudSchema {
         if string("kms_key_id") != nil && config["image_encrypted"] != .bool(true) {
             sink.error(at("kms_key_id"), "needs \"image_encrypted\": true (the key encrypts the image's same-region copy)")
         }
-        if config["wait_snapshot_ready_timeout"] == .int(0) { config["wait_snapshot_ready_timeout"] = 3600 }
-        if config["wait_copying_image_ready_timeout"] == .int(0) { config["wait_copying_image_ready_timeout"] = 3600 }
         if let legacy = config["ssh_wait_timeout"], legacy != .null {
             config["ssh_timeout"] = legacy
             sink.warning(at("ssh_wait_timeout"), "deprecated: use \"ssh_timeout\"")
         }
         config.removeValue(forKey: "ssh_wait_timeout")
-        if config["temporary_key_pair_bits"] == .int(0) {
-            let bits: [String: Int] = ["rsa": 2048, "dsa": 1024, "ecdsa": 521, "ed25519": 256]
-            config["temporary_key_pair_bits"] = .int(bits[string("temporary_key_pair_type") ?? "rsa"] ?? 2048)
-        }
 
         // Communicator.
         let communicator = string("communicator") ?? "ssh"
@@ -310,6 +322,24 @@ enum AlicloudSchema {
             if config["internet_max_bandwidth_out"] == .null { config["internet_max_bandwidth_out"] = 5 }
             sink.warning(path, "no VPC setting, key pair or user data: Packer uses the classic network here, which most accounts no longer have (set \"vpc_id\", \"vswitch_id\" or a key pair to use a VPC)")
         }
+        // The address the communicator connects to: the private IP, the given EIP, a new
+        // EIP (the default, and associate_public_ip_address: true), or with an explicit false
+        // the instance's own public IP (AllocatePublicIpAddress, which needs bandwidth).
+        if flag("ssh_private_ip") {
+            if string("eip_id") != nil { sink.warning(at("eip_id"), "unused with \"ssh_private_ip\": the build connects to the private address") }
+        } else if config["associate_public_ip_address"] == .bool(false) {
+            if string("eip_id") != nil {
+                sink.error(at("eip_id"), "\"associate_public_ip_address\": false asks for no EIP; give one or the other")
+            } else if (config["internet_max_bandwidth_out"]?.intValue ?? 0) <= 0 {
+                sink.error(at("associate_public_ip_address"), "false: the instance's own public IP needs \"internet_max_bandwidth_out\" above 0 (or set \"ssh_private_ip\")")
+            }
+        }
+        if let eip = string("eip_id"), !eip.hasPrefix("eip-") {
+            sink.error(at("eip_id"), "\"\(eip)\" is not an EIP allocation id (eip-...)")
+        }
+        if let group = string("resource_group_id"), !group.hasPrefix("rg-") {
+            sink.error(at("resource_group_id"), "\"\(group)\" is not a resource group id (rg-...)")
+        }
         if string("vswitch_id") != nil && string("vpc_id") == nil {
             sink.error(at("vswitch_id"), "\"vswitch_id\" needs \"vpc_id\" (Packer would make a new VPC and then not find the vswitch in it)")
         }
@@ -323,7 +353,7 @@ enum AlicloudSchema {
             if let s = config[k]?.stringValue, !s.isEmpty { return s }
             return nil
         }
-        if (string("access_key") == nil || string("secret_key") == nil) && string("profile") == nil && string("ram_role_name") == nil {
+        if (string("access_key") == nil || string("secret_key") == nil) && string("profile") == nil {
             sink.error(path, "\"access_key\" and \"secret_key\" are not set: give them in the template or in ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY", kind: .credentials)
         }
         if string("region") == nil {

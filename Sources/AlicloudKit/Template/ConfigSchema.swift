@@ -40,19 +40,26 @@ struct ConfigField: Sendable {
     var env: [String] = []
     /// A credential or password: its plan path is listed in "sensitive".
     var sensitive = false
-    /// When set, the key is accepted but does nothing: this warning is printed if it is given.
+    /// When set, the key is accepted but does nothing, as in Packer: this warning is printed if it is given.
     var ignored: String?
+    /// When set, Packer acts on the key but this toolkit does not: a warning (or, with
+    /// `refused`, an error) saying so is printed if it is given.
+    var unsupported: String?
+    /// An unsupported key whose absence would change where or how the build connects: an error.
+    var refused = false
     /// Keys Packer leaves unrendered at prepare time (rendered at run time).
     var rendered = true
 
     init(_ name: String, _ kind: FieldKind, _ defaultValue: JSONValue? = nil, env: [String] = [], sensitive: Bool = false,
-         ignored: String? = nil, rendered: Bool = true) {
+         ignored: String? = nil, unsupported: String? = nil, refused: Bool = false, rendered: Bool = true) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
         self.env = env
         self.sensitive = sensitive
         self.ignored = ignored
+        self.unsupported = unsupported
+        self.refused = refused
         self.rendered = rendered
     }
 }
@@ -108,6 +115,13 @@ struct ConfigDecoder {
             if let r = raw, r.isNull { raw = nil }
             if let why = field.ignored, raw != nil {
                 sink.warning(path, "accepted but ignored: \(why)")
+            }
+            if let why = field.unsupported, raw != nil {
+                if field.refused {
+                    sink.error(path, "\"\(name)\" is not supported by this toolkit: \(why)")
+                } else {
+                    sink.warning(path, "\"\(name)\" is not supported by this toolkit and has no effect: \(why)")
+                }
             }
             if field.env.isEmpty == false, raw == nil || raw == .string("") {
                 if let found = field.env.lazy.compactMap({ environment[$0] }).first(where: { !$0.isEmpty }) {

@@ -129,9 +129,10 @@ enum QemuSchema {
                 config["disk_size"] = .string(size == "0" ? "40960M" : size + "M")
             }
         }
-        // The accelerator Packer picks: kvm when /dev/kvm opens, else tcg.
+        // The accelerator Packer picks: kvm when /dev/kvm opens (for reading, as Go's
+        // os.Open does), else tcg.
         if string("accelerator") == nil {
-            let fd = open("/dev/kvm", O_RDWR)
+            let fd = open("/dev/kvm", O_RDONLY)
             config["accelerator"] = .string(fd >= 0 ? "kvm" : "tcg")
             if fd >= 0 { close(fd) }
         }

@@ -245,7 +245,9 @@ struct RenderState {
         var builds: [JSONValue] = []
         for build in selected {
             var entry: [String: JSONValue] = ["name": .string(build.name), "type": .string(build.type)]
-            entry["config"] = .object(builderConfig(build))
+            let config = builderConfig(build)
+            entry["config"] = .object(config)
+            if build.type == "alicloud-ecs" { entry["api"] = AlicloudCalls.plan(config) }
             var steps: [JSONValue] = []
             for i in provisionersOf[build.rawName] ?? [] { steps.append(provisionerPlan(provisioners[i], build)) }
             entry["provisioners"] = .array(steps)

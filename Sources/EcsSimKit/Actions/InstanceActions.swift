@@ -370,8 +370,13 @@ extension Engine {
                 return
             }
             if let marker, !enabledBefore {
-                try? FileManager.default.createDirectory(at: marker.deletingLastPathComponent(), withIntermediateDirectories: true)
-                FileManager.default.createFile(atPath: marker.path, contents: Data())
+                // Unrecorded, images made from this disk would silently come up without WinRM.
+                do {
+                    try FileManager.default.createDirectory(at: marker.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try Data().write(to: marker)
+                } catch {
+                    throw ToolError(.cantCreate, "\(marker.path): cannot record that WinRM is on: \(error.localizedDescription)")
+                }
             }
             try host.startWinRM(instance: id, address: address, port: port, httpsPort: httpsPort, rootDisk: root, password: password)
         })

@@ -210,7 +210,8 @@ extension Engine {
                         version: p["ImageVersion"] ?? "", status: "Creating", next: nil, ownerAlias: "self", osType: facts.osType,
                         osName: facts.osName, platform: p["Platform"] ?? facts.platform, architecture: p["Architecture"] ?? "x86_64",
                         size: mappings.first { $0.type == "system" }?.size ?? 20, mappings: mappings, hostFamily: facts.family,
-                        bootMode: p["BootMode"] ?? "BIOS", sourceInstanceId: sourceInstance, created: now, tags: try p.tags(), progressStart: now)
+                        bootMode: p["BootMode"] ?? "BIOS", resourceGroupId: try resourceGroup(c), sourceInstanceId: sourceInstance, created: now,
+                        tags: try p.tags(), progressStart: now)
         state.images[id] = img
         return ["ImageId": js(id)]
     }
@@ -278,7 +279,7 @@ extension Engine {
             "Architecture": js(img.architecture), "BootMode": js(img.bootMode), "ImageOwnerAlias": js(img.ownerAlias),
             "IsCopied": .bool(img.isCopied), "IsSelfShared": js(img.sharedAccounts.isEmpty ? "" : "True"), "IsSubscribed": false,
             "IsSupportCloudinit": true, "IsSupportIoOptimized": true, "IsPublic": .bool(img.ownerAlias == "system" || img.isPublic),
-            "Usage": js(used ? "instance" : "none"), "CreationTime": js(SimTime.iso(img.created)), "ProductCode": "", "ResourceGroupId": "",
+            "Usage": js(used ? "instance" : "none"), "CreationTime": js(SimTime.iso(img.created)), "ProductCode": "", "ResourceGroupId": js(img.resourceGroupId ?? ""),
             "ImageOwnerId": .int(img.ownerAlias == "self" ? 1_234_567_890_123_456 : 0), "LoginAsNonRootSupported": false,
             "DiskDeviceMappings": wrap("DiskDeviceMapping", img.mappings.map { m in
                 let s = state.snapshots[m.snapshotId]
@@ -368,6 +369,16 @@ extension Engine {
         return [:]
     }
 
+    /// ResourceGroupId of a create call: nil when absent; a value that is no group id
+    /// (rg-...) is refused as the API does.
+    func resourceGroup(_ c: ActionContext) throws -> String? {
+        guard let g = c.params["ResourceGroupId"], !g.isEmpty else { return nil }
+        guard g.hasPrefix("rg-"), g.count > 3, g.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+            throw CloudError("InvalidResourceGroup", "The specified ResourceGroupId is invalid.")
+        }
+        return g
+    }
+
     func copyImage(_ c: ActionContext) throws -> JSONValue {
         let r = try region(c)
         let src = try ownImage(try c.params.required("ImageId"), r)
@@ -413,6 +424,7 @@ extension Engine {
         img.copiedFrom = "\(r):\(src.id)"
         img.created = now
         img.tags = try c.params.tags()
+        img.resourceGroupId = try resourceGroup(c)
         state.images[id] = img
         let tid = newId("t", region: dest)
         state.tasks[tid] = SimTask(id: tid, region: dest, action: "CopyImage", status: "Processing", resourceId: id, created: now, finished: nil)
@@ -533,7 +545,8 @@ extension Engine {
         state.images[id] = Image(id: id, region: r, name: name.isEmpty ? id : name, description: c.params["Description"] ?? "", family: "", version: "",
                                  status: "Waiting", next: nil, ownerAlias: "self", osType: osType, osName: platform, platform: platform,
                                  architecture: c.params["Architecture"] ?? "x86_64", size: size, mappings: mappings, hostFamily: family,
-                                 bootMode: c.params["BootMode"] ?? "BIOS", created: now, tags: try c.params.tags(), progressStart: now,
+                                 bootMode: c.params["BootMode"] ?? "BIOS", resourceGroupId: try resourceGroup(c), created: now, tags: try c.params.tags(),
+                                 progressStart: now,
                                  importFailure: failure)
         let tid = newId("t", region: r)
         state.tasks[tid] = SimTask(id: tid, region: r, action: "ImportImage", status: "Processing", resourceId: id, created: now, finished: nil)

@@ -192,6 +192,8 @@ public struct Image: Codable, Sendable {
     public var sharedAccounts: [String] = []
     public var isPublic: Bool = false
     public var bootMode: String = "BIOS"
+    /// ResourceGroupId given at CreateImage, CopyImage or ImportImage (nil: the default group).
+    public var resourceGroupId: String?
     public var sourceInstanceId: String = ""
     public var copiedFrom: String = ""
     public var isCopied: Bool = false

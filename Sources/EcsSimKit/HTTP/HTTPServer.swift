@@ -140,6 +140,8 @@ public final class HTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var connections: Set<Int32> = []
     private var stopped = false
+    /// Left when the accept loop has returned and closed the listening socket.
+    private let acceptLoopDone = DispatchGroup()
     /// Largest accepted request head and body.
     static let maxHead = 64 * 1024
     static let maxBody = 64 * 1024 * 1024
@@ -158,10 +160,11 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     /// Binds `address:port` (port 0 picks a free one) and starts accepting on a thread.
-    /// Only loopback addresses are accepted.
-    public func start(address: String, port: UInt16) throws {
+    /// Only loopback addresses are accepted. `context` starts the error messages (the
+    /// option or endpoint that named the address).
+    public func start(address: String, port: UInt16, context: String = "--listen") throws {
         guard HTTPServer.isLoopback(address) else {
-            throw ToolError.usage("--listen: \(address): only loopback addresses (127.0.0.0/8) are allowed")
+            throw ToolError.usage("\(context): \(address): only loopback addresses (127.0.0.0/8) are allowed")
         }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ToolError(.cantCreate, "socket: \(String(cString: strerror(errno)))") }
@@ -172,7 +175,7 @@ public final class HTTPServer: @unchecked Sendable {
         sin.sin_port = port.bigEndian
         guard inet_pton(AF_INET, address, &sin.sin_addr) == 1 else {
             close(fd)
-            throw ToolError.usage("--listen: not an IPv4 address: \(address)")
+            throw ToolError.usage("\(context): not an IPv4 address: \(address)")
         }
         let bound = withUnsafePointer(to: &sin) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -180,7 +183,7 @@ public final class HTTPServer: @unchecked Sendable {
         guard bound == 0 else {
             let cause = String(cString: strerror(errno))
             close(fd)
-            throw ToolError(.unavailable, "--listen: \(address):\(port): \(cause)")
+            throw ToolError(.unavailable, "\(context): \(address):\(port): \(cause)")
         }
         guard listen(fd, 512) == 0 else {
             close(fd)
@@ -194,12 +197,17 @@ public final class HTTPServer: @unchecked Sendable {
         self.port = UInt16(bigEndian: actual.sin_port)
         self.address = address
         listenFD = fd
-        let thread = Thread { [self] in self.acceptLoop(fd) }
+        acceptLoopDone.enter()
+        let thread = Thread { [self] in
+            self.acceptLoop(fd)
+            self.acceptLoopDone.leave()
+        }
         thread.name = "ecs-sim-accept"
         thread.start()
     }
 
-    /// Stops accepting and closes every open connection.
+    /// Stops accepting and closes every open connection; returns once the listening socket
+    /// is closed, so its address can be bound again at once.
     public func stop() {
         lock.lock()
         stopped = true
@@ -211,6 +219,7 @@ public final class HTTPServer: @unchecked Sendable {
         // number cannot be reused (and accepted on) while the loop may still call accept().
         if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
         for c in open { shutdown(c, Int32(SHUT_RDWR)) }
+        acceptLoopDone.wait()
     }
 
     /// Whether `address` is an IPv4 loopback address.
@@ -240,7 +249,7 @@ public final class HTTPServer: @unchecked Sendable {
             var buf = [CChar](repeating: 0, count: 32)
             var addr = peer.sin_addr
             inet_ntop(AF_INET, &addr, &buf, socklen_t(buf.count))
-            let peerText = String(cString: buf)
+            let peerText = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             // Loopback only: anything else is closed at once (the bind already prevents it).
             guard HTTPServer.isLoopback(peerText) else { close(c); continue }
             var one: Int32 = 1

@@ -208,24 +208,23 @@ public final class SSHHosts: @unchecked Sendable {
         let logFD = open(log.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard logFD >= 0 else { throw ToolError(.cantCreate, "\(log.path): cannot open: \(errnoText())") }
         defer { close(logFD) }
-        var input: [Int32] = [-1, -1]
-        guard makePipe(&input) else { throw ToolError(.software, "pipe: \(errnoText())") }
+        let input = try makePipe()
         let pid: pid_t
         do {
             pid = try HostProcess.spawn(
                 ["/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--propagation", "private",
                  "/bin/sh", script.path],
-                stdin: input[0], stdout: logFD, stderr: logFD, newProcessGroup: true)
+                stdin: input.read, stdout: logFD, stderr: logFD, newProcessGroup: true)
         } catch {
-            close(input[0]); close(input[1])
+            close(input.read); close(input.write)
             throw error
         }
-        close(input[0])
+        close(input.read)
         // The password travels only through this pipe: never argv, environment or a file.
         var line = Array(((password ?? "") + "\n").utf8)
-        _ = write(input[1], &line, line.count)
+        _ = write(input.write, &line, line.count)
         for i in line.indices { line[i] = 0 }
-        close(input[1])
+        close(input.write)
 
         return InstanceHost(pid: pid)
     }

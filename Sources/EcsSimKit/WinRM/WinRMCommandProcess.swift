@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import AlicloudKit
 import Dispatch
 import Foundation
 
@@ -22,39 +23,19 @@ final class WinRMCommandProcess: @unchecked Sendable {
 
     /// Starts `argv` with `environment`; the child leads a new process group.
     static func start(_ argv: [String], environment: [String: String]) throws -> WinRMCommandProcess {
-        var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        guard WinRMCalls.pipe2(&inPipe) == 0, WinRMCalls.pipe2(&outPipe) == 0, WinRMCalls.pipe2(&errPipe) == 0 else {
-            throw WinRMServerError("pipe: \(String(cString: strerror(errno)))")
+        var pipes: [(read: Int32, write: Int32)] = []
+        let pid: pid_t
+        do {
+            for _ in 0..<3 { pipes.append(try makePipe()) }
+            pid = try Subprocess.spawn(argv, environment: environment, stdin: .fd(pipes[0].read), stdout: .fd(pipes[1].write),
+                                       stderr: .fd(pipes[2].write), newProcessGroup: true)
+        } catch {
+            for p in pipes { close(p.read); close(p.write) }
+            throw error
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        _ = WinRMCalls.addCloseFrom(&actions, 3)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setpgroup(&attr, 0)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
-        let env = environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }
-        var pid: pid_t = 0
-        let rc = winrmCStringArray(argv) { a in winrmCStringArray(env) { e in posix_spawn(&pid, argv[0], &actions, &attr, a, e) } }
-        close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
-        guard rc == 0 else {
-            close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
-            throw WinRMServerError("\(argv[0]): cannot run: \(String(cString: strerror(rc)))")
-        }
-        let p = WinRMCommandProcess(pid: pid, stdinFd: inPipe[1])
-        for (i, fd) in [outPipe[0], errPipe[0]].enumerated() {
+        close(pipes[0].read); close(pipes[1].write); close(pipes[2].write)
+        let p = WinRMCommandProcess(pid: pid, stdinFd: pipes[0].write)
+        for (i, fd) in [pipes[1].read, pipes[2].read].enumerated() {
             Thread.detachNewThread { p.pump(fd, index: i) }
         }
         Thread.detachNewThread { p.reap() }
@@ -76,11 +57,9 @@ final class WinRMCommandProcess: @unchecked Sendable {
     }
 
     private func reap() {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let sig = status & 0x7f
+        let exit = Subprocess.wait(pid)
         cond.lock()
-        exitCode = sig == 0 ? (status >> 8) & 0xff : sig == SIGUSR1 ? 9009 : 128 + sig
+        exitCode = exit == .killed(SIGUSR1) ? 9009 : exit?.code ?? -1
         exitedAt = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
         cond.broadcast()
         cond.unlock()
@@ -162,33 +141,4 @@ public struct WinRMServerError: Error, CustomStringConvertible, Sendable {
     /// Lowercase text.
     public var description: String
     init(_ text: String) { description = text }
-}
-
-/// glibc calls Swift's Glibc module hides (they need _GNU_SOURCE), found at run time.
-enum WinRMCalls {
-    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
-    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-    nonisolated(unsafe) static let handle = dlopen(nil, RTLD_NOW)
-    static let pipe2Fn: Pipe2? = dlsym(handle, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
-    static let closeFromFn: CloseFrom? =
-        dlsym(handle, "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: CloseFrom.self) }
-
-    static func pipe2(_ fds: UnsafeMutablePointer<Int32>) -> Int32 {
-        if let f = pipe2Fn { return f(fds, O_CLOEXEC) }
-        guard pipe(fds) == 0 else { return -1 }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        return 0
-    }
-
-    static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32 {
-        closeFromFn.map { $0(actions, from) } ?? 0
-    }
-}
-
-func winrmCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { for p in pointers { free(p) } }
-    return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
 }

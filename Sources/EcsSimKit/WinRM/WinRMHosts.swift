@@ -5,10 +5,10 @@ import AlicloudKit
 import Dispatch
 import Foundation
 
-/// The WinRM endpoints of emulated Windows instances. Each instance gets a small
-/// HTTP/1.1 server (keep-alive, Basic authentication) speaking the WS-Management remote
-/// shell on its address, plus an HTTPS front (socat with a self-signed certificate made
-/// by the openssl CLI) when asked. Commands run confined to the instance's root directory.
+/// The WinRM endpoints of emulated Windows instances. Each instance gets an `HTTPServer`
+/// (keep-alive, Basic authentication) speaking the WS-Management remote shell on its
+/// address, plus an HTTPS front (socat with a self-signed certificate made by the openssl
+/// CLI) when asked. Commands run confined to the instance's root directory.
 public final class WinRMHosts: @unchecked Sendable {
     /// `<state>/host/winrm`: certificates and logs, one directory per instance.
     public let root: URL
@@ -16,10 +16,10 @@ public final class WinRMHosts: @unchecked Sendable {
     private var endpoints: [String: Endpoint] = [:]
 
     final class Endpoint {
-        let server: WinRMHTTPServer
+        let server: HTTPServer
         let service: WinRMService
         var tlsFront: pid_t?
-        init(server: WinRMHTTPServer, service: WinRMService) {
+        init(server: HTTPServer, service: WinRMService) {
             self.server = server
             self.service = service
         }
@@ -40,7 +40,9 @@ public final class WinRMHosts: @unchecked Sendable {
         stop(instance: id)
         try Self.prepareRoot(rootDisk)
         let service = WinRMService(rootDisk: rootDisk, computerName: Self.computerName(id))
-        let server = try WinRMHTTPServer(address: address, port: port, user: user, password: password, service: service)
+        let server = HTTPServer(handler: wsmanHandler(service: service, user: user, password: password))
+        guard let port16 = UInt16(exactly: port) else { throw WinRMServerError("winrm endpoint: port \(port) out of range") }
+        try server.start(address: address, port: port16, context: "winrm endpoint")
         let endpoint = Endpoint(server: server, service: service)
         if let httpsPort {
             do {
@@ -179,136 +181,20 @@ public func userDataEnablesWinRM(_ userData: String) -> Bool {
     return isPowerShell && enablesService && enablesBasic
 }
 
-/// A minimal HTTP/1.1 server for one WinRM endpoint: a thread per connection, keep-alive,
-/// Content-Length bodies, Basic authentication, POST /wsman only.
-final class WinRMHTTPServer: @unchecked Sendable {
-    private let listenFd: Int32
-    private let expectedAuthorization: String
-    private let service: WinRMService
-    private let lock = NSLock()
-    private var connections: Set<Int32> = []
-    private var stopped = false
-
-    init(address: String, port: Int, user: String, password: String, service: WinRMService) throws {
-        self.service = service
-        expectedAuthorization = AlicloudKit.HTTPRequest.basicAuthorization(user: user, password: password)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw WinRMServerError("socket: \(String(cString: strerror(errno)))") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        guard inet_pton(AF_INET, address, &addr.sin_addr) == 1 else {
-            close(fd)
-            throw WinRMServerError("\(address): not an IPv4 address")
+/// WS-Management over HTTP for one endpoint, as Windows' HTTP.sys answers it: Basic
+/// authentication (a 401 offers Negotiate and Basic), POST to /wsman only, SOAP replies.
+func wsmanHandler(service: WinRMService, user: String, password: String) -> HTTPServer.Handler {
+    let expected = AlicloudKit.HTTPRequest.basicAuthorization(user: user, password: password)
+    return { request in
+        var headers: [(name: String, value: String)] = [("Server", "Microsoft-HTTPAPI/2.0")]
+        guard request.header("authorization") == expected else {
+            headers += [("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "Basic realm=\"WSMAN\"")]
+            return ServerResponse(status: 401, headers: headers)
         }
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            let why = String(cString: strerror(errno))
-            close(fd)
-            throw WinRMServerError("\(address):\(port): cannot listen: \(why)")
-        }
-        listenFd = fd
-        Thread.detachNewThread { [self] in acceptLoop() }
-    }
-
-    func stop() {
-        lock.lock()
-        stopped = true
-        let open = connections
-        lock.unlock()
-        shutdown(listenFd, Int32(SHUT_RDWR))
-        close(listenFd)
-        for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
-    }
-
-    private func acceptLoop() {
-        while true {
-            let fd = accept(listenFd, nil, nil)
-            if fd < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return
-            }
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            var one: Int32 = 1
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            lock.lock()
-            if stopped { lock.unlock(); close(fd); return }
-            connections.insert(fd)
-            lock.unlock()
-            Thread.detachNewThread { [self] in
-                serve(fd)
-                lock.lock(); connections.remove(fd); lock.unlock()
-                close(fd)
-            }
-        }
-    }
-
-    private func serve(_ fd: Int32) {
-        var buffer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        func fill() -> Bool {
-            let n = read(fd, &chunk, chunk.count)
-            if n <= 0 { return false }
-            buffer += chunk[0..<n]
-            return true
-        }
-        while true {
-            // Headers.
-            var headerEnd: Int?
-            while headerEnd == nil {
-                if let r = find(buffer, [13, 10, 13, 10]) { headerEnd = r; break }
-                if buffer.count > 64 * 1024 || !fill() { return }
-            }
-            let head = String(decoding: buffer[0..<headerEnd!], as: UTF8.self)
-            buffer.removeFirst(headerEnd! + 4)
-            let lines = head.components(separatedBy: "\r\n")
-            let requestLine = lines[0].split(separator: " ")
-            var headers: [String: String] = [:]
-            for line in lines.dropFirst() {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            }
-            let length = Int(headers["content-length"] ?? "0") ?? 0
-            guard length >= 0, length < 64 << 20 else { return }
-            while buffer.count < length { if !fill() { return } }
-            let body = Array(buffer[0..<length])
-            buffer.removeFirst(length)
-            let keepAlive = headers["connection"]?.lowercased() != "close" && requestLine.last == "HTTP/1.1"
-
-            var status = 200, extra: [String] = [], text = ""
-            if requestLine.count < 3 {
-                status = 400
-            } else if headers["authorization"] != expectedAuthorization {
-                status = 401
-                extra = ["WWW-Authenticate: Negotiate", "WWW-Authenticate: Basic realm=\"WSMAN\""]
-            } else if requestLine[0] != "POST" {
-                status = 405
-            } else if !requestLine[1].lowercased().hasPrefix("/wsman") {
-                status = 404
-            } else {
-                (status, text) = service.handle(body)
-            }
-            let payload = Array(text.utf8)
-            var response = "HTTP/1.1 \(status) \(ServerResponse.reason(status))\r\nServer: Microsoft-HTTPAPI/2.0\r\n"
-            if !payload.isEmpty { response += "Content-Type: application/soap+xml;charset=UTF-8\r\n" }
-            for h in extra { response += h + "\r\n" }
-            response += "Content-Length: \(payload.count)\r\n"
-            if !keepAlive { response += "Connection: close\r\n" }
-            response += "\r\n"
-            guard HTTPServer.sendAll(fd, Array(response.utf8) + payload), keepAlive else { return }
-        }
-    }
-
-    private func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
-            if Array(haystack[i..<(i + needle.count)]) == needle { return i }
-        }
-        return nil
+        guard request.method == "POST" else { return ServerResponse(status: 405, headers: headers) }
+        guard request.path.lowercased().hasPrefix("/wsman") else { return ServerResponse(status: 404, headers: headers) }
+        let (status, text) = service.handle(request.body)
+        if !text.isEmpty { headers.append(("Content-Type", "application/soap+xml;charset=UTF-8")) }
+        return ServerResponse(status: status, headers: headers, body: Array(text.utf8))
     }
 }
