@@ -24,13 +24,16 @@ runTool(spec) {
     if request.templatePath == "-" {
         request.templateBytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
     }
-    for assignment in arguments.all("-var") {
-        guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
-            spec.usageExit("-var \(assignment): expected name=value")
+    for (option, text) in arguments.inOrder("-var", "-var-file") {
+        guard option == "-var" else {
+            request.variableInputs.append(.file(text))
+            continue
         }
-        request.vars.append((String(assignment[..<eq]), String(assignment[assignment.index(after: eq)...])))
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            spec.usageExit("-var \(text): expected name=value")
+        }
+        request.variableInputs.append(.assignment(name: String(text[..<eq]), value: String(text[text.index(after: eq)...])))
     }
-    request.varFiles = arguments.all("-var-file")
     func names(_ option: String) -> [String] {
         arguments.all(option).flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
     }

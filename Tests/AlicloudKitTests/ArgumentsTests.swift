@@ -23,6 +23,14 @@ import Testing
         #expect(p.all("--region") == ["cn-hangzhou", "x"])
     }
 
+    @Test func valueOptionsKeepTheirOrderAcrossOptions() throws {
+        let spec = CommandSpec(tool: "t", usage: "t", about: "usage: t", options: [.value("-var", "--var", arg: "name=value", "v"), .value("-var-file", arg: "file", "f"), .value("--query", arg: "PATH", "q")], exits: [ExitCode(0, "ok")])
+        let p = try spec.parse(["-var-file", "a.json", "--var=x=1", "--query", "q", "-var-file=b.json", "-var", "x=2"])
+        #expect(p.inOrder("-var", "-var-file").map { "\($0.name) \($0.value)" } == ["-var-file a.json", "-var x=1", "-var-file b.json", "-var x=2"])
+        #expect(p.inOrder("--query").map { $0.value } == ["q"])
+        #expect(p.inOrder("--nosuch").isEmpty)
+    }
+
     @Test func commandKeepsItsDashes() throws {
         let p = try spec.parse(["host", "ls", "-l", "--debug"])
         #expect(p.positionals == ["host", "ls", "-l", "--debug"])

@@ -25,7 +25,7 @@ private func digests(_ text: String, pwd: String, vars: [(String, String)] = [],
                      seconds: Int64 = 1_700_000_000, seed: UInt64? = nil) throws -> [String] {
     var r = RenderRequest(templatePath: "-", templateBytes: Array(text.utf8), environment: env, pwd: pwd,
                           clock: RenderClock(seconds: seconds, seed: seed))
-    r.vars = vars.map { (name: $0.0, value: $0.1) }
+    r.variableInputs = vars.map { .assignment(name: $0.0, value: $0.1) }
     let plan = try TemplateRenderer.render(r).plan
     return (plan["builds"]?.arrayValue ?? []).map { $0["input_digest"]?.stringValue ?? "" }
 }

@@ -8,7 +8,7 @@ private func render(_ builder: String, vars: [(String, String)] = []) throws -> 
     let text = #"{"builders": [{"type": "qemu", "name": "q", "iso_url": "\#(iso)", "ssh_username": "root", \#(builder)}]}"#
     var r = RenderRequest(templatePath: "-", templateBytes: Array(text.utf8), environment: [:], pwd: "/tmp",
                           clock: RenderClock(seconds: 1_700_000_000, seed: 1))
-    r.vars = vars.map { (name: $0.0, value: $0.1) }
+    r.variableInputs = vars.map { .assignment(name: $0.0, value: $0.1) }
     return try TemplateRenderer.render(r).plan
 }
 

@@ -28,7 +28,7 @@ import Testing
         """
         var r = RenderRequest(templatePath: "-", templateBytes: Array(template.utf8), environment: [:], pwd: "/",
                               clock: RenderClock(seconds: 1_700_000_000, seed: 1))
-        r.vars = [(name: "token", value: token)]
+        r.variableInputs = [.assignment(name: "token", value: token)]
         let result = try TemplateRenderer.render(r)
         let values = result.plan["sensitive_values"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(values.contains(token) && values.contains("SoakUnitSecretKey"))

@@ -8,8 +8,7 @@ private let env = ["ALICLOUD_ACCESS_KEY": "LTAI5tSimAccessKeyId01", "ALICLOUD_SE
 private func request(_ text: String, vars: [(String, String)] = [], varFiles: [String] = [], only: [String] = [], except: [String] = []) -> RenderRequest {
     var r = RenderRequest(templatePath: "-", templateBytes: Array(text.utf8), environment: env, pwd: repo,
                           clock: RenderClock(seconds: 1_700_000_000, seed: 1))
-    r.vars = vars.map { (name: $0.0, value: $0.1) }
-    r.varFiles = varFiles
+    r.variableInputs = varFiles.map { .file($0) } + vars.map { .assignment(name: $0.0, value: $0.1) }
     r.only = only
     r.except = except
     return r
@@ -45,6 +44,21 @@ private let builder = #""type": "alicloud-ecs", "region": "cn-beijing", "image_n
         let t = #"{"variables": {"a": "def", "b": "def", "c": "def", "d": "def", "n": "x"}, "builders": [{"# + builder + #", "user_data": "{{user `a`}}/{{user `b`}}/{{user `c`}}/{{user `d`}}/{{user `n`}}/{{user `extra`}}"}]}"#
         let p = try plan(t, vars: [("c", "cli1"), ("c", "cli2"), ("extra", "x=y")], varFiles: [f1, f2])
         #expect(q(p, "builds[0].config.user_data") == "file1/file2/cli2/def//x=y\n")
+    }
+
+    /// As Packer's binaries: var files in turn, then every -var, whatever the command-line order.
+    @Test func everyVarBeatsEveryVarFileWhateverTheOrder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tmpl-order-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let f = dir.appendingPathComponent("f.json").path
+        try #"{"a": "file", "b": "file"}"#.write(toFile: f, atomically: true, encoding: .utf8)
+        let t = #"{"variables": {"a": "def", "b": "def"}, "builders": [{"# + builder + #", "user_data": "{{user `a`}}/{{user `b`}}"}]}"#
+        var r = request(t)
+        r.variableInputs = [.assignment(name: "a", value: "cli"), .file(f), .assignment(name: "b", value: "cli")]
+        #expect(q(try TemplateRenderer.render(r).plan, "builds[0].config.user_data") == "cli/cli\n")
+        r.variableInputs = [.file(f), .assignment(name: "a", value: "cli"), .file(f)]
+        #expect(q(try TemplateRenderer.render(r).plan, "builds[0].config.user_data") == "cli/file\n")
     }
 
     @Test func variablesResolveAsAFixpointAndFromTheEnvironment() throws {
@@ -171,7 +185,7 @@ private let builder = #""type": "alicloud-ecs", "region": "cn-beijing", "image_n
                                   clock: RenderClock(seconds: 1_700_000_000, seed: 1_700_000_000))
             if let args = try? String(contentsOfFile: "\(dir)/\(base).args", encoding: .utf8) {
                 let a = args.split(separator: "\n").map(String.init)
-                for k in stride(from: 0, to: a.count - 1, by: 2) where a[k] == "-var-file" { r.varFiles.append(a[k + 1]) }
+                for k in stride(from: 0, to: a.count - 1, by: 2) where a[k] == "-var-file" { r.variableInputs.append(.file(a[k + 1])) }
             }
             // NN.env: NAME=VALUE settings for this case (an empty value: set but empty).
             if let settings = try? String(contentsOfFile: "\(dir)/\(base).env", encoding: .utf8) {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tmpl-render's command line: exit statuses, stdin, --query, -var=, --validate.
+# tmpl-render's command line: exit statuses, stdin, --query, -var=, -var/-var-file order, --validate.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -15,7 +15,21 @@ st () { _s=0; "$@" >"$tmp/out" 2>"$tmp/err" || _s=$?; echo "$_s"; }
 [ ! -s "$tmp/out" ] || fail "--validate printed"
 [ "$("$t" --query 'builds[0].config.region' examples/alicloud.json)" = cn-beijing ] || fail "--query"
 [ "$("$t" -query 'builds[0].provisioners[0].config.inline[1]' - <examples/alicloud.json)" = "yum install redis.x86_64 -y" ] || fail "stdin"
+# HCL2 on stdin too: the content tells its syntax; messages name <stdin>.
+[ "$("$t" -var region=cn-hangzhou --query 'builds[0].config.region' - <examples/alicloud.pkr.hcl)" = cn-hangzhou ] || fail "stdin: HCL2"
+printf 'build {\n  sources = ["source.alicloud-ecs.nope"]\n}\n' >"$tmp/bad.pkr.hcl"
+[ "$(st "$t" - <"$tmp/bad.pkr.hcl")" = 65 ] || fail "stdin: bad HCL2 not 65"
+grep -q '^tmpl-render: <stdin>:2:14: unknown source source.alicloud-ecs.nope' "$tmp/err" || fail "stdin: HCL2 message"
 [ "$("$t" -var=secret_key=zz --query 'builds[0].config.secret_key' examples/alicloud.json)" = zz ] || fail "-var=k=v"
+# Var files apply in turn, then every -var (whatever the order given), as Packer's binaries
+# do, for JSON and HCL2 alike.
+printf '{"secret_key":"fromfile"}' >"$tmp/v.json"
+[ "$("$t" -var secret_key=cli -var-file "$tmp/v.json" --query 'builds[0].config.secret_key' examples/alicloud.json)" = cli ] || fail "json: -var then -var-file"
+[ "$("$t" -var-file "$tmp/v.json" -var secret_key=cli --query 'builds[0].config.secret_key' examples/alicloud.json)" = cli ] || fail "json: -var-file then -var"
+printf 'region = "cn-shanghai"\n' >"$tmp/v.pkrvars.hcl"
+[ "$(PKR_VAR_region=cn-qingdao "$t" -var region=cn-hangzhou -var-file "$tmp/v.pkrvars.hcl" --query 'builds[0].config.region' examples/alicloud.pkr.hcl)" = cn-hangzhou ] || fail "hcl2: -var then -var-file"
+[ "$(PKR_VAR_region=cn-qingdao "$t" -var-file "$tmp/v.pkrvars.hcl" -var=region=cn-hangzhou --query 'builds[0].config.region' examples/alicloud.pkr.hcl)" = cn-hangzhou ] || fail "hcl2: -var-file then -var"
+[ "$(PKR_VAR_region=cn-qingdao "$t" --query 'builds[0].config.region' examples/alicloud.pkr.hcl)" = cn-qingdao ] || fail "hcl2: PKR_VAR_"
 [ "$(st "$t")" = 64 ] || fail "no template: not 64"
 [ "$(st "$t" -var novalue examples/alicloud.json)" = 64 ] || fail "-var without =: not 64"
 grep -q 'tmpl-render: -var novalue: expected name=value' "$tmp/err" || fail "-var message"

@@ -171,11 +171,18 @@ public struct ParsedArguments: Sendable {
     public var flags: [String: Int] = [:]
     /// The positional arguments, in order.
     public var positionals: [String] = []
+    /// Every value option as given, by canonical name, in command-line order across options
+    /// (`-var` and `-var-file` interleave: a later one wins).
+    public var ordered: [(name: String, value: String)] = []
 
     /// The last value given for an option, or nil.
     public func value(_ name: String) -> String? { values[name]?.last }
     /// Every value given for a repeatable option.
     public func all(_ name: String) -> [String] { values[name] ?? [] }
+    /// The values of any of these options, in the order they were given.
+    public func inOrder(_ names: String...) -> [(name: String, value: String)] {
+        ordered.filter { names.contains($0.name) }
+    }
     /// Whether a flag was given.
     public func has(_ name: String) -> Bool { (flags[name] ?? 0) > 0 || values[name] != nil }
 
@@ -252,6 +259,7 @@ extension CommandSpec {
                     index += 1
                 }
                 result.values[key, default: []].append(value)
+                result.ordered.append((key, value))
             } else {
                 if inlineValue != nil { throw ToolError.usage("option \(name) takes no value") }
                 result.flags[key, default: 0] += 1

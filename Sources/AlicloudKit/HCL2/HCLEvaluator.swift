@@ -189,11 +189,18 @@ public enum HCLEvaluator {
             guard case .number(let x)? = try? a.converted(to: .number), !a.isNull else { throw HCLDiagnostic(ra, "invalid operand: unsuitable value for left operand: a number is required") }
             guard case .number(let y)? = try? b.converted(to: .number), !b.isNull else { throw HCLDiagnostic(rb, "invalid operand: unsuitable value for right operand: a number is required") }
             switch op {
-            case .add: return .number(x + y)
-            case .subtract: return .number(x - y)
-            case .multiply: return .number(x * y)
+            // As cty's big floats: x/0 is an infinity, but no operation gives NaN.
+            case .add:
+                if x.isInfinite, y.isInfinite, x.sign != y.sign { throw HCLDiagnostic(r, "operation failed: error during addition: can't compute sum of opposing infinities") }
+                return .number(x + y)
+            case .subtract:
+                if x.isInfinite, y.isInfinite, x.sign == y.sign { throw HCLDiagnostic(r, "operation failed: error during subtraction: can't subtract infinity from itself") }
+                return .number(x - y)
+            case .multiply:
+                if (x.isInfinite && y == 0) || (y.isInfinite && x == 0) { throw HCLDiagnostic(r, "operation failed: error during multiplication: can't multiply zero by infinity") }
+                return .number(x * y)
             case .divide:
-                if y == 0 { throw HCLDiagnostic(r, "operation failed: error during division: can't divide by zero") }
+                if (x == 0 && y == 0) || (x.isInfinite && y.isInfinite) { throw HCLDiagnostic(r, "operation failed: error during division: can't divide zero by zero or infinity by infinity") }
                 return .number(x / y)
             case .modulo:
                 if y == 0 { throw HCLDiagnostic(r, "operation failed: error during modulo: can't divide by zero") }
@@ -344,7 +351,7 @@ public enum HCLEvaluator {
             }
             let value = try evaluate(argExpressions[0], scope, splatItem: splatItem)
             let type = try PackerHCLLoader.typeConstraint(argExpressions[1])
-            do { return try value.converted(to: type) } catch {
+            do { return try type.converted(value) } catch {
                 throw HCLDiagnostic(argExpressions[0].range, "error in function call: call to function \"convert\" failed: invalid value for \"value\" parameter: \(error)")
             }
         default:

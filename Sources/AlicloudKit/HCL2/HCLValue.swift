@@ -150,10 +150,40 @@ public enum HCLValue: Hashable, Sendable {
         }
     }
 
-    /// A number as HCL prints it in a string: `3`, `1.5`, `-0.25`, `1e+21` for the huge.
+    /// A number as cty turns it into a string (big.Float's `Text('f', -1)`): plain decimal
+    /// digits and never an exponent (`3`, `-0.25`, `1000000000000000000000`, `0.0000001`),
+    /// the fewest digits that read back as the same number; infinities are `+Inf` and `-Inf`.
     public static func numberText(_ d: Double) -> String {
-        if d.isFinite, d == d.rounded(), abs(d) < 1e18 { return String(Int64(d)) }
-        return String(d)
+        if d.isInfinite { return d < 0 ? "-Inf" : "+Inf" }
+        if d.isNaN { return "NaN" }
+        if d == d.rounded(), abs(d) < 1e18 { return String(Int64(d)) }
+        return plainDecimal(d.description)
+    }
+
+    /// Swift's shortest digits (`1.5e-07`, `-2.5e+20`, `0.1`) written out without an exponent.
+    static func plainDecimal(_ shortest: String) -> String {
+        var text = Substring(shortest)
+        var sign = ""
+        if text.hasPrefix("-") {
+            sign = "-"
+            text = text.dropFirst()
+        }
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+            text = text[..<e]
+        }
+        var digits = text.filter { $0 != "." }
+        // Where the decimal point falls in `digits`.
+        var point = (text.firstIndex(of: ".").map { text.distance(from: text.startIndex, to: $0) } ?? text.count) + exponent
+        while digits.count > 1, digits.hasPrefix("0") {
+            digits.removeFirst()
+            point -= 1
+        }
+        while digits.count > max(point, 1), digits.hasSuffix("0") { digits.removeLast() }
+        if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + digits }
+        if point >= digits.count { return sign + digits + String(repeating: "0", count: point - digits.count) }
+        return sign + digits.prefix(point) + "." + digits.dropFirst(point)
     }
 
     /// A compact HCL-like rendering for messages and set ordering (not for output).
@@ -175,7 +205,8 @@ public enum HCLValue: Hashable, Sendable {
         switch self {
         case .null: return .null
         case .bool(let b): return .bool(b)
-        case .number(let d): return .double(d)
+        // Infinities have no JSON number: their text, for the plan builder to refuse.
+        case .number(let d): return d.isFinite ? .double(d) : .string(HCLValue.numberText(d))
         case .string(let s): return .string(s)
         case .list(let e, _), .set(let e, _), .tuple(let e): return .array(e.map(\.json))
         case .map(let m, _), .object(let m): return .object(m.mapValues(\.json))

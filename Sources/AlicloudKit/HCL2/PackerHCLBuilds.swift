@@ -97,7 +97,7 @@ extension PackerHCLLoader {
                     fail(p.range, "duplicate error-cleanup-provisioner: a build has at most one")
                     continue
                 }
-                let targets = selected(p, selectors)
+                let targets = Set(selected(p, selectors))
                 for s in list where targets.contains(s.selector) {
                     let path = cleanup ? "error-cleanup-provisioner[\(cleanups.count)]" : "provisioners[\(provisioners.count)]"
                     let json = pluginJSON(p, s, rawName: rawNames[s.selector]!, provisioner: true, path: path, build: buildObject)
@@ -118,7 +118,7 @@ extension PackerHCLLoader {
             }
             for chain in chains {
                 let valid = chain.filter { labels($0, 1) && knownPlugin($0, provisioner: false) }
-                let targets = valid.map { selected($0, selectors) }
+                let targets = valid.map { Set(selected($0, selectors)) }
                 for s in list {
                     var items: [JSONValue] = []
                     for (k, p) in valid.enumerated() where targets[k].contains(s.selector) {

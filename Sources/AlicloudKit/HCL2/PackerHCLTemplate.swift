@@ -35,6 +35,25 @@ enum PackerHCL {
     static func isHCL(_ path: String) -> Bool {
         path.hasSuffix(".pkr.hcl") || path.hasSuffix(".pkr.json") || path.hasSuffix(".hcl")
     }
+
+    /// What a template on standard input is written in.
+    enum Syntax { case legacyJSON, hcl, hclJSON }
+
+    /// Standard input has no file name, so its content decides: anything but a JSON object
+    /// is HCL's native syntax; a JSON object is HCL2's JSON syntax when it has a key only HCL2
+    /// has at the top (`build`, `source`, `variable`, ...) and no `builders`, else a legacy
+    /// JSON template (whose own messages then explain what is wrong with it).
+    static func stdinSyntax(_ bytes: [UInt8]) -> Syntax {
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        while start < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start]) { start += 1 }
+        guard start < bytes.count, bytes[start] == UInt8(ascii: "{") else { return start < bytes.count ? .hcl : .legacyJSON }
+        guard case .object(let root)? = try? JSONParser.parseDocument(bytes).value, root["builders"] == nil,
+              root.keys.contains(where: { hclOnlyKeys.contains($0) }) else { return .legacyJSON }
+        return .hclJSON
+    }
+
+    /// Top-level keys of an HCL2 JSON template that a legacy JSON template never has.
+    static let hclOnlyKeys: Set<String> = ["build", "data", "local", "locals", "packer", "source", "variable"]
 }
 
 /// A block and the iterator values a `dynamic` block bound for its content.
@@ -84,7 +103,7 @@ struct PackerHCLLoader {
     /// Reads `files` (template files) and `varFiles` (auto var files), decodes, and returns the template.
     static func load(_ request: RenderRequest, display: String, templatePath: String, templateDir: String) throws -> PackerHCLTemplate {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: templatePath, isDirectory: &isDirectory) else {
+        guard templatePath == "-" || FileManager.default.fileExists(atPath: templatePath, isDirectory: &isDirectory) else {
             throw ToolError(.noInput, "\(display): no such file")
         }
         var files: [(String, String)] = []
@@ -104,8 +123,10 @@ struct PackerHCLLoader {
         var loader = PackerHCLLoader(request: request, display: display, templateDir: templateDir)
         var bodies: [HCLBody] = []
         for (shown, full) in files {
-            let bytes = try RenderState.read(full)
-            switch PackerHCLLoader.parse(bytes, full, shown) {
+            // Standard input: its bytes came with the request, its content tells its syntax.
+            let bytes = full == "-" ? request.templateBytes ?? [] : try RenderState.read(full)
+            let json = full == "-" ? PackerHCL.stdinSyntax(bytes) == .hclJSON : full.hasSuffix(".json")
+            switch PackerHCLLoader.parse(bytes, json: json, shown) {
             case .success(let body): bodies.append(body)
             case .failure(let d): loader.fail(d)
             }
@@ -124,9 +145,9 @@ struct PackerHCLLoader {
         return loader.out
     }
 
-    static func parse(_ bytes: [UInt8], _ full: String, _ shown: String) -> Result<HCLBody, HCLDiagnostic> {
+    static func parse(_ bytes: [UInt8], json: Bool, _ shown: String) -> Result<HCLBody, HCLDiagnostic> {
         do {
-            if full.hasSuffix(".json") { return .success(try PackerHCLJSON.body(bytes, file: shown)) }
+            if json { return .success(try PackerHCLJSON.body(bytes, file: shown)) }
             return .success(try HCLParser.parse(bytes, file: shown))
         } catch {
             return .failure(error)
@@ -157,7 +178,20 @@ struct PackerHCLLoader {
                     }
                     variableBlocks.append(b)
                 case "variables":
-                    fail(b.range, "the \"variables\" block is deprecated and not supported: declare each with a variable \"name\" {} block")
+                    // The legacy shorthand: each `name = default` declares a variable whose
+                    // type is its default's.
+                    guard labels(b, 0) else { continue }
+                    for inner in b.body.blocks {
+                        fail(inner.range, "unexpected block: a variables block holds only name = default assignments, not \(inner.type) blocks")
+                    }
+                    for a in b.body.attributes {
+                        if let other = variableBlocks.first(where: { $0.labels[0] == a.name }) {
+                            fail(a.range, "duplicate variable: a variable named \"\(a.name)\" was already declared at \(other.range)")
+                            continue
+                        }
+                        let body = HCLBody(attributes: [HCLAttribute(name: "default", expression: a.expression, range: a.range)], range: a.range)
+                        variableBlocks.append(HCLBlock(type: "variables", labels: [a.name], body: body, range: a.range, labelRanges: [a.range]))
+                    }
                 case "source":
                     guard labels(b, 2) else { continue }
                     let key = "source.\(b.labels[0]).\(b.labels[1])"

@@ -4,52 +4,145 @@ import Foundation
 struct DeclaredVariable {
     var name: String
     var type: HCLType = .dynamic
+    /// The optional attributes of its object types, and their defaults.
+    var optional: HCLOptionalAttributes = .none
     var defaultValue: HCLValue?
     var sensitive = false
     var nullable = true
     var block: HCLBlock
     var value: HCLValue?
     var valueRange: HCLRange?
+
+    /// `value` with its left-out optional attributes filled, converted to the variable's type.
+    func converted(_ value: HCLValue) throws(HCLConversionError) -> HCLValue {
+        try optional.filled(value).converted(to: type)
+    }
+}
+
+/// Where a type constraint lets a value leave attributes out (`optional(type)` or
+/// `optional(type, default)` around an attribute's type in `object({...})`), and the defaults
+/// that fill them. They apply to a value before it is converted, as hcl's typeexpr does:
+/// a left-out or null optional attribute takes its default, or null without one.
+indirect enum HCLOptionalAttributes: Sendable {
+    /// No optional attribute anywhere in the type.
+    case none
+    /// An object type: its optional attributes, their defaults (already of the attribute's
+    /// type), and what applies inside each attribute.
+    case object(optional: Set<String>, defaults: [String: HCLValue], inner: [String: HCLOptionalAttributes])
+    /// A list, set or map type: what applies to every element.
+    case elements(HCLOptionalAttributes)
+    /// A tuple type: what applies to each element.
+    case tuple([HCLOptionalAttributes])
+
+    var isNone: Bool { if case .none = self { return true }; return false }
+
+    /// `value` with the optional attributes it leaves out (or sets to null) filled in.
+    func filled(_ value: HCLValue) -> HCLValue {
+        if value.isNull { return value }
+        switch self {
+        case .none:
+            return value
+        case .object(let optional, let defaults, let inner):
+            guard var members = value.members else { return value }
+            for (name, rule) in inner { if let v = members[name] { members[name] = rule.filled(v) } }
+            for name in optional where members[name]?.isNull ?? true { members[name] = defaults[name] ?? .nullValue }
+            return .object(members)
+        case .elements(let rule):
+            if let items = value.elements { return .tuple(items.map(rule.filled)) }
+            if let members = value.members { return .object(members.mapValues(rule.filled)) }
+            return value
+        case .tuple(let rules):
+            guard let items = value.elements, items.count == rules.count else { return value }
+            return .tuple(zip(items, rules).map { $1.filled($0) })
+        }
+    }
+}
+
+/// A type constraint: the type, and the optional attributes of its object types.
+struct HCLTypeConstraint {
+    var type: HCLType
+    var optional: HCLOptionalAttributes = .none
+
+    /// `value` with its left-out optional attributes filled, converted to the type.
+    func converted(_ value: HCLValue) throws(HCLConversionError) -> HCLValue {
+        try optional.filled(value).converted(to: type)
+    }
 }
 
 extension PackerHCLLoader {
-    /// A type constraint expression: `string`, `list(string)`, `object({a = number})`, `any`.
-    static func typeConstraint(_ e: HCLExpression) throws(HCLDiagnostic) -> HCLType {
+    /// A type constraint expression: `string`, `list(string)`, `object({a = number})`, `any`,
+    /// with `optional(type)` around an object attribute's type. `defaults` is the scope in
+    /// which `optional(type, default)` evaluates its default (a variable's type); without
+    /// it (`convert`), a default is refused.
+    static func typeConstraint(_ e: HCLExpression, defaults: HCLScope? = nil) throws(HCLDiagnostic) -> HCLTypeConstraint {
+        func plain(_ t: HCLType) -> HCLTypeConstraint { HCLTypeConstraint(type: t) }
         switch e {
         case .template(let parts, let r):
             // The JSON syntax writes the type as a string: "list(string)".
             guard let text = literalString(e), parts.count == 1 else {
                 throw HCLDiagnostic(r, "invalid type specification: a type such as string, number, bool, list(string) or object({...}) is required here")
             }
-            return try typeConstraint(try HCLParser.parseExpression(text, file: r.file, origin: r.start))
+            return try typeConstraint(try HCLParser.parseExpression(text, file: r.file, origin: r.start), defaults: defaults)
         case .variable(let name, let r):
             switch name {
-            case "string": return .string
-            case "number": return .number
-            case "bool": return .bool
-            case "any": return .dynamic
-            case "list", "set", "map": return name == "list" ? .list(.dynamic) : name == "set" ? .set(.dynamic) : .map(.dynamic)
+            case "string": return plain(.string)
+            case "number": return plain(.number)
+            case "bool": return plain(.bool)
+            case "any": return plain(.dynamic)
+            case "list", "set", "map": return plain(name == "list" ? .list(.dynamic) : name == "set" ? .set(.dynamic) : .map(.dynamic))
             default: throw HCLDiagnostic(r, "invalid type specification: the keyword \"\(name)\" is not a valid type specification (string, number, bool, any, list(...), set(...), map(...), object({...}), tuple([...]))")
             }
+        case .call("optional", _, _, let r):
+            throw HCLDiagnostic(r, "invalid type specification: optional(...) is only allowed around the type of an attribute in object({...})")
         case .call(let name, let args, _, let r):
             guard args.count == 1 else { throw HCLDiagnostic(r, "invalid type specification: \(name)(...) takes exactly one argument") }
             switch name {
-            case "list": return .list(try typeConstraint(args[0]))
-            case "set": return .set(try typeConstraint(args[0]))
-            case "map": return .map(try typeConstraint(args[0]))
+            case "list", "set", "map":
+                let element = try typeConstraint(args[0], defaults: defaults)
+                let type: HCLType = name == "list" ? .list(element.type) : name == "set" ? .set(element.type) : .map(element.type)
+                return HCLTypeConstraint(type: type, optional: element.optional.isNone ? .none : .elements(element.optional))
             case "object":
                 guard case .object(let items, _) = args[0] else { throw HCLDiagnostic(args[0].range, "invalid type specification: object(...) takes an object of attribute types, such as object({name = string})") }
                 var attrs: [String: HCLType] = [:]
+                var optional = Set<String>()
+                var values: [String: HCLValue] = [:]
+                var inner: [String: HCLOptionalAttributes] = [:]
                 for (k, v) in items {
                     guard let key = literalString(k) else { throw HCLDiagnostic(k.range, "invalid type specification: an object type's attribute name must be a name") }
-                    attrs[key] = try typeConstraint(v)
+                    guard case .call("optional", let optionalArgs, _, let r) = v else {
+                        let c = try typeConstraint(v, defaults: defaults)
+                        attrs[key] = c.type
+                        if !c.optional.isNone { inner[key] = c.optional }
+                        continue
+                    }
+                    guard let typeArgument = optionalArgs.first else {
+                        throw HCLDiagnostic(r, "invalid type specification: optional(...) needs the attribute's type as its first argument")
+                    }
+                    if optionalArgs.count > 1 && defaults == nil {
+                        throw HCLDiagnostic(optionalArgs[1].range, "invalid type specification: optional(...) takes only the attribute's type here; a default value is allowed only in a variable's type")
+                    }
+                    if optionalArgs.count > 2 {
+                        throw HCLDiagnostic(optionalArgs[2].range, "invalid type specification: optional(...) takes the attribute's type and at most one default value")
+                    }
+                    let c = try typeConstraint(typeArgument, defaults: defaults)
+                    attrs[key] = c.type
+                    optional.insert(key)
+                    if !c.optional.isNone { inner[key] = c.optional }
+                    if optionalArgs.count == 2, let scope = defaults {
+                        let given = try HCLEvaluator.evaluate(optionalArgs[1], scope)
+                        do { values[key] = try c.converted(given) } catch {
+                            throw HCLDiagnostic(optionalArgs[1].range, "invalid default value for optional attribute \"\(key)\": this default value is not compatible with the attribute's type constraint: \(error)")
+                        }
+                    }
                 }
-                return .object(attrs)
+                let rule: HCLOptionalAttributes = optional.isEmpty && inner.isEmpty ? .none : .object(optional: optional, defaults: values, inner: inner)
+                return HCLTypeConstraint(type: .object(attrs), optional: rule)
             case "tuple":
                 guard case .tuple(let items, _) = args[0] else { throw HCLDiagnostic(args[0].range, "invalid type specification: tuple(...) takes a list of element types, such as tuple([string, number])") }
-                var types: [HCLType] = []
-                for i in items { types.append(try typeConstraint(i)) }
-                return .tuple(types)
+                var elements: [HCLTypeConstraint] = []
+                for i in items { elements.append(try typeConstraint(i, defaults: defaults)) }
+                let rules = elements.map(\.optional)
+                return HCLTypeConstraint(type: .tuple(elements.map(\.type)), optional: rules.allSatisfy(\.isNone) ? .none : .tuple(rules))
             default:
                 throw HCLDiagnostic(r, "invalid type specification: \"\(name)\" is not a valid type constructor (list, set, map, object, tuple)")
             }
@@ -78,7 +171,11 @@ extension PackerHCLLoader {
             checkBody(b.body, "a variable block", attributes: ["default", "description", "nullable", "sensitive", "type"], blocks: ["validation"])
             var v = DeclaredVariable(name: name, block: b)
             if let t = b.body.attribute("type") {
-                do { v.type = try PackerHCLLoader.typeConstraint(t.expression) } catch {
+                do {
+                    let c = try PackerHCLLoader.typeConstraint(t.expression, defaults: HCLScope(names: [:], functions: functionContext()))
+                    v.type = c.type
+                    v.optional = c.optional
+                } catch {
                     fail(error)
                     failedNames.insert("var.\(name)")
                 }
@@ -101,8 +198,10 @@ extension PackerHCLLoader {
                 // Packer allows env() in variable defaults only.
                 let s = HCLScope(names: [:], functions: functionContext(envAllowed: true))
                 if let value = evaluate(d.expression, s) {
+                    // A `variables { name = default }` entry takes its default's type.
+                    if b.type == "variables" { v.type = value.type }
                     do {
-                        v.defaultValue = try value.converted(to: v.type)
+                        v.defaultValue = try v.converted(value)
                         v.valueRange = d.expression.range
                     } catch {
                         fail(d.expression.range, "invalid default value for variable \"\(name)\": this default value is not compatible with the variable's type constraint: \(error)")
@@ -116,7 +215,7 @@ extension PackerHCLLoader {
             declared[name] = v
         }
 
-        // Packer's precedence: defaults < PKR_VAR_ < auto var files < -var-file < -var.
+        // Packer's precedence: defaults < PKR_VAR_ < auto var files < -var / -var-file in order.
         func assign(_ name: String, _ value: HCLValue, _ r: HCLRange, raw: Bool) {
             guard var v = declared[name] else { return }
             var value = value
@@ -129,7 +228,7 @@ extension PackerHCLLoader {
                 }
             }
             do {
-                v.value = try value.converted(to: v.type)
+                v.value = try v.converted(value)
                 v.valueRange = r
                 declared[name] = v
             } catch {
@@ -141,7 +240,7 @@ extension PackerHCLLoader {
             let name = String(key.dropFirst(8))
             assign(name, .string(request.environment[key]!), HCLRange(file: "environment variable \(key)", line: 0, column: 0), raw: true)
         }
-        for (shown, full) in autoVarFiles + request.varFiles.map({ ($0, ConfigDecoder.absolute($0, pwd: request.pwd)) }) {
+        func applyFile(_ shown: String, _ full: String) throws {
             let bytes = try RenderState.read(full)
             for (name, value, r) in readVarFile(bytes, shown) {
                 if declared[name] == nil {
@@ -151,15 +250,22 @@ extension PackerHCLLoader {
                 assign(name, value, r, raw: false)
             }
         }
-        for (name, text) in request.vars {
-            let r = HCLRange(file: "-var \(name)", line: 0, column: 0)
-            guard declared[name] != nil else {
-                var message = "undefined -var variable: a \"\(name)\" variable was passed in but was not declared"
-                if let s = Suggest.closest(name, in: Array(declared.keys)) { message += " (did you mean \"\(s)\"?)" }
-                out.diagnostics.append(TemplateDiagnostic(file: "command line", position: nil, path: "-var \(name)", message: message))
-                continue
+        for (shown, full) in autoVarFiles { try applyFile(shown, full) }
+        // Var files, then -var, each in command-line order, as Packer's binaries apply them.
+        for input in request.inPrecedenceOrder {
+            switch input {
+            case .file(let path):
+                try applyFile(path, ConfigDecoder.absolute(path, pwd: request.pwd))
+            case .assignment(let name, let text):
+                let r = HCLRange(file: "-var \(name)", line: 0, column: 0)
+                guard declared[name] != nil else {
+                    var message = "undefined -var variable: a \"\(name)\" variable was passed in but was not declared"
+                    if let s = Suggest.closest(name, in: Array(declared.keys)) { message += " (did you mean \"\(s)\"?)" }
+                    out.diagnostics.append(TemplateDiagnostic(file: "command line", position: nil, path: "-var \(name)", message: message))
+                    continue
+                }
+                assign(name, .string(text), r, raw: true)
             }
-            assign(name, .string(text), r, raw: true)
         }
 
         for name in declared.keys.sorted() {

@@ -333,22 +333,51 @@ extension RenderState {
     func sensitivePaths(_ plan: JSONValue) -> [String] {
         let values = sensitiveValues.filter { !$0.isEmpty }
         guard !values.isEmpty else { return [] }
-        var out: [String] = []
-        func walk(_ v: JSONValue, _ path: String) {
+        let lengths = values.map(\.utf8.count)
+        // The steps to each string holding one; paths are written (and put in the order of
+        // sorted keys) only for those, not for every value of the plan.
+        enum Step { case key(String), index(Int) }
+        var found: [[Step]] = []
+        var steps: [Step] = []
+        func walk(_ v: JSONValue) {
             switch v {
             case .string(let s):
-                if values.contains(where: { s.contains($0) }) { out.append(path) }
+                let n = s.utf8.count
+                if values.indices.contains(where: { n >= lengths[$0] && s.contains(values[$0]) }) { found.append(steps) }
             case .array(let items):
-                for (k, item) in items.enumerated() { walk(item, "\(path)[\(k)]") }
+                for (k, item) in items.enumerated() {
+                    steps.append(.index(k))
+                    walk(item)
+                    steps.removeLast()
+                }
             case .object(let members):
-                for key in members.keys.sorted() where !(path.isEmpty && key == "sensitive") {
-                    walk(members[key]!, RenderState.queryPath(path, key))
+                for (key, value) in members where !(steps.isEmpty && key == "sensitive") {
+                    steps.append(.key(key))
+                    walk(value)
+                    steps.removeLast()
                 }
             default: break
             }
         }
-        walk(plan, "")
-        return out
+        walk(plan)
+        func precedes(_ a: [Step], _ b: [Step]) -> Bool {
+            for (x, y) in zip(a, b) {
+                switch (x, y) {
+                case (.key(let p), .key(let q)) where p != q: return p < q
+                case (.index(let p), .index(let q)) where p != q: return p < q
+                default: continue
+                }
+            }
+            return a.count < b.count
+        }
+        return found.sorted(by: precedes).map { path in
+            path.reduce("") { text, step in
+                switch step {
+                case .key(let k): return RenderState.queryPath(text, k)
+                case .index(let k): return "\(text)[\(k)]"
+                }
+            }
+        }
     }
 
     /// Appends a key to a --query path, quoting it when needed.

@@ -6,10 +6,17 @@ public struct RenderRequest: Sendable {
     public var templatePath: String
     /// The template's bytes when it came from standard input.
     public var templateBytes: [UInt8]?
-    /// `-var-file` paths, in command-line order.
-    public var varFiles: [String] = []
-    /// `-var` assignments, in command-line order.
-    public var vars: [(name: String, value: String)] = []
+    /// `-var` assignments and `-var-file` paths, in command-line order. They apply as Packer's
+    /// binaries apply them (`inPrecedenceOrder`): after defaults (and for HCL2 after `PKR_VAR_`
+    /// and auto var files), every var file in turn, then every `-var` in turn.
+    public var variableInputs: [VariableInput] = []
+    /// `variableInputs` in the order they apply: the var files, then the assignments, each in
+    /// command-line order, so a later one wins and any `-var` beats any var file (Packer 1.6.6
+    /// and current Packer, for JSON and HCL2 alike).
+    public var inPrecedenceOrder: [VariableInput] {
+        variableInputs.filter { if case .file = $0 { return true } else { return false } }
+            + variableInputs.filter { if case .assignment = $0 { return true } else { return false } }
+    }
     /// `-only` build names (empty: all).
     public var only: [String] = []
     /// `-except` build or post-processor names.
@@ -29,6 +36,14 @@ public struct RenderRequest: Sendable {
         self.pwd = pwd
         self.clock = clock
     }
+}
+
+/// One `-var name=value` or `-var-file path` of the command line.
+public enum VariableInput: Sendable, Equatable {
+    /// `-var name=value`.
+    case assignment(name: String, value: String)
+    /// `-var-file path`.
+    case file(String)
 }
 
 /// A rendered plan and what was noticed on the way.
@@ -105,12 +120,14 @@ struct RenderState {
         self.request = request
         let bytes: [UInt8]
         var isDirectory: ObjCBool = false
-        if request.templatePath != "-", PackerHCL.isHCL(request.templatePath)
+        let stdin = request.templatePath == "-"
+        if stdin ? PackerHCL.stdinSyntax(request.templateBytes ?? []) != .legacyJSON
+            : PackerHCL.isHCL(request.templatePath)
             || (FileManager.default.fileExists(atPath: request.templatePath, isDirectory: &isDirectory) && isDirectory.boolValue) {
             // HCL2: its front end gives the plan builder what a JSON template would.
-            display = request.templatePath
-            templatePath = ConfigDecoder.absolute(request.templatePath, pwd: request.pwd)
-            templateDir = isDirectory.boolValue ? templatePath : (templatePath as NSString).deletingLastPathComponent
+            display = stdin ? "<stdin>" : request.templatePath
+            templatePath = stdin ? "-" : ConfigDecoder.absolute(request.templatePath, pwd: request.pwd)
+            templateDir = stdin ? request.pwd : isDirectory.boolValue ? templatePath : (templatePath as NSString).deletingLastPathComponent
             hcl = true
             let template = try PackerHCLLoader.load(request, display: display, templatePath: templatePath, templateDir: templateDir)
             sink = DiagnosticSink(file: display, positions: template.positions)
@@ -344,43 +361,51 @@ struct RenderState {
                 }
             }
         }
-        for file in request.varFiles {
-            let bytes = try RenderState.read(file)
-            let document: JSONDocument
-            do {
-                document = try JSONParser.parseDocument(bytes)
-            } catch {
-                sink.add(RenderState.syntaxDiagnostic(file, error), warning: false)
-                continue
+        // Var files, then -var, each in command-line order: the later one wins.
+        for input in request.inPrecedenceOrder {
+            switch input {
+            case .assignment(let name, let value):
+                variableRaw[name] = value
+                variableSource[name] = VariableSource(file: "command line", position: nil, path: "-var \(name)")
+            case .file(let file):
+                try loadVarFile(file)
             }
-            guard case .object(let values) = document.value else {
-                sink.add(TemplateDiagnostic(file: file, position: nil, path: "", message: "a var file must be a JSON object of strings, not \(describe(document.value))"), warning: false)
-                continue
-            }
-            for dup in document.duplicates {
-                sink.add(TemplateDiagnostic(file: file, position: dup.position, path: "", message: "duplicate key \"\(dup.path)\""), warning: false)
-            }
-            for name in values.keys.sorted() {
-                let position = document.positions[name]
-                switch values[name]! {
-                case .string(let s): variableRaw[name] = s
-                case .null: variableRaw[name] = ""
-                default:
-                    sink.add(TemplateDiagnostic(file: file, position: position, path: name, message: "expected a string, got \(describe(values[name]!))"), warning: false)
-                    continue
-                }
-                variableSource[name] = VariableSource(file: file, position: position, path: name)
-            }
-        }
-        for (name, value) in request.vars {
-            variableRaw[name] = value
-            variableSource[name] = VariableSource(file: "command line", position: nil, path: "-var \(name)")
         }
         if case .object(let declared)? = root["variables"] {
             for name in declared.keys.sorted() where declared[name] == .null && variableRaw[name] == nil {
                 sink.error("variables.\(name)", "required variable \"\(name)\" is not set (give it with -var \(name)=VALUE or in a -var-file)")
                 failed.insert(name)
             }
+        }
+    }
+
+    /// Reads one JSON `-var-file` into the raw values (a later file overrides).
+    mutating func loadVarFile(_ file: String) throws {
+        let bytes = try RenderState.read(file)
+        let document: JSONDocument
+        do {
+            document = try JSONParser.parseDocument(bytes)
+        } catch {
+            sink.add(RenderState.syntaxDiagnostic(file, error), warning: false)
+            return
+        }
+        guard case .object(let values) = document.value else {
+            sink.add(TemplateDiagnostic(file: file, position: nil, path: "", message: "a var file must be a JSON object of strings, not \(describe(document.value))"), warning: false)
+            return
+        }
+        for dup in document.duplicates {
+            sink.add(TemplateDiagnostic(file: file, position: dup.position, path: "", message: "duplicate key \"\(dup.path)\""), warning: false)
+        }
+        for name in values.keys.sorted() {
+            let position = document.positions[name]
+            switch values[name]! {
+            case .string(let s): variableRaw[name] = s
+            case .null: variableRaw[name] = ""
+            default:
+                sink.add(TemplateDiagnostic(file: file, position: position, path: name, message: "expected a string, got \(describe(values[name]!))"), warning: false)
+                continue
+            }
+            variableSource[name] = VariableSource(file: file, position: position, path: name)
         }
     }
 

@@ -51,8 +51,7 @@ import Testing
     func render(_ path: String, pwd: String, env: [String: String] = [:], vars: [(String, String)] = [], varFiles: [String] = [],
                 only: [String] = []) throws -> RenderResult {
         var r = RenderRequest(templatePath: path, environment: keys.merging(env) { $1 }, pwd: pwd, clock: RenderClock(seconds: 1_700_000_000, seed: 1))
-        r.vars = vars.map { (name: $0.0, value: $0.1) }
-        r.varFiles = varFiles
+        r.variableInputs = varFiles.map { .file($0) } + vars.map { .assignment(name: $0.0, value: $0.1) }
         r.only = only
         return try TemplateRenderer.render(r)
     }
@@ -67,7 +66,7 @@ import Testing
             "notes.txt": "not a template",
         ])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        // defaults < PKR_VAR_ < auto var files (by name) < -var-file < -var
+        // defaults < PKR_VAR_ < auto var files (by name) < -var / -var-file in order
         var plan = try render(dir, pwd: dir, env: ["PKR_VAR_size": "25", "PKR_VAR_region": "cn-shanghai"]).plan
         #expect(q(plan, "builds[0].config.image_name") == .string("img-40"))
         #expect(q(plan, "builds[0].config.region") == .string("cn-hangzhou"))
@@ -76,6 +75,15 @@ import Testing
         #expect(q(plan, "builds[0].config.image_name") == .string("img-50"))
         plan = try render(dir, pwd: dir, vars: [("size", "60")], varFiles: ["extra.pkrvars.hcl"]).plan
         #expect(q(plan, "builds[0].config.image_name") == .string("img-60"))
+        // After the auto var files: every var file in turn, then every -var, whatever the
+        // command-line order (as Packer's binaries do): a -var given first still wins.
+        var r = RenderRequest(templatePath: dir, environment: keys, pwd: dir, clock: RenderClock(seconds: 1_700_000_000, seed: 1))
+        r.variableInputs = [.assignment(name: "size", value: "60"), .file("extra.pkrvars.hcl")]
+        #expect(q(try TemplateRenderer.render(r).plan, "builds[0].config.image_name") == .string("img-60"))
+        r.variableInputs = [.file("extra.pkrvars.hcl"), .assignment(name: "size", value: "70"), .file("b.auto.pkrvars.json")]
+        #expect(q(try TemplateRenderer.render(r).plan, "builds[0].config.image_name") == .string("img-70"))
+        r.variableInputs = [.file("b.auto.pkrvars.json"), .file("extra.pkrvars.hcl")]
+        #expect(q(try TemplateRenderer.render(r).plan, "builds[0].config.image_name") == .string("img-50"))
         #expect(q(plan, "template.dir") == .string(dir))
     }
 
@@ -133,6 +141,113 @@ import Testing
         #expect(q(builds[1], "error_cleanup_provisioner.config.inline[0]") == .string("echo cleanup two"))
         let only = try render("t.pkr.hcl", pwd: dir, only: ["web.alicloud-ecs.two"]).plan
         #expect(q(only, "builds")?.arrayValue?.count == 1)
+    }
+
+    /// The legacy `variables { name = default }` block declares variables whose type is
+    /// their default's: a -var of a number variable is read as a number.
+    @Test func theVariablesBlockDeclaresVariablesWithDefaults() throws {
+        let text = """
+            variables {
+              region = "cn-beijing"
+              size   = 20
+              tags   = { team = "ops" }
+            }
+            source "alicloud-ecs" "basic" {
+              region        = var.region
+              image_name    = "img-${var.size * 2}"
+              source_image  = "centos_7_03_64_20G_alibase_20170818.vhd"
+              ssh_username  = "root"
+              instance_type = "ecs.t5-lc1m1.small"
+              tags          = var.tags
+            }
+            build {
+              sources = ["source.alicloud-ecs.basic"]
+            }
+            """
+        let dir = try directory(["t.pkr.hcl": text])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var plan = try render("t.pkr.hcl", pwd: dir).plan
+        #expect(q(plan, "builds[0].config.image_name") == .string("img-40"))
+        #expect(q(plan, "builds[0].config.tags.team") == .string("ops"))
+        plan = try render("t.pkr.hcl", pwd: dir, env: ["PKR_VAR_region": "cn-hangzhou"], vars: [("size", "21")]).plan
+        #expect(q(plan, "builds[0].config.image_name") == .string("img-42"))
+        #expect(q(plan, "builds[0].config.region") == .string("cn-hangzhou"))
+        do {
+            _ = try render("t.pkr.hcl", pwd: dir, vars: [("size", "big")])
+            Issue.record("a non-number accepted for a number variable")
+        } catch let p as TemplateProblems {
+            #expect(p.errors.map(\.formatted) == ["command line: -var size: invalid value for variable \"size\": the value is not compatible with the variable's type constraint: a number is required"])
+        }
+    }
+
+    /// A variable of object type with optional attributes: what a value leaves out takes the
+    /// attribute's default.
+    @Test func optionalObjectAttributesTakeTheirDefaults() throws {
+        let text = """
+            variable "disk" {
+              type = object({
+                size     = optional(number, 40)
+                category = optional(string, "cloud_essd")
+              })
+              default = {}
+            }
+            source "alicloud-ecs" "basic" {
+              region        = "cn-beijing"
+              image_name    = "img-${var.disk.size}"
+              source_image  = "centos_7_03_64_20G_alibase_20170818.vhd"
+              ssh_username  = "root"
+              instance_type = "ecs.t5-lc1m1.small"
+              system_disk_mapping {
+                disk_size     = var.disk.size
+                disk_category = var.disk.category
+              }
+            }
+            build {
+              sources = ["source.alicloud-ecs.basic"]
+            }
+            """
+        let dir = try directory(["t.pkr.hcl": text, "v.pkrvars.hcl": "disk = { size = 80 }\n"])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var plan = try render("t.pkr.hcl", pwd: dir).plan
+        #expect(q(plan, "builds[0].config.system_disk_mapping.disk_size") == .int(40))
+        #expect(q(plan, "builds[0].config.system_disk_mapping.disk_category") == .string("cloud_essd"))
+        plan = try render("t.pkr.hcl", pwd: dir, varFiles: ["v.pkrvars.hcl"]).plan
+        #expect(q(plan, "builds[0].config.image_name") == .string("img-80"))
+        #expect(q(plan, "builds[0].config.system_disk_mapping.disk_category") == .string("cloud_essd"))
+        plan = try render("t.pkr.hcl", pwd: dir, vars: [("disk", "{ category = \"cloud_ssd\" }")]).plan
+        #expect(q(plan, "builds[0].config.system_disk_mapping.disk_size") == .int(40))
+        #expect(q(plan, "builds[0].config.system_disk_mapping.disk_category") == .string("cloud_ssd"))
+    }
+
+    /// Standard input has no name: its content tells HCL's native syntax, HCL2's JSON syntax
+    /// and a legacy JSON template apart.
+    @Test func standardInputIsReadInTheSyntaxItsContentHas() throws {
+        func stdin(_ text: String) throws -> JSONValue {
+            var r = RenderRequest(templatePath: "-", templateBytes: Array(text.utf8), environment: keys, pwd: "/tmp", clock: RenderClock(seconds: 1_700_000_000, seed: 1))
+            r.variableInputs = [.assignment(name: "region", value: "cn-shanghai")]
+            return try TemplateRenderer.render(r).plan
+        }
+        let native = PackerHCLTemplateTests.source + "build {\n  sources = [\"source.alicloud-ecs.basic\"]\n}\n"
+        var plan = try stdin(native)
+        #expect(q(plan, "builds[0].config.region") == .string("cn-shanghai"))
+        #expect(q(plan, "builds[0].name") == .string("alicloud-ecs.basic"))
+        #expect(q(plan, "template.dir") == .string("/tmp"))
+        let hclJSON = #"{"variable": {"region": {}}, "source": {"alicloud-ecs": {"b": {"region": "${var.region}", "image_name": "img", "source_image": "s", "ssh_username": "root", "instance_type": "t"}}}, "build": {"sources": ["source.alicloud-ecs.b"]}}"#
+        plan = try stdin("\n  " + hclJSON)
+        #expect(q(plan, "builds[0].config.region") == .string("cn-shanghai"))
+        let legacy = #"{"variables": {"region": ""}, "builders": [{"type": "alicloud-ecs", "region": "{{user `region`}}", "image_name": "img", "source_image": "s", "ssh_username": "root", "instance_type": "t"}]}"#
+        plan = try stdin(legacy)
+        #expect(q(plan, "builds[0].config.region") == .string("cn-shanghai"))
+        #expect(PackerHCL.stdinSyntax(Array("{}".utf8)) == .legacyJSON)
+        #expect(PackerHCL.stdinSyntax(Array(#"{"build": {}, "builders": []}"#.utf8)) == .legacyJSON)
+        #expect(PackerHCL.stdinSyntax(Array("\u{FEFF}# c\nbuild {}".utf8)) == .hcl)
+        #expect(PackerHCL.stdinSyntax([]) == .legacyJSON)
+        do {
+            _ = try stdin("build {\n  sources = [\"source.alicloud-ecs.nope\"]\n}\n")
+            Issue.record("a bad template accepted")
+        } catch let p as TemplateProblems {
+            #expect(p.errors.map(\.formatted).first?.hasPrefix("<stdin>:2:") == true)
+        }
     }
 
     @Test func theJSONSyntaxReadsTheSameBlocks() throws {

@@ -9,12 +9,12 @@ extension CommandSpec {
                    tmpl-render --plan FILE|- [--query PATH [--format F]]
 
             Renders a Packer template into a resolved, validated build plan (JSON on stdout).
-            TEMPLATE: a JSON template (or - for stdin), or HCL2: a .pkr.hcl or .pkr.json file,
-            or a directory of them (with its *.auto.pkrvars.hcl/.json files).
+            TEMPLATE: a JSON template, or HCL2: a .pkr.hcl or .pkr.json file, or a directory
+            of them (with its *.auto.pkrvars.hcl/.json files); - reads any of them from stdin.
             """,
         options: [
             .value("-var", "--var", arg: "name=value", "set a variable (beats var files; the last one wins)"),
-            .value("-var-file", "--var-file", arg: "file", "read variables: a JSON object (or, for HCL2, a .pkrvars.hcl file)"),
+            .value("-var-file", "--var-file", arg: "file", "read variables: a JSON object (or, for HCL2, a .pkrvars.hcl file); a later file wins"),
             .value("-only", "--only", arg: "a,b", "keep only these builds (names after interpolation)"),
             .value("-except", "--except", arg: "c", "drop these builds, and cut post-processor chains at these names"),
             .flag("--validate", "-validate", help: "check only: no output, the exit status says it all"),

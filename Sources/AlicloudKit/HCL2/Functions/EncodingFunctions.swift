@@ -19,7 +19,10 @@ extension HCLFunctions {
         "urlencode": HCLFunction([HCLParameter("str", .string)]) { a, _ in
             (try? TemplateFunctions.builtin("urlquery", [.string(a[0].argString)])).map { .string($0.text) } ?? .string("")
         },
-        "jsonencode": HCLFunction([HCLParameter("val", .dynamic, allowNull: true)]) { a, _ in .string(a[0].ctyJSON) },
+        "jsonencode": HCLFunction([HCLParameter("val", .dynamic, allowNull: true)]) { a, _ throws(HCLFunctionError) in
+            guard !a[0].holdsInfinity else { throw HCLFunctionError("cannot serialize infinity as JSON") }
+            return .string(a[0].ctyJSON)
+        },
         "jsondecode": HCLFunction([HCLParameter("str", .string)]) { a, _ throws(HCLFunctionError) in
             let s = a[0].argString
             if let first = s.unicodeScalars.first(where: { !" \t\r\n".unicodeScalars.contains($0) }), !"{[\"-0123456789tfn".unicodeScalars.contains(first) {
@@ -109,6 +112,14 @@ struct TextEncoding {
 }
 
 extension HCLValue {
+    /// Whether an infinity is in the value (JSON has no number for it).
+    var holdsInfinity: Bool {
+        switch self {
+        case .number(let d): return d.isInfinite
+        default: return (elements ?? []).contains { $0.holdsInfinity } || (members ?? [:]).values.contains { $0.holdsInfinity }
+        }
+    }
+
     /// The value as go-cty's JSON marshalling writes it (`jsonencode`, `format("%#v")`):
     /// compact, object keys sorted, `<`, `>` and `&` escaped as Go's encoder does.
     var ctyJSON: String {
@@ -121,7 +132,7 @@ extension HCLValue {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
-        case .number(let d): out += HCLValue.jsonNumber(d)
+        case .number(let d): out += HCLValue.numberText(d)
         case .string(let s):
             // The toolkit's JSON string, plus the escapes Go's encoder adds for HTML and
             // JavaScript (DEL stays escaped as \u007f; both decode the same).
@@ -151,13 +162,6 @@ extension HCLValue {
     }
 
     /// A number as cty writes it in JSON (big.Float's 'f' format: no exponent).
-    static func jsonNumber(_ d: Double) -> String {
-        if d.isFinite, d == d.rounded(), abs(d) < 1e18 { return String(Int64(d)) }
-        if d.isFinite, abs(d) >= 1e18 { return String(format: "%.0f", d) }
-        var s = "\(d)"
-        if s.contains("e") { s = String(format: "%.17f", d); while s.hasSuffix("0") { s.removeLast() } }
-        return s
-    }
 }
 
 /// RFC 4180 CSV as Go's encoding/csv reads it, for `csvdecode`: the first record names

@@ -414,7 +414,7 @@ extension HCLValue {
         switch self {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
-        case .number(let d): return HCLValue.jsonNumber(d)
+        case .number(let d): return HCLValue.numberText(d)
         case .string(let s):
             if s.contains("\n"), !s.hasPrefix(" "), !s.contains("\r"), !s.hasSuffix("\n\n") {
                 let pad = String(repeating: " ", count: Swift.max(indent, 2))
