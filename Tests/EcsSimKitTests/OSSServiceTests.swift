@@ -214,6 +214,53 @@ final class OSSFixture {
         }
     }
 
+    /// A body that hands out its first half, then waits until told to go on.
+    final class PausedBody: OSSBodyReader, @unchecked Sendable {
+        let bytes: [UInt8]
+        var position = 0
+        let halfway = DispatchSemaphore(value: 0), resume = DispatchSemaphore(value: 0)
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+        func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            let half = bytes.count / 2
+            if position == half { halfway.signal(); resume.wait() }
+            let n = min(buffer.count, (position < half ? half : bytes.count) - position)
+            bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + position, byteCount: n) }
+            position += n
+            return n
+        }
+    }
+
+    /// An abort while a part is still arriving (its client killed mid-request, say) leaves
+    /// nothing: the part being received is not inside the upload's directory, and when it
+    /// ends it is refused.
+    @Test func abortDuringAPartLeavesNothing() throws {
+        let fx = try OSSFixture()
+        let c = fx.client()
+        try c.putBucket("disks")
+        let id = try c.initiateMultipartUpload(bucket: "disks", key: "x")
+        let body = PausedBody([UInt8](repeating: 7, count: 1 << 20))
+        nonisolated(unsafe) let request = OSSRequest(method: "PUT", target: "/disks/x?partNumber=1&uploadId=\(id)",
+                                 headers: [("Content-Length", String(body.bytes.count))], body: body)
+        let outcome = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var failure: OSSFailure?
+        let service = fx.service
+        Thread.detachNewThread {
+            do { _ = try service.uploadPart(request, bucket: "disks", key: "x", uploadId: id, partText: "1") } catch let e as OSSFailure { failure = e } catch {}
+            outcome.signal()
+        }
+        body.halfway.wait()
+        let uploads = fx.dir.appendingPathComponent("store/disks/uploads")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: uploads.appendingPathComponent(id).path) == ["upload.json"])
+        try c.abortMultipartUpload(bucket: "disks", key: "x", uploadId: id)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: uploads.path) == [])
+        body.resume.signal()
+        outcome.wait()
+        #expect(failure?.code == "NoSuchUpload")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: uploads.path) == [])
+        let strays = try FileManager.default.contentsOfDirectory(atPath: fx.dir.appendingPathComponent("store/disks").path).filter { $0.hasPrefix(".part-") }
+        #expect(strays == [])
+    }
+
     @Test func crcMismatchIsCaughtAndTheObjectDeleted() throws {
         let fx = try OSSFixture()
         let c = fx.client()

@@ -72,7 +72,10 @@ grep -q 'AliyunECSImageImportDefaultRole does not exist.*--create-role' "$work/e
 [ "$(dump 'len(d["resources"]["oss"]["objects"]) + len(d["resources"]["oss"]["uploads"])')" = 0 ] || die "uploaded without the role"
 
 # A real kill in the middle of a multipart upload, then the same command resumes it.
-imp --create-role --part-size 1 --parallel 1 --tag team=infra "$disk" >"$work/out1" 2>"$work/err1" &
+# (img-import itself in the background, not the imp function: that job would be a
+# subshell, and kill -9 would leave img-import running on beside the next command.)
+img-import --bucket disks --image-name e2e-image --state-dir "$state" --create-role --part-size 1 --parallel 1 --tag team=infra "$disk" \
+	>"$work/out1" 2>"$work/err1" &
 imp_pid=$!
 parts=0
 for _ in $(seq 1 600); do
@@ -111,7 +114,7 @@ PY
 [ -z "$(ls "$state")" ] || die "resume state left after success"
 
 # --abort gives an interrupted upload up.
-imp --image-name e2e-two --part-size 1 --parallel 1 "$disk" >/dev/null 2>&1 &
+img-import --bucket disks --image-name e2e-two --state-dir "$state" --part-size 1 --parallel 1 "$disk" >/dev/null 2>&1 &
 imp_pid=$!
 for _ in $(seq 1 600); do
 	[ "$(find "$oss/disks/uploads" -name '*.part' 2>/dev/null | wc -l)" -ge 2 ] && break

@@ -561,7 +561,9 @@ public final class OSSService: @unchecked Sendable {
         guard let number = Int(partText), (1...10000).contains(number) else {
             throw OSSFailure(400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive.")
         }
-        let tmp = dir.appendingPathComponent(".part-\(number)-\(UUID().uuidString)")
+        // Received beside the uploads, not in this one's directory: an abort that runs
+        // meanwhile removes the directory whole, and the rename below then finds it gone.
+        let tmp = bucketDir(bucket).appendingPathComponent(".part-\(uploadId)-\(number)-\(UUID().uuidString)")
         let (size, md5, crc) = try receive(request, into: tmp)
         let etag = md5.hexString.uppercased()
         lock.lock()
