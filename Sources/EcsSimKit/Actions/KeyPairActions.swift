@@ -59,7 +59,7 @@ extension Engine {
         // Packer reads PrivateKeyBody as a PEM RSA key, as the real API returns it.
         _ = try Engine.sshKeygen(["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-C", name, "-f", file.path])
         let privateKey = try String(contentsOf: file, encoding: .utf8)
-        let publicKey = try String(contentsOf: dir.appendingPathComponent("k.pub"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let publicKey = try String(contentsOf: dir.appendingPathComponent("k.pub"), encoding: .utf8).trimmingSpace()
         let fp = Engine.fingerprint(publicKey: publicKey) ?? ""
         let kp = KeyPair(name: name, id: newId("kp", region: r), region: r, fingerprint: fp, publicKey: publicKey, created: now, tags: tags,
                          resourceGroupId: c.params["ResourceGroupId"] ?? "")
@@ -70,7 +70,7 @@ extension Engine {
     func importKeyPair(_ c: ActionContext) throws -> JSONValue {
         let r = try region(c)
         let name = try c.params.required("KeyPairName")
-        let body = try c.params.required("PublicKeyBody").trimmingCharacters(in: .whitespacesAndNewlines)
+        let body = try c.params.required("PublicKeyBody").trimmingSpace()
         guard Engine.validKeyPairName(name) else { throw CloudError.invalid("KeyPairName", code: "InvalidKeyPairName.Malformed") }
         guard state.keyPairs[keyPairKey(r, name)] == nil else {
             throw CloudError("KeyPair.AlreadyExist", "The key pair already exists.", status: 400)
@@ -163,7 +163,7 @@ extension Engine {
             if i == 0 {
                 guard rest.hasPrefix(part) else { return false }
                 rest = rest.dropFirst(part.count)
-            } else if let r = rest.range(of: part) {
+            } else if let r = rest.rangeOfText(part) {
                 rest = rest[r.upperBound...]
             } else {
                 return false

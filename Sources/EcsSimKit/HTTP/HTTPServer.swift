@@ -38,7 +38,7 @@ public struct ServerRequest: Sendable {
         self.peer = peer
         var rest = Substring(target)
         var host = ""
-        if let schemeEnd = rest.range(of: "://") {
+        if let schemeEnd = rest.rangeOfText("://") {
             rest = rest[schemeEnd.upperBound...]
             let slash = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
             host = String(rest[..<slash])
@@ -356,8 +356,8 @@ public final class HTTPServer: @unchecked Sendable {
         var headers: [(name: String, value: String)] = []
         for line in lines where !line.isEmpty {
             guard let colon = line.firstIndex(of: ":") else { throw HTTPParseError(status: 400, message: "bad header line") }
-            let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
-            let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            let name = String(line[..<colon]).trimmingBlanks()
+            let value = String(line[line.index(after: colon)...]).trimmingBlanks()
             headers.append((name, value))
         }
         var parsed = RequestHead(method: method, target: target, headers: headers, keepAlive: false)
@@ -384,7 +384,7 @@ public final class HTTPServer: @unchecked Sendable {
         if chunked {
             while true {
                 guard let sizeLine = try reader.readLine(limit: 1024) else { throw HTTPParseError(status: 400, message: "truncated chunk") }
-                let hex = sizeLine.split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+                let hex = sizeLine.split(separator: ";").first.map { String($0).trimmingBlanks() } ?? ""
                 guard let size = Int(hex, radix: 16), size >= 0 else { throw HTTPParseError(status: 400, message: "bad chunk size") }
                 if size == 0 {
                     // Trailers, up to the empty line.

@@ -254,7 +254,7 @@ public final class SSHHosts: @unchecked Sendable {
         let pidFile = layout.run(id).appendingPathComponent("pid")
         defer { try? FileManager.default.removeItem(at: pidFile) }
         guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else { return }
+              let pid = pid_t(text.trimmingSpace()), pid > 1 else { return }
         let script = layout.run(id).appendingPathComponent("launch.sh").path
         guard let cmdline = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")),
               String(decoding: cmdline, as: UTF8.self).split(separator: "\0").contains(where: { $0 == script }) else {

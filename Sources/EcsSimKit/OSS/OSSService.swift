@@ -538,7 +538,7 @@ public final class OSSService: @unchecked Sendable {
     // MARK: multipart
 
     func initiate(bucket: String, key: String) throws -> OSSResponse {
-        let id = UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        let id = UUID().uuidString.replacingText("-", with: "")
         let dir = uploadDir(bucket, id)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try writeJSON(UploadRecord(key: key, initiated: Date().timeIntervalSince1970), dir.appendingPathComponent("upload.json"))

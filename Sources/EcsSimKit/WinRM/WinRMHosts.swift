@@ -99,7 +99,7 @@ public final class WinRMHosts: @unchecked Sendable {
 
     /// A Windows-like computer name from an instance id (`i-abc...` → `IZABC...`, ≤ 15 chars).
     static func computerName(_ id: String) -> String {
-        String(("iz" + id.replacingOccurrences(of: "i-", with: "")).uppercased().prefix(15))
+        String(("iz" + id.replacingText("i-", with: "")).uppercased().prefix(15))
     }
 
     /// busybox as /bin/sh and the directories Windows paths map to.
