@@ -264,7 +264,8 @@ public struct ISOFetch {
         return components.path
     }
 
-    /// A path made absolute against the working directory.
+    /// A path made absolute against the working directory, ".", ".." and symbolic links
+    /// resolved (`Paths.standardized`).
     public static func absolute(_ path: String) -> String {
         Paths.standardized(path)
     }
