@@ -1,22 +1,15 @@
-import Foundation
+import FoundationEssentials
 import AlicloudKit
 
 extension Engine {
     /// Runs ssh-keygen with `args`; returns its stdout.
     static func sshKeygen(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { throw CloudError("InternalError", "ssh-keygen could not run: \(error)", status: 500) }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        try? out.fileHandleForReading.close()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw CloudError("InternalError", "ssh-keygen failed.", status: 500) }
-        return String(decoding: data, as: UTF8.self)
+        let result: HostProcessResult
+        do { result = try HostProcess.run(["/usr/bin/ssh-keygen"] + args) } catch {
+            throw CloudError("InternalError", "ssh-keygen could not run: \(error)", status: 500)
+        }
+        guard result.status == 0 else { throw CloudError("InternalError", "ssh-keygen failed.", status: 500) }
+        return String(decoding: result.stdout, as: UTF8.self)
     }
 
     /// A fresh directory for key material, removed by the caller.
