@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// WS-Management names used by the Windows remote shell (MS-WSMV "Text-based Command Shell").
 public enum WSMan {
@@ -52,7 +52,7 @@ public enum WSMan {
     /// An ISO-8601 duration as WinRM clients send it: `PT20S`, `PT1.5S`.
     public static func duration(_ seconds: Double) -> String {
         if seconds == seconds.rounded() { return "PT\(Int(seconds))S" }
-        return "PT\(String(format: "%.3f", seconds))S"
+        return "PT\(cFormat("%.3f", seconds))S"
     }
 
     /// Parses an ISO-8601 duration (`PT20S`, `PT30M`, `PT1H2M3.5S`, `P1D`) into seconds.
