@@ -73,9 +73,10 @@ public enum RetryPolicy {
         ["Describe", "List", "Get"].contains { action.hasPrefix($0) && action.dropFirst($0.count).first?.isUppercase == true }
     }
 
-    /// Actions that accept `ClientToken` (an idempotency key reused across retries).
+    /// Actions that accept `ClientToken` (an idempotency key reused across retries;
+    /// aliyun-api.md §4); ecs-sim honours it for the same ones.
     public static let clientTokenActions: Set<String> = [
-        "CreateInstance", "RunInstances", "CreateSecurityGroup", "AuthorizeSecurityGroup", "CreateImage",
+        "CreateInstance", "RunInstances", "CreateSecurityGroup", "AuthorizeSecurityGroup", "AuthorizeSecurityGroupEgress", "CreateImage",
         "CopyImage", "ImportImage", "CreateSnapshot", "CreateVpc", "DeleteVpc", "CreateVSwitch",
         "AllocateEipAddress", "AssociateEipAddress", "UnassociateEipAddress",
     ]

@@ -244,13 +244,6 @@ public final class Engine: @unchecked Sendable {
         return (result, decision.drop, decision.delay, decision.corrupt)
     }
 
-    /// Actions accepting a ClientToken (aliyun-api.md §4).
-    static let tokenActions: Set<String> = [
-        "CreateInstance", "RunInstances", "CreateSecurityGroup", "AuthorizeSecurityGroup", "AuthorizeSecurityGroupEgress", "CreateImage",
-        "CopyImage", "ImportImage", "CreateSnapshot", "CreateVpc", "DeleteVpc", "CreateVSwitch", "AllocateEipAddress",
-        "AssociateEipAddress", "UnassociateEipAddress",
-    ]
-
     /// Parameters that do not take part in the ClientToken comparison.
     static let unsignedForToken: Set<String> = [
         "Signature", "SignatureNonce", "Timestamp", "AccessKeyId", "SignatureMethod", "SignatureVersion", "SignatureType", "Format",
@@ -258,7 +251,7 @@ public final class Engine: @unchecked Sendable {
     ]
 
     func performWithToken(_ call: RPCCall) throws -> JSONValue {
-        guard Engine.tokenActions.contains(call.action), let token = call.params["ClientToken"] else {
+        guard RetryPolicy.clientTokenActions.contains(call.action), let token = call.params["ClientToken"] else {
             return try dispatch(call)
         }
         guard token.count <= 64, token.allSatisfy({ $0.isASCII }) else { throw CloudError.invalid("ClientToken", "It must be at most 64 ASCII characters.") }
