@@ -78,21 +78,9 @@ public enum WSMan {
         return any && number.isEmpty ? total : nil
     }
 
-    /// Escapes text for XML content and attribute values.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for ch in text.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
-    }
+    /// Escapes text for XML content and attribute values as WinRM writes them (apostrophes
+    /// as they are).
+    public static func escape(_ text: String) -> String { XMLTree.escape(text, apostrophe: false) }
 }
 
 /// Builds the request envelopes of the remote shell, in the byte layout pywinrm uses
