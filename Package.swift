@@ -2,6 +2,10 @@
 // The toolkit depends on nothing but the Swift toolchain and system C libraries.
 import PackageDescription
 
+// Each file sees only the members of the modules it imports itself, so a file that imports
+// FoundationEssentials alone cannot lean on Foundation imported by a neighbour (issue 16).
+let strictImports: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let tools = ["ecs-call", "tmpl-render", "ssh-run", "winrm-run", "snap-wait", "img-import", "boot-command"]
 
 let package = Package(
@@ -18,15 +22,15 @@ let package = Package(
             path: "Sources/CCurl",
             linkerSettings: [.linkedLibrary("curl")]
         ),
-        .target(name: "AlicloudKit", dependencies: ["CCurl"], path: "Sources/AlicloudKit"),
-        .target(name: "EcsSimKit", dependencies: ["AlicloudKit"], path: "Sources/EcsSimKit"),
-        .executableTarget(name: "ecs-sim", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Sources/ecs-sim"),
+        .target(name: "AlicloudKit", dependencies: ["CCurl"], path: "Sources/AlicloudKit", swiftSettings: strictImports),
+        .target(name: "EcsSimKit", dependencies: ["AlicloudKit"], path: "Sources/EcsSimKit", swiftSettings: strictImports),
+        .executableTarget(name: "ecs-sim", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Sources/ecs-sim", swiftSettings: strictImports),
         // The qemu builder's HTTP server for http_directory (its loopback HTTP/1.1 server is ecs-sim's).
-        .executableTarget(name: "http-serve", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Sources/http-serve"),
+        .executableTarget(name: "http-serve", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Sources/http-serve", swiftSettings: strictImports),
         // bench/digest.sh's measuring tool (not installed).
         .executableTarget(name: "digest-bench", dependencies: ["AlicloudKit"], path: "Sources/digest-bench"),
         .testTarget(name: "AlicloudKitTests", dependencies: ["AlicloudKit"], path: "Tests/AlicloudKitTests"),
         .testTarget(name: "EcsSimKitTests", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Tests/EcsSimKitTests"),
-    ] + tools.map { .executableTarget(name: $0, dependencies: ["AlicloudKit"], path: "Sources/\($0)") },
+    ] + tools.map { .executableTarget(name: $0, dependencies: ["AlicloudKit"], path: "Sources/\($0)", swiftSettings: strictImports) },
     swiftLanguageModes: [.v6]
 )

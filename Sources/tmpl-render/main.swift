@@ -35,7 +35,7 @@ runTool(spec) {
         request.variableInputs.append(.assignment(name: String(text[..<eq]), value: String(text[text.index(after: eq)...])))
     }
     func names(_ option: String) -> [String] {
-        arguments.all(option).flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+        arguments.all(option).flatMap { $0.split(separator: ",").map { String($0).trimmingBlanks() } }.filter { !$0.isEmpty }
     }
     request.only = names("-only")
     request.except = names("-except")

@@ -5,7 +5,7 @@ public struct CodePatterns: Sendable {
 
     /// Parses every comma-separated item of every argument.
     public init(_ arguments: [String]) {
-        patterns = arguments.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        patterns = arguments.flatMap { $0.split(separator: ",") }.map { $0.trimmingBlanks() }.filter { !$0.isEmpty }
     }
 
     /// Whether `code` matches any pattern.

@@ -386,7 +386,7 @@ public final class RPCClient: @unchecked Sendable {
     }
 
     static func excerpt(_ s: String) -> String {
-        let one = s.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
+        let one = s.replacingText("\n", with: " ").trimmingBlanks()
         return one.count > 200 ? String(one.prefix(200)) + "…" : (one.isEmpty ? "(empty body)" : one)
     }
 

@@ -75,7 +75,7 @@ public enum Secrets {
         lock.unlock()
         var result = text
         for value in current where result.contains(value) {
-            result = result.replacingOccurrences(of: value, with: "<redacted>")
+            result = result.replacingText(value, with: "<redacted>")
         }
         return result
     }

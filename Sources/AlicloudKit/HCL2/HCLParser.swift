@@ -537,11 +537,11 @@ public struct HCLParser {
             while e < bytes.count && bytes[e] != 0x0A { e += 1 }
             var text = String(decoding: bytes[k..<e], as: UTF8.self)
             if text.hasSuffix("\r") { text.removeLast() }
-            if text.trimmingCharacters(in: [" ", "\t"]) == marker {
+            if text.trimming(where: { $0 == " " || $0 == "\t" }) == marker {
                 end = k
                 break
             }
-            if !text.trimmingCharacters(in: [" ", "\t"]).isEmpty {
+            if !text.trimming(where: { $0 == " " || $0 == "\t" }).isEmpty {
                 indent = min(indent, text.prefix { $0 == " " || $0 == "\t" }.count)
             }
             k = e + 1

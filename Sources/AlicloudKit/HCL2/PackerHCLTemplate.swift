@@ -344,11 +344,11 @@ enum VersionConstraint {
     static func check(_ version: String, _ constraints: String) -> Result {
         guard let v = parse(version) else { return .invalid("bad version") }
         for raw in constraints.split(separator: ",") {
-            var c = raw.trimmingCharacters(in: .whitespaces)
+            var c = raw.trimmingBlanks()
             var op = "="
             for candidate in [">=", "<=", "!=", "~>", ">", "<", "="] where c.hasPrefix(candidate) {
                 op = candidate
-                c = c.dropFirst(candidate.count).trimmingCharacters(in: .whitespaces)
+                c = c.dropFirst(candidate.count).trimmingBlanks()
                 break
             }
             guard let w = parse(c.hasPrefix("v") ? String(c.dropFirst()) : c) else { return .invalid("\"\(c)\" is not a version") }

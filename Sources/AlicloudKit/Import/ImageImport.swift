@@ -139,7 +139,7 @@ public final class ImageImport {
         do {
             let location = try oss.bucketLocation(r.bucket)
             guard location == "oss-\(r.region)" else {
-                throw ToolError.data("bucket \(r.bucket) is in \(location.replacingOccurrences(of: "oss-", with: "")), not \(r.region): ImportImage needs the bucket in the image's region")
+                throw ToolError.data("bucket \(r.bucket) is in \(location.replacingText("oss-", with: "")), not \(r.region): ImportImage needs the bucket in the image's region")
             }
         } catch let e as OSSError where e.code == "NoSuchBucket" {
             guard r.createBucket else { throw ToolError.data("bucket \(r.bucket): does not exist in \(r.region) (add --create-bucket to create it)") }

@@ -30,7 +30,7 @@ public struct OSSEndpoint: Sendable, Equatable {
     public static func parse(_ text: String) throws -> OSSEndpoint {
         var scheme = "https"
         var rest = Substring(text)
-        if let r = text.range(of: "://") {
+        if let r = text.rangeOfText("://") {
             scheme = text[..<r.lowerBound].lowercased()
             rest = text[r.upperBound...]
         }

@@ -176,7 +176,7 @@ public struct AnsibleProvisioner {
             guard secret(v), !v.hasPrefix("@") else { out += [flag, v]; continue }
             files += 1
             let body: String
-            let trimmed = v.trimmingCharacters(in: .whitespaces)
+            let trimmed = v.trimmingBlanks()
             if trimmed.hasPrefix("{") || trimmed.hasPrefix("[") || trimmed.hasPrefix("---") {
                 body = v
             } else {
@@ -228,14 +228,14 @@ public struct AnsibleProvisioner {
               let password = ProcessInfo.processInfo.environment[variable] else { return text }
         var s = text
         for form in ["{{.WinRMPassword}}", "{{ .WinRMPassword }}", "{{ .WinRMPassword}}", "{{.WinRMPassword }}"] {
-            s = s.replacingOccurrences(of: form, with: password)
+            s = s.replacingText(form, with: password)
         }
         return s
     }
 
     /// Go's %q of a plain string, as Packer formats packer_build_name.
     static func goQuoted(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        "\"" + s.replacingText("\\", with: "\\\\").replacingText("\"", with: "\\\"") + "\""
     }
 
     /// ANSIBLE_SSH_ARGS that make Ansible's ssh use ssh-run's connection: the same options,
@@ -262,8 +262,8 @@ public struct AnsibleProvisioner {
         case .winrm(let host, let port, let winrmUser, _, let https, let insecure):
             values = ["Host": host, "Port": String(port), "User": user ?? winrmUser, "HostAlias": hostAlias, "ConnType": "winrm"]
             var l = Self.winrmInventoryLine
-            if https { l = l.replacingOccurrences(of: "\n", with: " ansible_winrm_scheme=https\n") }
-            if insecure { l = l.replacingOccurrences(of: "\n", with: " ansible_winrm_server_cert_validation=ignore\n") }
+            if https { l = l.replacingText("\n", with: " ansible_winrm_scheme=https\n") }
+            if insecure { l = l.replacingText("\n", with: " ansible_winrm_server_cert_validation=ignore\n") }
             line = inventoryTemplate ?? l
         }
         let host = try Self.renderInventoryLine(line, values)

@@ -150,7 +150,7 @@ public struct ProvisionOutput: Sendable {
     /// A remote line with every registered secret (passwords, sensitive variables) shown as
     /// Packer shows sensitive values: `<sensitive>`.
     static func sensitive(_ line: String) -> String {
-        Secrets.redact(line).replacingOccurrences(of: "<redacted>", with: "<sensitive>")
+        Secrets.redact(line).replacingText("<redacted>", with: "<sensitive>")
     }
 
     /// Raw bytes, unchanged unless they are text that holds a secret.

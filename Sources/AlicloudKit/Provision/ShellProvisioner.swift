@@ -102,7 +102,7 @@ public struct ShellProvisioner: Sendable {
         let parts = format.components(separatedBy: "%s")
         guard parts.count == 3 else { throw ToolError.data("shell: env_var_format must contain %s twice: \(format)") }
         return env.keys.sorted().map { key in
-            let value = env[key]!.replacingOccurrences(of: "'", with: "'\"'\"'")
+            let value = env[key]!.replacingText("'", with: "'\"'\"'")
             return parts[0] + key + parts[1] + value + parts[2]
         }.joined()
     }
@@ -130,12 +130,12 @@ public struct ShellProvisioner: Sendable {
     public static func render(_ template: String, _ fields: [String: String], context: String = "shell: execute_command") throws -> String {
         var out = ""
         var rest = Substring(template)
-        while let open = rest.range(of: "{{") {
+        while let open = rest.rangeOfText("{{") {
             out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
+            guard let close = rest[open.upperBound...].rangeOfText("}}") else {
                 throw ToolError.data("\(context): unclosed {{ in \(template)")
             }
-            let inner = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            let inner = rest[open.upperBound..<close.lowerBound].trimmingBlanks()
             guard inner.hasPrefix("."), let value = fields[String(inner.dropFirst())] else {
                 throw ToolError.data("\(context): unknown field {{\(inner)}} (known: \(fields.keys.sorted().map { "." + $0 }.joined(separator: ", ")))")
             }

@@ -48,12 +48,12 @@ public enum BootCommand {
     public static func fill(_ text: String, _ data: [String: String]) throws(BootCommandError) -> String {
         var out = ""
         var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
+        while let open = rest.rangeOfText("{{") {
             out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
+            guard let close = rest[open.upperBound...].rangeOfText("}}") else {
                 throw BootCommandError(message: "\"\(rest[open.lowerBound...].prefix(30))\": unclosed template action")
             }
-            let inner = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            let inner = rest[open.upperBound..<close.lowerBound].trimmingBlanks()
             guard inner.hasPrefix("."), let value = data[String(inner.dropFirst())] else {
                 throw BootCommandError(message: "{{\(rest[open.upperBound..<close.lowerBound])}}: a boot_command can use only \(dataNames.map { "{{ .\($0) }}" }.joined(separator: ", "))")
             }

@@ -93,7 +93,7 @@ public struct ISOFetch {
     /// The URL as Packer prints it once the checksum rides along as a query.
     func shown(_ url: String, _ checksum: ISOChecksum?) -> String {
         guard let checksum else { return url }
-        return url + (url.contains("?") ? "&" : "?") + "checksum=" + checksum.text.replacingOccurrences(of: ":", with: "%3A")
+        return url + (url.contains("?") ? "&" : "?") + "checksum=" + checksum.text.replacingText(":", with: "%3A")
     }
 
     // MARK: - the retrieval

@@ -129,8 +129,8 @@ public struct SSHClient: Sendable {
             var hop = [program] + commonOptions(batch: batch)
             if let p = b.port { hop += ["-p", String(p)] }
             hop += ["-W", "[%h]:%p", "--", b.destination]
-            a += ["-o", "ProxyCommand=" + hop.map { shellQuote($0).replacingOccurrences(of: "%", with: "%%") }
-                .joined(separator: " ").replacingOccurrences(of: "[%%h]:%%p", with: "[%h]:%p")]
+            a += ["-o", "ProxyCommand=" + hop.map { shellQuote($0).replacingText("%", with: "%%") }
+                .joined(separator: " ").replacingText("[%%h]:%%p", with: "[%h]:%p")]
         }
         a += ["--", target.destination]
         if let remote { a.append(remote) }
@@ -275,7 +275,7 @@ public struct SSHResult: Sendable {
 
     /// The most telling line of ssh's stderr (e.g. "connect to host ... Connection refused").
     public static func summary(_ text: String) -> String? {
-        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        let lines = text.split(separator: "\n").map { $0.trimmingSpace() }.filter { !$0.isEmpty }
         return (lines.last { $0.hasPrefix("ssh:") || $0.contains("denied") || $0.contains("Connection") || $0.contains("kex_") } ?? lines.last)
             .map { $0.count > 200 ? String($0.prefix(200)) + "..." : $0 }
     }

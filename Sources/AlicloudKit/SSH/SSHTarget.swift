@@ -61,5 +61,5 @@ public func shellQuote(_ s: String) -> String {
     let plain = !s.isEmpty && s.unicodeScalars.allSatisfy { c in
         (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "@%+=:,./_-".unicodeScalars.contains(c)
     }
-    return plain ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    return plain ? s : "'" + s.replacingText("'", with: "'\\''") + "'"
 }

@@ -208,7 +208,7 @@ enum AlicloudSchema {
         case (nil, nil): sink.error(path, "\"source_image\" (or \"image_family\") is required")
         case (.some, .some): sink.error(at("image_family"), "give either \"source_image\" or \"image_family\", not both")
         case (.some(let s), nil):
-            if s != s.trimmingCharacters(in: .whitespacesAndNewlines) || s.contains(" ") {
+            if s != s.trimmingSpace() || s.contains(" ") {
                 sink.error(at("source_image"), "must not contain spaces")
             }
         default: break

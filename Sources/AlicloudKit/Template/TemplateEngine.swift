@@ -452,7 +452,7 @@ struct TemplateParser {
     }
 
     static func number(_ text: String) -> TemplateValue? {
-        var t = text.replacingOccurrences(of: "_", with: "")
+        var t = text.replacingText("_", with: "")
         var negative = false
         if t.hasPrefix("-") { negative = true; t.removeFirst() } else if t.hasPrefix("+") { t.removeFirst() }
         var value: Int?

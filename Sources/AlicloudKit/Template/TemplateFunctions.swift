@@ -284,7 +284,7 @@ enum TemplateFunctions {
             return out
         }
         var rest = Substring(s)
-        while n < 0 || count < n, let r = rest.range(of: old) {
+        while n < 0 || count < n, let r = rest.rangeOfText(old) {
             out += rest[..<r.lowerBound]
             out += new
             rest = rest[r.upperBound...]

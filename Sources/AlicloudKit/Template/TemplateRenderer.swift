@@ -315,7 +315,7 @@ struct RenderState {
                 if value.stringValue == nil { sink.error(key, "expected a string, got \(describe(value))") }
             case "min_packer_version":
                 guard let v = value.stringValue else { sink.error(key, "expected a string, got \(describe(value))"); break }
-                let core = v.trimmingCharacters(in: .whitespaces).drop { $0 == "v" }
+                let core = v.trimmingBlanks().drop { $0 == "v" }
                 let parts = core.split(separator: "-")[0].split(separator: ".", omittingEmptySubsequences: false)
                 if parts.isEmpty || parts.count > 3 || parts.contains(where: { Int($0) == nil }) {
                     sink.error(key, "\"\(v)\" is not a version number")

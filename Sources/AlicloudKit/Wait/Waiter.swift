@@ -58,7 +58,7 @@ public enum WaitTarget: Sendable, Equatable {
         func list(_ outer: String, _ inner: String) -> [JSONValue] { response[outer]?[inner]?.arrayValue ?? [] }
         func percent(_ v: JSONValue?) -> Int? {
             guard let s = v?.stringValue ?? v?.rawText, !s.isEmpty else { return nil }
-            return Int(s.replacingOccurrences(of: "%", with: ""))
+            return Int(s.replacingText("%", with: ""))
         }
         switch self {
         case .image(let id):

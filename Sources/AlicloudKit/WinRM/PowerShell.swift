@@ -38,7 +38,7 @@ public enum PowerShell {
 
     /// A string as a single-quoted PowerShell literal.
     public static func quote(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+        "'" + text.replacingText("'", with: "''") + "'"
     }
 }
 
@@ -56,8 +56,8 @@ public enum CLIXML {
         guard text.hasPrefix(marker) else { return bytes }
         var rest = Substring(text.dropFirst(marker.count))
         var out = ""
-        while let start = rest.range(of: "<Objs") {
-            guard let end = rest.range(of: "</Objs>", range: start.upperBound..<rest.endIndex) else { return bytes }
+        while let start = rest.rangeOfText("<Objs") {
+            guard let end = rest[start.upperBound...].rangeOfText("</Objs>") else { return bytes }
             let doc = String(rest[start.lowerBound..<end.upperBound])
             guard let root = XMLElementNode.parse(Array(doc.utf8)) else { return bytes }
             for s in root.children("S") where ["Error", "Warning"].contains(s.attributes["S"] ?? "") {
@@ -65,8 +65,8 @@ public enum CLIXML {
             }
             rest = rest[end.upperBound...]
         }
-        if !rest.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { out += rest }
-        var result = Array(out.replacingOccurrences(of: "\r\n", with: "\n").utf8)
+        if !rest.trimmingSpace().isEmpty { out += rest }
+        var result = Array(out.replacingText("\r\n", with: "\n").utf8)
         if let last = result.last, last != 10 { result.append(10) }
         return result
     }

@@ -57,7 +57,7 @@ public enum WSMan {
 
     /// Parses an ISO-8601 duration (`PT20S`, `PT30M`, `PT1H2M3.5S`, `P1D`) into seconds.
     public static func seconds(fromDuration text: String) -> Double? {
-        var s = Substring(text.trimmingCharacters(in: .whitespaces).uppercased())
+        var s = Substring(text.trimmingBlanks().uppercased())
         guard s.hasPrefix("P") else { return nil }
         s = s.dropFirst()
         var total = 0.0, number = "", inTime = false, any = false

@@ -64,7 +64,7 @@ public struct WinRMSession: Sendable {
                 }
                 try? client.signal(shellID: shell, commandID: cid, .terminate)
                 guard answer.exitCode ?? 0 == 0 else {
-                    throw ToolError.failed("upload to \(destination): appending a chunk failed (exit \(answer.exitCode!)): \(String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
+                    throw ToolError.failed("upload to \(destination): appending a chunk failed (exit \(answer.exitCode!)): \(String(decoding: errors, as: UTF8.self).trimmingSpace())")
                 }
             }
             index += batch.count
@@ -76,7 +76,7 @@ public struct WinRMSession: Sendable {
         var errors: [UInt8] = []
         let code = try runPowerShell(upload.restoreScript) { stream, b in if stream == .stderr { errors += b } }
         guard code == 0 else {
-            throw ToolError.failed("upload to \(destination): restore operation returned code=\(code): \(String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw ToolError.failed("upload to \(destination): restore operation returned code=\(code): \(String(decoding: errors, as: UTF8.self).trimmingSpace())")
         }
     }
 

@@ -205,7 +205,7 @@ public struct WindowsProvisioner {
         var s = template
         for (key, value) in [("Vars", vars), ("Path", path)] {
             for form in ["{{.\(key)}}", "{{ .\(key) }}", "{{ .\(key)}}", "{{.\(key) }}"] {
-                s = s.replacingOccurrences(of: form, with: value)
+                s = s.replacingText(form, with: value)
             }
         }
         return s

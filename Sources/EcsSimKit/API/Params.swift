@@ -54,7 +54,7 @@ public struct Params: Sendable {
     /// A comma-separated list (`ImageId=m-a,m-b`).
     public func commaList(_ name: String) -> [String]? {
         guard let raw = self[name] else { return nil }
-        return raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return raw.split(separator: ",").map { $0.trimmingBlanks() }.filter { !$0.isEmpty }
     }
 
     /// A repeat list `Name.1`, `Name.2`, ... in index order.

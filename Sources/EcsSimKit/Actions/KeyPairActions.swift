@@ -1,22 +1,15 @@
-import Foundation
+import FoundationEssentials
 import AlicloudKit
 
 extension Engine {
     /// Runs ssh-keygen with `args`; returns its stdout.
     static func sshKeygen(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { throw CloudError("InternalError", "ssh-keygen could not run: \(error)", status: 500) }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        try? out.fileHandleForReading.close()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw CloudError("InternalError", "ssh-keygen failed.", status: 500) }
-        return String(decoding: data, as: UTF8.self)
+        let result: HostProcessResult
+        do { result = try HostProcess.run(["/usr/bin/ssh-keygen"] + args) } catch {
+            throw CloudError("InternalError", "ssh-keygen could not run: \(error)", status: 500)
+        }
+        guard result.status == 0 else { throw CloudError("InternalError", "ssh-keygen failed.", status: 500) }
+        return String(decoding: result.stdout, as: UTF8.self)
     }
 
     /// A fresh directory for key material, removed by the caller.
@@ -69,7 +62,7 @@ extension Engine {
         // Packer reads PrivateKeyBody as a PEM RSA key, as the real API returns it.
         _ = try Engine.sshKeygen(["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-C", name, "-f", file.path])
         let privateKey = try String(contentsOf: file, encoding: .utf8)
-        let publicKey = try String(contentsOf: dir.appendingPathComponent("k.pub"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let publicKey = try String(contentsOf: dir.appendingPathComponent("k.pub"), encoding: .utf8).trimmingSpace()
         let fp = Engine.fingerprint(publicKey: publicKey) ?? ""
         let kp = KeyPair(name: name, id: newId("kp", region: r), region: r, fingerprint: fp, publicKey: publicKey, created: now, tags: tags,
                          resourceGroupId: c.params["ResourceGroupId"] ?? "")
@@ -80,7 +73,7 @@ extension Engine {
     func importKeyPair(_ c: ActionContext) throws -> JSONValue {
         let r = try region(c)
         let name = try c.params.required("KeyPairName")
-        let body = try c.params.required("PublicKeyBody").trimmingCharacters(in: .whitespacesAndNewlines)
+        let body = try c.params.required("PublicKeyBody").trimmingSpace()
         guard Engine.validKeyPairName(name) else { throw CloudError.invalid("KeyPairName", code: "InvalidKeyPairName.Malformed") }
         guard state.keyPairs[keyPairKey(r, name)] == nil else {
             throw CloudError("KeyPair.AlreadyExist", "The key pair already exists.", status: 400)
@@ -173,7 +166,7 @@ extension Engine {
             if i == 0 {
                 guard rest.hasPrefix(part) else { return false }
                 rest = rest.dropFirst(part.count)
-            } else if let r = rest.range(of: part) {
+            } else if let r = rest.rangeOfText(part) {
                 rest = rest[r.upperBound...]
             } else {
                 return false

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import AlicloudKit
 
 /// A small deterministic random generator (SplitMix64), so `--seed` replays the same faults.
@@ -76,7 +76,7 @@ public struct FaultPlan: Sendable {
 
     /// Parses SPEC; a malformed rule is a usage error naming it.
     public init(spec: String) throws {
-        for raw in spec.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
+        for raw in spec.split(separator: ",").map({ $0.trimmingBlanks() }) where !raw.isEmpty {
             let parts = raw.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             func bad(_ why: String) -> Error { FaultSpecError(message: "--faults: \(raw): \(why)") }
             if parts[0] == "ssh-refuse" {

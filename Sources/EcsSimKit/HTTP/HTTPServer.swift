@@ -1,8 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 import AlicloudKit
+import Dispatch
+import FoundationEssentials
 
 /// One parsed HTTP/1.1 request.
 public struct ServerRequest: Sendable {
@@ -38,7 +39,7 @@ public struct ServerRequest: Sendable {
         self.peer = peer
         var rest = Substring(target)
         var host = ""
-        if let schemeEnd = rest.range(of: "://") {
+        if let schemeEnd = rest.rangeOfText("://") {
             rest = rest[schemeEnd.upperBound...]
             let slash = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
             host = String(rest[..<slash])
@@ -137,7 +138,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let handler: Handler
     private let objectStore: OSSService?
     private var listenFD: Int32 = -1
-    private let lock = NSLock()
+    private let lock = Lock()
     private var connections: Set<Int32> = []
     private var stopped = false
     /// Left when the accept loop has returned and closed the listening socket.
@@ -198,12 +199,10 @@ public final class HTTPServer: @unchecked Sendable {
         self.address = address
         listenFD = fd
         acceptLoopDone.enter()
-        let thread = Thread { [self] in
+        startThread { [self] in
             self.acceptLoop(fd)
             self.acceptLoopDone.leave()
         }
-        thread.name = "ecs-sim-accept"
-        thread.start()
     }
 
     /// Stops accepting and closes every open connection; returns once the listening socket
@@ -259,15 +258,13 @@ public final class HTTPServer: @unchecked Sendable {
             lock.lock()
             connections.insert(c)
             lock.unlock()
-            let thread = Thread { [self] in
+            startThread(stackSize: 1 << 20) { [self] in
                 self.serve(c, peer: peerText)
                 self.lock.lock()
                 self.connections.remove(c)
                 self.lock.unlock()
                 close(c)
             }
-            thread.stackSize = 1 << 20
-            thread.start()
         }
     }
 
@@ -356,8 +353,8 @@ public final class HTTPServer: @unchecked Sendable {
         var headers: [(name: String, value: String)] = []
         for line in lines where !line.isEmpty {
             guard let colon = line.firstIndex(of: ":") else { throw HTTPParseError(status: 400, message: "bad header line") }
-            let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
-            let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            let name = String(line[..<colon]).trimmingBlanks()
+            let value = String(line[line.index(after: colon)...]).trimmingBlanks()
             headers.append((name, value))
         }
         var parsed = RequestHead(method: method, target: target, headers: headers, keepAlive: false)
@@ -384,7 +381,7 @@ public final class HTTPServer: @unchecked Sendable {
         if chunked {
             while true {
                 guard let sizeLine = try reader.readLine(limit: 1024) else { throw HTTPParseError(status: 400, message: "truncated chunk") }
-                let hex = sizeLine.split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+                let hex = sizeLine.split(separator: ";").first.map { String($0).trimmingBlanks() } ?? ""
                 guard let size = Int(hex, radix: 16), size >= 0 else { throw HTTPParseError(status: 400, message: "bad chunk size") }
                 if size == 0 {
                     // Trailers, up to the empty line.

@@ -1,5 +1,6 @@
 import AlicloudKit
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +23,7 @@ import Glibc
 /// leaves nothing behind.
 public final class SSHHosts: @unchecked Sendable {
     private let layout: HostLayout
-    private let lock = NSLock()
+    private let lock = Lock()
     private var hosts: [String: InstanceHost] = [:]
     private let rebootDelay: Double
 
@@ -59,7 +60,7 @@ public final class SSHHosts: @unchecked Sendable {
             throw ToolError.data("\(context): address \(address) is not a loopback address (127.0.0.0/8)")
         }
         guard (1...65535).contains(port) else { throw ToolError.data("\(context): port \(port) out of range") }
-        guard loginUser.range(of: #"^[a-z_][a-z0-9_-]{0,31}$"#, options: .regularExpression) != nil else {
+        guard loginUser.wholeMatch(of: /[a-z_][a-z0-9_-]{0,31}/) != nil else {
             throw ToolError.data("\(context): login user \"\(loginUser)\" is not a valid user name")
         }
         if let password, password.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) {
@@ -260,7 +261,7 @@ public final class SSHHosts: @unchecked Sendable {
         let pidFile = layout.run(id).appendingPathComponent("pid")
         defer { try? FileManager.default.removeItem(at: pidFile) }
         guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else { return }
+              let pid = pid_t(text.trimmingSpace()), pid > 1 else { return }
         let script = layout.run(id).appendingPathComponent("launch.sh").path
         guard let cmdline = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")),
               String(decoding: cmdline, as: UTF8.self).split(separator: "\0").contains(where: { $0 == script }) else {
@@ -412,7 +413,7 @@ public final class SSHHosts: @unchecked Sendable {
 
             """
         if refuseFor > 0 {
-            s += "sleep \(String(format: "%.3f", refuseFor))\n"
+            s += "sleep \(cFormat("%.3f", refuseFor))\n"
         }
         s += """
             mount -t tmpfs -o mode=755,size=1m ecs-sim-run /run
@@ -576,14 +577,14 @@ final class InstanceHost: @unchecked Sendable {
     var restart: (() throws -> Void)?
     /// Runs on the reaper thread once the launcher has ended.
     var onExit: ((InstanceHost, Int32) -> Void)?
-    private let flags = NSLock()
+    private let flags = Lock()
     private var rebootingValue = false
     /// True between a guest reboot ending sshd and its restart.
     var rebooting: Bool {
         get { flags.lock(); defer { flags.unlock() }; return rebootingValue }
         set { flags.lock(); rebootingValue = newValue; flags.unlock() }
     }
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var exitStatusValue: Int32?
 
     /// How the launcher ended (128+n after signal n), nil while it runs.
@@ -603,12 +604,11 @@ final class InstanceHost: @unchecked Sendable {
 
     /// Waits for the launcher on a thread of its own, then marks it ended and calls `onExit`.
     func startReaper() {
-        let reaper = Thread { [self] in
+        startThread { [self] in
             let status = HostProcess.waitForExit(pid)
             onExit?(self, status)  // first, so a reboot never shows as "not running"
             markExited(status)
         }
-        reaper.start()
     }
 
     func markExited(_ status: Int32) {
@@ -624,7 +624,7 @@ final class InstanceHost: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while exitStatusValue == nil {
-            if !condition.wait(until: deadline) { break }
+            if !condition.wait(seconds: deadline.timeIntervalSinceNow) { break }
         }
         return exitStatusValue != nil
     }

@@ -3,7 +3,7 @@ import Glibc
 #endif
 import AlicloudKit
 import Dispatch
-import Foundation
+import FoundationEssentials
 
 /// The WinRM endpoints of emulated Windows instances. Each instance gets an `HTTPServer`
 /// (keep-alive, Basic authentication) speaking the WS-Management remote shell on its
@@ -12,7 +12,7 @@ import Foundation
 public final class WinRMHosts: @unchecked Sendable {
     /// `<state>/host/winrm`: certificates and logs, one directory per instance.
     public let root: URL
-    private let lock = NSLock()
+    private let lock = Lock()
     private var endpoints: [String: Endpoint] = [:]
 
     final class Endpoint {
@@ -99,7 +99,7 @@ public final class WinRMHosts: @unchecked Sendable {
 
     /// A Windows-like computer name from an instance id (`i-abc...` → `IZABC...`, ≤ 15 chars).
     static func computerName(_ id: String) -> String {
-        String(("iz" + id.replacingOccurrences(of: "i-", with: "")).uppercased().prefix(15))
+        String(("iz" + id.replacingText("i-", with: "")).uppercased().prefix(15))
     }
 
     /// busybox as /bin/sh and the directories Windows paths map to.

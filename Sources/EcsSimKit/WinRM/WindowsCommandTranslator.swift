@@ -1,5 +1,5 @@
 import AlicloudKit
-import Foundation
+import FoundationEssentials
 
 /// Turns the small cmd.exe and PowerShell subset that emulated Windows instances support
 /// into POSIX sh run (busybox) inside the instance's root. It is deliberately small: what
@@ -67,7 +67,7 @@ struct WindowsCommandTranslator {
     }
 
     func lookup(_ name: String) -> String? {
-        environment.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
+        environment.first { $0.key.equalsIgnoringCase(name) }?.value
     }
 
     /// Splits on unquoted `&`, `&&`, `||` (a `&` right after `>` belongs to a redirection).
@@ -89,12 +89,12 @@ struct WindowsCommandTranslator {
             current.append(c); i += 1
         }
         parts.append((current, ""))
-        return parts.filter { !$0.0.trimmingCharacters(in: .whitespaces).isEmpty }
+        return parts.filter { !$0.0.trimmingBlanks().isEmpty }
     }
 
     mutating func cmdSegment(_ raw: String) -> String {
         var (text, redirects) = splitRedirects(raw)
-        text = text.trimmingCharacters(in: .whitespaces)
+        text = text.trimmingBlanks()
         if text.hasPrefix("@") { text.removeFirst() }
         let words = cmdWords(text)
         guard let first = words.first else { return ":" }
@@ -121,7 +121,7 @@ struct WindowsCommandTranslator {
         case "del", "erase": code = "rm -f " + words.dropFirst().filter { !$0.hasPrefix("/") }.map(winPath).joined(separator: " ")
         case "mkdir", "md": code = "mkdir -p " + words.dropFirst().map(winPath).joined(separator: " ")
         case "set":
-            let assignment = String(rest).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            let assignment = String(rest).trimming(where: { $0 == "\"" })
             if let eq = assignment.firstIndex(of: "="), !assignment.hasPrefix("/") {
                 let name = String(assignment[..<eq]), value = String(assignment[assignment.index(after: eq)...])
                 environment[name] = value
@@ -201,8 +201,8 @@ struct WindowsCommandTranslator {
         let file = windowsPathInRoot(path)
         guard let content = readFile(file) else { return "not_recognized \(sq(path))" }
         var lines: [String] = []
-        for line in content.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n") {
-            let l = line.trimmingCharacters(in: .whitespaces)
+        for line in content.replacingText("\r\n", with: "\n").split(separator: "\n") {
+            let l = line.trimmingBlanks()
             if l.isEmpty || l.lowercased().hasPrefix("rem ") || l.hasPrefix("::") { continue }
             lines.append(cmdLine(l))
         }
@@ -256,17 +256,17 @@ struct WindowsCommandTranslator {
     }
 
     mutating func psStatement(_ raw: String) -> String {
-        var s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        var s = raw.trimmingSpace()
         if s.isEmpty || s.hasPrefix("#") { return ":" }
         var suffix = ""
-        if let r = s.range(of: #"\|\s*Out-Null\s*$"#, options: [.regularExpression, .caseInsensitive]) {
-            s = String(s[..<r.lowerBound]).trimmingCharacters(in: .whitespaces)
+        if let r = s.firstRange(of: /\|\s*Out-Null\s*$/.ignoresCase().matchingSemantics(.unicodeScalar)) {  // s ends in no line break
+            s = String(s[..<r.lowerBound]).trimmingBlanks()
             suffix = " >/dev/null"
         }
         let lower = s.lowercased()
         // & { block }   &'script.ps1'   . 'vars.ps1'
         if s.hasPrefix("&") {
-            let body = s.dropFirst().trimmingCharacters(in: .whitespaces)
+            let body = s.dropFirst().trimmingBlanks()
             if body.hasPrefix("{"), body.hasSuffix("}") { return "{ \(psStatements(String(body.dropFirst().dropLast()))); }" + suffix }
             let tokens = PSLexer.tokens(body)
             guard let path = tokens.first.map(literalText) else { return ":" }
@@ -274,7 +274,7 @@ struct WindowsCommandTranslator {
             return "( LASTEXITCODE=\n\(psStatements(content))\nexit ${LASTEXITCODE:-0} ); LASTEXITCODE=$?" + suffix
         }
         if s.hasPrefix(". ") || s.hasPrefix(".\t") {
-            let path = literalText(String(s.dropFirst(2)).trimmingCharacters(in: .whitespaces))
+            let path = literalText(String(s.dropFirst(2)).trimmingBlanks())
             guard let content = readFile(windowsPathInRoot(path)) else { return notRecognized(path) }
             return psStatements(content)
         }
@@ -283,7 +283,7 @@ struct WindowsCommandTranslator {
         }
         if lower == "exit" { return "exit 0" }
         if lower.hasPrefix("exit ") {
-            let arg = s.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            let arg = s.dropFirst(5).trimmingBlanks()
             if arg.lowercased() == "$lastexitcode" { return "exit ${LASTEXITCODE:-0}" }
             if let n = Int(arg) { return "exit \(n & 0xff)" }
             return "exit \(psWord(arg))"
@@ -332,10 +332,10 @@ struct WindowsCommandTranslator {
     }
 
     func psCondition(_ raw: String) -> String {
-        let c = raw.trimmingCharacters(in: .whitespaces)
+        let c = raw.trimmingBlanks()
         let lower = c.lowercased()
         if lower.hasPrefix("-not ") || lower.hasPrefix("!") {
-            let inner = c.dropFirst(lower.hasPrefix("!") ? 1 : 5).trimmingCharacters(in: .whitespaces)
+            let inner = c.dropFirst(lower.hasPrefix("!") ? 1 : 5).trimmingBlanks()
             let stripped = inner.hasPrefix("(") && inner.hasSuffix(")") ? String(inner.dropFirst().dropLast()) : inner
             return "! { \(psCondition(stripped)); }"
         }
@@ -372,7 +372,7 @@ struct WindowsCommandTranslator {
             while i < args.count {
                 let a = args[i]
                 if a.hasPrefix("-"), a.count > 1, a.dropFirst().first!.isLetter {
-                    let n = String(a.dropFirst()).lowercased().trimmingCharacters(in: CharacterSet(charactersIn: ":"))
+                    let n = String(a.dropFirst()).lowercased().trimming(where: { $0 == ":" })
                     if names.contains(n), i + 1 < args.count { named[n] = args[i + 1]; i += 2 } else { switches.insert(n); i += 1 }
                 } else { positional.append(a); i += 1 }
             }
@@ -426,7 +426,7 @@ struct WindowsCommandTranslator {
         case "set-executionpolicy", "set-strictmode", "set-psdebug", "import-module":
             return ":"
         case "cmd", "cmd.exe":
-            let line = s.dropFirst(tokens[0].count).trimmingCharacters(in: .whitespaces)
+            let line = s.dropFirst(tokens[0].count).trimmingBlanks()
             return "( \(cmdLine(line.hasPrefix("/c ") || line.hasPrefix("/C ") ? String(line.dropFirst(3)) : line)) ); LASTEXITCODE=$?; [ $LASTEXITCODE = 0 ] || PS_OK=0"
         default:
             if verb.hasSuffix(".ps1"), let content = readFile(windowsPathInRoot(tokens[0])) {
@@ -444,7 +444,7 @@ struct WindowsCommandTranslator {
 
     /// An expression on the right of `=`.
     func psExpr(_ raw: String) -> String {
-        let e = raw.trimmingCharacters(in: .whitespaces)
+        let e = raw.trimmingBlanks()
         if let m = e.winrmMatch(#"^\[(System\.)?IO\.Path\]::GetFullPath\((.+)\)$"#) { return psWord(m[2]) }
         if let m = e.winrmMatch(#"^\[(System\.)?IO\.Path\]::GetDirectoryName\((.+)\)$"#) { return "\"$(dirname \(psPathExpr(m[2])))\"" }
         if let m = e.winrmMatch(#"^\[(System\.)?Environment\]::ExpandEnvironmentVariables\((.+)\)$"#) { return psWord(m[2]) }
@@ -453,9 +453,9 @@ struct WindowsCommandTranslator {
 
     /// One PowerShell token as a double-quoted sh word.
     func psWord(_ raw: String) -> String {
-        let t = raw.trimmingCharacters(in: .whitespaces)
+        let t = raw.trimmingBlanks()
         if t.hasPrefix("'") && t.hasSuffix("'") && t.count >= 2 {
-            return sq(String(t.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'"))
+            return sq(String(t.dropFirst().dropLast()).replacingText("''", with: "'"))
         }
         if t.hasPrefix("(") && t.hasSuffix(")") { return psExpr(String(t.dropFirst().dropLast())) }
         let body = t.hasPrefix("\"") && t.hasSuffix("\"") && t.count >= 2 ? String(t.dropFirst().dropLast()) : t
@@ -507,7 +507,7 @@ struct WindowsCommandTranslator {
     func shName(_ name: String) -> String { name.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined() }
 
     func literalText(_ token: String) -> String {
-        let t = token.trimmingCharacters(in: .whitespaces)
+        let t = token.trimmingBlanks()
         if (t.hasPrefix("'") && t.hasSuffix("'")) || (t.hasPrefix("\"") && t.hasSuffix("\"")), t.count >= 2 {
             return String(t.dropFirst().dropLast())
         }
@@ -516,14 +516,14 @@ struct WindowsCommandTranslator {
 
     func unquoted(_ word: String) -> String { word.count >= 2 ? String(word.dropFirst().dropLast()) : word }
 
-    func sq(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    func sq(_ s: String) -> String { "'" + s.replacingText("'", with: "'\\''") + "'" }
 
     func shEscape(_ c: Character) -> String { "\\$\"`".contains(c) ? "\\\(c)" : String(c) }
 }
 
 /// Maps a Windows path (`C:\Windows\Temp\x`, `c:/x`, a relative path) into the root.
 func windowsPathInRoot(_ windows: String) -> String {
-    var p = windows.replacingOccurrences(of: "\\", with: "/")
+    var p = windows.replacingText("\\", with: "/")
     if p.count >= 2, p.first!.isLetter, p.dropFirst().first == ":" { p = String(p.dropFirst(2)) }
     if p.isEmpty { p = "/" }
     return p
@@ -535,10 +535,10 @@ enum PSLexer {
     static func statements(_ script: String) -> [String] {
         var out: [String] = [], current = ""
         var depth = 0, quote: Character?
-        var chars = Array(script.replacingOccurrences(of: "\r\n", with: "\n"))
+        var chars = Array(script.replacingText("\r\n", with: "\n"))
         // Block comments are dropped up front.
         if let text = Optional(String(chars)), text.contains("<#") {
-            chars = Array(text.replacingOccurrences(of: #"<#[\s\S]*?#>"#, with: "", options: .regularExpression))
+            chars = Array(text.replacing(/<#[\s\S]*?#>/.matchingSemantics(.unicodeScalar), with: ""))
         }
         var i = 0
         while i < chars.count {
@@ -549,7 +549,7 @@ enum PSLexer {
                 if c == q { quote = nil }
                 i += 1; continue
             }
-            if c == "#" && depth == 0 && current.trimmingCharacters(in: .whitespaces).isEmpty {
+            if c == "#" && depth == 0 && current.trimmingBlanks().isEmpty {
                 while i < chars.count && chars[i] != "\n" { i += 1 }
                 continue
             }
@@ -568,7 +568,7 @@ enum PSLexer {
         }
         out.append(current)
         var merged: [String] = []
-        for s in out.map({ $0.trimmingCharacters(in: .whitespaces) }) where !s.isEmpty {
+        for s in out.map({ $0.trimmingBlanks() }) where !s.isEmpty {
             if s.lowercased().hasPrefix("else"), let last = merged.last, last.lowercased().hasPrefix("if") {
                 merged[merged.count - 1] = last + " " + s
             } else {
@@ -624,13 +624,15 @@ enum PSLexer {
 }
 
 extension String {  // WinRM translator helpers (names prefixed: this module is shared)
-    /// Capture groups of the first case-insensitive match (missing groups are "").
+    /// Capture groups of the first case-insensitive match (missing groups are ""), matched by
+    /// Unicode scalars with "." matching line breaks. A `$` ending `pattern` means what it did to
+    /// NSRegularExpression: the end, or just before a line break that ends the text.
     func winrmMatch(_ pattern: String) -> [String]? {
-        guard let re = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive, .dotMatchesLineSeparators]),
-              let m = re.firstMatch(in: self, range: NSRange(startIndex..., in: self)) else { return nil }
-        return (0..<m.numberOfRanges).map { i in
-            Range(m.range(at: i), in: self).map { String(self[$0]) } ?? ""
-        }
+        var source = pattern
+        if source.hasSuffix("$") && !source.hasSuffix(#"\$"#) { source = String(source.dropLast()) + #"(?=\R?\z)"# }
+        guard let re = try? Regex(source).ignoresCase().dotMatchesNewlines().matchingSemantics(.unicodeScalar),
+              let m = try? re.firstMatch(in: self) else { return nil }
+        return m.output.map { $0.substring.map(String.init) ?? "" }
     }
 }
 

@@ -107,7 +107,7 @@ enum CtyFormat {
                 throw HCLFunctionError(argument: 0, "invalid value for \"format\" parameter: invalid format string starting at offset \(v.offset)")
             }
             guard mode.isLetter else {
-                throw HCLFunctionError(argument: 0, "invalid value for \"format\" parameter: unrecognized format character \(GoFormat.quote(String(mode)).replacingOccurrences(of: "\"", with: "'")) at offset \(byteOffsets[i - 1])")
+                throw HCLFunctionError(argument: 0, "invalid value for \"format\" parameter: unrecognized format character \(GoFormat.quote(String(mode)).replacingText("\"", with: "'")) at offset \(byteOffsets[i - 1])")
             }
             v.mode = mode
             v.argNumber = argNumber
@@ -157,13 +157,13 @@ enum CtyFormat {
         case "e", "E", "f", "g", "G":
             let text = GoFormat.sprintf(goDirective, [.float(try convert(v, arg, .number).argNumber)])
             // Go's %G writes its exponent as E (the shared formatter's shortest form does not).
-            return v.mode == "G" ? text.replacingOccurrences(of: "e", with: "E") : text
+            return v.mode == "G" ? text.replacingText("e", with: "E") : text
         case "s", "q":
             var s = try convert(v, arg, .string).argString
             if let p = v.precision, p > 0 { s = String(s.prefix(p)) }
             return pad(v, v.mode == "s" ? s : HCLValue.string(s).ctyJSON)
         default:
-            throw HCLFunctionError("unsupported format verb \(GoFormat.quote(String(v.mode)).replacingOccurrences(of: "\"", with: "'")) in \(GoFormat.quote(v.raw)) at offset \(v.offset)")
+            throw HCLFunctionError("unsupported format verb \(GoFormat.quote(String(v.mode)).replacingText("\"", with: "'")) in \(GoFormat.quote(v.raw)) at offset \(v.offset)")
         }
     }
 

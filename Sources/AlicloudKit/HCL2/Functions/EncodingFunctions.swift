@@ -59,7 +59,7 @@ extension HCLFunctions {
     /// A rune as Go's `%q` prints it: `'x'`.
     static func goRune(_ c: Unicode.Scalar) -> String {
         let q = GoFormat.quote(String(c))
-        return "'" + q.dropFirst().dropLast().replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "'", with: "\\'") + "'"
+        return "'" + q.dropFirst().dropLast().replacingText("\\\"", with: "\"").replacingText("'", with: "\\'") + "'"
     }
 }
 
@@ -139,7 +139,7 @@ extension HCLValue {
             var quoted = ""
             JSONValue.writeString(s, to: &quoted)
             for (raw, escaped) in [("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u{2028}", "\\u2028"), ("\u{2029}", "\\u2029")] {
-                quoted = quoted.replacingOccurrences(of: raw, with: escaped)
+                quoted = quoted.replacingText(raw, with: escaped)
             }
             out += quoted
         case .list(let e, _), .set(let e, _), .tuple(let e):
@@ -189,7 +189,7 @@ enum CSV {
     /// Records with the line each starts on; blank lines are skipped as Go does.
     static func parse(_ text: String) throws(HCLFunctionError) -> [(line: Int, fields: [String])] {
         var records: [(line: Int, fields: [String])] = []
-        let s = Array(text.replacingOccurrences(of: "\r\n", with: "\n").unicodeScalars)
+        let s = Array(text.replacingText("\r\n", with: "\n").unicodeScalars)
         var i = 0
         var line = 1
         while i < s.count {

@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 extension HCLFunctions {
     /// cidrhost, cidrnetmask, cidrsubnet, cidrsubnets (IPv4 and IPv6), as go-cty-funcs
     /// computes them with apparentlymart/go-cidr.

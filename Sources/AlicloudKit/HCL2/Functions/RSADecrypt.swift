@@ -22,7 +22,7 @@ struct RSAPrivateKey {
 
     /// Reads the first PEM block (Go's pem.Decode, then x509.ParsePKCS1PrivateKey).
     init(pem: String) throws(HCLFunctionError) {
-        let lines = pem.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = pem.split(whereSeparator: \.isNewline).map { $0.trimmingBlanks() }
         guard let begin = lines.firstIndex(where: { $0.hasPrefix("-----BEGIN ") && $0.hasSuffix("-----") }),
               let end = lines[begin...].firstIndex(where: { $0.hasPrefix("-----END ") }) else {
             throw HCLFunctionError("failed to parse key: no key found")
@@ -31,7 +31,7 @@ struct RSAPrivateKey {
         var body = lines[(begin + 1)..<end]
         var headers: [String: String] = [:]
         while let first = body.first, let colon = first.firstIndex(of: ":") {
-            headers[String(first[..<colon])] = first[first.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[String(first[..<colon])] = first[first.index(after: colon)...].trimmingBlanks()
             body = body.dropFirst()
         }
         if headers["Proc-Type"] == "4,ENCRYPTED" {

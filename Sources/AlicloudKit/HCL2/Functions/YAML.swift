@@ -74,12 +74,12 @@ enum YAML {
     static func decode(_ source: String) throws(DecodeError) -> HCLValue {
         var lines: [Line] = []
         // "\r\n" is one Character in Swift: normalise line ends before splitting.
-        var raw = source.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var raw = source.replacingText("\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var documents = 0
         for (n, text) in raw.enumerated() {
             if text == "---" || text.hasPrefix("--- ") {
                 documents += 1
-                if documents > 1 || lines.contains(where: { !Parser.content($0.text).trimmingCharacters(in: .whitespaces).isEmpty }) { throw DecodeError(line: n + 1, column: 1, message: "only one YAML document is supported") }
+                if documents > 1 || lines.contains(where: { !Parser.content($0.text).trimmingBlanks().isEmpty }) { throw DecodeError(line: n + 1, column: 1, message: "only one YAML document is supported") }
                 raw[n] = ""
                 continue
             }
@@ -126,7 +126,7 @@ enum YAML {
 
         /// Moves past blank and comment-only lines.
         mutating func skipBlank() {
-            while index < lines.count, Parser.content(lines[index].text).trimmingCharacters(in: .whitespaces).isEmpty { index += 1 }
+            while index < lines.count, Parser.content(lines[index].text).trimmingBlanks().isEmpty { index += 1 }
         }
 
         /// The node starting at the current line, indented at least `minIndent`.
@@ -155,7 +155,7 @@ enum YAML {
                 } else if (c == "\"" || c == "'") && i == 0 {
                     quote = c
                 } else if c == ":", i + 1 == chars.count || chars[i + 1] == " " || chars[i + 1] == "\t" {
-                    return (String(chars[..<i]), String(chars[(i + 1)...]).trimmingCharacters(in: .whitespaces))
+                    return (String(chars[..<i]), String(chars[(i + 1)...]).trimmingBlanks())
                 }
                 i += 1
             }
@@ -239,7 +239,7 @@ enum YAML {
             while k < raw.count {
                 let t = raw[k]
                 let ind = t.prefix { $0 == " " }.count
-                if t.trimmingCharacters(in: .whitespaces).isEmpty { body.append(""); k += 1; continue }
+                if t.trimmingBlanks().isEmpty { body.append(""); k += 1; continue }
                 if blockIndent == nil { blockIndent = ind }
                 guard ind >= blockIndent!, ind > parentIndent else { break }
                 body.append(String(t.dropFirst(blockIndent!)))
@@ -384,7 +384,7 @@ enum YAML {
                     if chars[i] == ":", plainStops.contains(":"), i + 1 == chars.count || chars[i + 1] == " " { break }
                     s.append(chars[i]); i += 1
                 }
-                return YAML.resolve(s.trimmingCharacters(in: .whitespaces))
+                return YAML.resolve(s.trimmingBlanks())
             }
         }
     }
@@ -399,7 +399,7 @@ enum YAML {
         case "-.inf", "-.Inf", "-.INF": return .number(-.infinity)
         default: break
         }
-        let plain = s.replacingOccurrences(of: "_", with: "")
+        let plain = s.replacingText("_", with: "")
         if plain.hasPrefix("0x"), let v = Int64(plain.dropFirst(2), radix: 16) { return .number(Double(v)) }
         if plain.hasPrefix("0o"), let v = Int64(plain.dropFirst(2), radix: 8) { return .number(Double(v)) }
         if let d = HCLValue.parseNumber(s), s.first != "." || s.count > 1, s.last != "." || s.count > 1 { return .number(d) }
