@@ -1,5 +1,5 @@
 import AlicloudKit
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -47,7 +47,7 @@ enum PlatformKeys {
     private static func update(disk: URL, account: Account, add: [String], remove: [String], context: String) throws {
         let shown = "/\(account.home)/.ssh/authorized_keys"
         func failure(_ what: String, _ err: Int32 = errno) -> ToolError {
-            ToolError(.cantCreate, "\(context): cannot install the key pair's public key in \(shown): \(what): \(String(cString: strerror(err)))")
+            ToolError(.cantCreate, "\(context): cannot install the key pair's public key in \(shown): \(what): \(errnoText(err))")
         }
         var dir = open(disk.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard dir >= 0 else { throw failure("the disk") }
@@ -96,9 +96,9 @@ enum PlatformKeys {
 
         var lines = old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
-        let kept = lines.filter { !remove.contains($0.trimmingCharacters(in: .whitespaces)) }
+        let kept = lines.filter { !remove.contains($0.trimmingBlanks()) }
         var text = kept.map { $0 + "\n" }.joined()
-        for key in add where !kept.contains(where: { $0.trimmingCharacters(in: .whitespaces) == key }) {
+        for key in add where !kept.contains(where: { $0.trimmingBlanks() == key }) {
             text += key + "\n"
         }
         guard text != old else { return }
