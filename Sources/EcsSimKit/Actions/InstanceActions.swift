@@ -335,7 +335,7 @@ extension Engine {
         let host = self.host
         let address = sshAddress(inst), port = config.sshPort, root = inst.systemDiskId
         let data = inst.dataDiskIds.map { (diskId: $0, mountPoint: "/mnt/" + $0) }
-        let keys = inst.authorizedKey.map { [$0] } ?? []
+        let keys = inst.authorizedKey.map { [Engine.authorizedKeyLine($0, keyPairName: inst.keyPairName)] } ?? []
         let password = passwords[id]
         let refuse = config.faults.sshRefuseSeconds
         if let sys = host.diskPath(id: root) {

@@ -33,6 +33,16 @@ extension Engine {
 
     func keyPairKey(_ region: String, _ name: String) -> String { region + "/" + name }
 
+    /// A key pair's public key as the platform writes it into a Linux guest's authorized_keys:
+    /// key type and key, then the key pair's name as the comment (the line Packer's
+    /// ssh_clear_authorized_keys removes), whatever comment an imported key had.
+    static func authorizedKeyLine(_ publicKey: String, keyPairName: String?) -> String {
+        let fields = publicKey.split(separator: " ")
+        guard let name = keyPairName, fields.count >= 2,
+              fields[0].hasPrefix("ssh-") || fields[0].hasPrefix("ecdsa-") || fields[0].hasPrefix("sk-") else { return publicKey }
+        return "\(fields[0]) \(fields[1]) \(name)"
+    }
+
     static func validKeyPairName(_ name: String) -> Bool {
         guard (2...128).contains(name.count), let first = name.first, first.isLetter, !name.hasPrefix("http://"), !name.hasPrefix("https://") else { return false }
         return name.allSatisfy { $0.isLetter || $0.isNumber || "._:-".contains($0) }
