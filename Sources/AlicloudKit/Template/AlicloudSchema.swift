@@ -302,7 +302,7 @@ enum AlicloudSchema {
         case "ssh":
             if string("ssh_username") == nil { sink.error(path, "\"ssh_username\" is required when the communicator is ssh") }
             if string("ssh_keypair_name") != nil && string("ssh_private_key_file") == nil && !flag("ssh_agent_auth") {
-                sink.warning(at("ssh_keypair_name"), "ignored without \"ssh_private_key_file\" or \"ssh_agent_auth\" (Packer makes a temporary key pair instead)")
+                sink.warning(at("ssh_keypair_name"), "ignored without \"ssh_private_key_file\" or \"ssh_agent_auth\": Packer then binds no key pair at all and cannot log in (\"Not using temporary keypair\"); this toolkit makes a temporary key pair instead")
             }
         case "winrm":
             if string("winrm_username") == nil { sink.error(path, "\"winrm_username\" is required when the communicator is winrm") }
