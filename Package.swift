@@ -28,7 +28,7 @@ let package = Package(
         // The qemu builder's HTTP server for http_directory (its loopback HTTP/1.1 server is ecs-sim's).
         .executableTarget(name: "http-serve", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Sources/http-serve", swiftSettings: strictImports),
         // bench/digest.sh's measuring tool (not installed).
-        .executableTarget(name: "digest-bench", dependencies: ["AlicloudKit"], path: "Sources/digest-bench"),
+        .executableTarget(name: "digest-bench", dependencies: ["AlicloudKit"], path: "Sources/digest-bench", swiftSettings: strictImports),
         .testTarget(name: "AlicloudKitTests", dependencies: ["AlicloudKit"], path: "Tests/AlicloudKitTests"),
         .testTarget(name: "EcsSimKitTests", dependencies: ["EcsSimKit", "AlicloudKit"], path: "Tests/EcsSimKitTests"),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["AlicloudKit"], path: "Sources/\($0)", swiftSettings: strictImports) },

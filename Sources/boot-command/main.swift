@@ -1,6 +1,6 @@
 // boot-command: type a Packer boot_command into a QEMU virtual machine through QMP.
 import AlicloudKit
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +22,7 @@ runTool(spec) {
     let keyInterval = try duration("--key-interval", 0.1)
     let groupInterval = try duration("--group-interval", 0)
     let input: [UInt8]
-    if file == "-" { input = [UInt8](FileHandle.standardInput.readDataToEndOfFile()) } else {
+    if file == "-" { input = try readAll(fd: 0) } else {
         guard let data = FileManager.default.contents(atPath: file) else { throw ToolError(.noInput, "\(file): cannot read the file") }
         input = [UInt8](data)
     }
@@ -45,6 +45,6 @@ runTool(spec) {
     let keyboard = try QMPKeyboard(socket: socket, keyInterval: keyInterval)
     for group in groups {
         try keyboard.type(group)
-        if groupInterval > 0 { Thread.sleep(forTimeInterval: groupInterval) }
+        if groupInterval > 0 { sleepSeconds(groupInterval) }
     }
 }

@@ -1,7 +1,8 @@
 // Measures the toolkit's own digests on a file: `digest-bench FILE [sha256|sha1|md5|crc64 ...]`.
 // Prints `name MB/s digest` per algorithm (used by bench/digest.sh; not installed).
 import AlicloudKit
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 func measure(_ name: String, _ path: String) throws -> (Double, String) {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -37,6 +38,6 @@ runTool("digest-bench") {
     let names = args.count > 1 ? Array(args.dropFirst()) : ["sha256", "sha1", "md5", "crc64"]
     for name in names {
         let (rate, digest) = try measure(name, path)
-        StandardStream.out("\(name) \(String(format: "%.0f", rate)) \(digest)\n")
+        StandardStream.out("\(name) \(cFormat("%.0f", rate)) \(digest)\n")
     }
 }

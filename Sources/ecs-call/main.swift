@@ -1,6 +1,6 @@
 // ecs-call: one signed Alibaba Cloud RPC API call (ECS, VPC, RAM, STS ...), JSON on stdout.
 import AlicloudKit
-import Foundation
+import FoundationEssentials
 
 let spec = CommandSpec.ecsCall
 
@@ -18,7 +18,7 @@ runTool(spec) {
         guard args.positionals.isEmpty else { throw ToolError.usage("--from-response makes no call: no Action") }
         let bytes: [UInt8]
         if saved == "-" {
-            bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            bytes = try readAll(fd: 0)
         } else {
             guard let data = FileManager.default.contents(atPath: saved) else {
                 throw ToolError(.noInput, "\(saved): cannot read the response")
@@ -43,7 +43,7 @@ runTool(spec) {
     }
     /// The bytes of FILE, or of stdin for "-".
     func contents(_ option: String, _ file: String) throws -> [UInt8] {
-        if file == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+        if file == "-" { return try readAll(fd: 0) }
         guard let data = FileManager.default.contents(atPath: file) else { throw ToolError(.noInput, "\(option) \(file): cannot read the file") }
         return [UInt8](data)
     }

@@ -1,9 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 import AlicloudKit
+import Dispatch
 import EcsSimKit
+import FoundationEssentials
 
 let spec = CommandSpec.ecsSim
 
@@ -67,7 +68,7 @@ runTool(spec) {
     do {
         try FileManager.default.createDirectory(at: stateDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     } catch {
-        throw ToolError(.cantCreate, "\(stateDir.path): \(error.localizedDescription)")
+        throw ToolError(.cantCreate, "\(stateDir.path): \(errorText(error))")
     }
     config.stateDirectory = stateDir
     let host = try makeHost(stateDir: stateDir)
@@ -85,7 +86,8 @@ runTool(spec) {
 
     let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "ecs-sim.clock"))
     timer.schedule(deadline: .now() + 0.05, repeating: config.profile.name == "realistic" ? 0.5 : 0.05)
-    timer.setEventHandler { engine.tick() }
+    // Sendable, so not the main actor's: the clock's queue is not the main queue.
+    timer.setEventHandler { @Sendable in engine.tick() }
     timer.resume()
 
     let stop: @Sendable (Int32) -> Void = { sig in

@@ -3,7 +3,7 @@
 // retrieve the ISO (iso_urls) into Packer's cache, checked against its checksum.
 import AlicloudKit
 import EcsSimKit
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -62,8 +62,7 @@ func fetch() throws {
 func serve() throws {
     guard args.positionals.count == 1 else { throw ToolError.usage(args.positionals.isEmpty ? "no directory given" : "one directory only") }
     let root = URL(fileURLWithPath: args.positionals[0]).standardizedFileURL.path
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+    guard Paths.isDirectory(root) else {
         throw ToolError(.noInput, "\(root): no such directory")
     }
     func port(_ option: String, _ fallback: Int) throws -> Int {

@@ -1,6 +1,10 @@
 // img-import: a local QCOW2/VHD/RAW disk file to an ECS image through OSS.
 import AlicloudKit
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 let spec = CommandSpec.imgImport
 
@@ -59,7 +63,7 @@ runTool(spec) {
     guard timeout > 0 else { spec.usageExit("--timeout \(timeout): must be positive") }
     request.timeout = timeout
     let stateDir = args.value("--state-dir")
-        ?? ((env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.local/state")) + "/img-import")
+        ?? ((env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? Paths.home()) + "/.local/state")) + "/img-import")
     request.upload = UploadSettings(partSize: Int64(partMiB * 1024 * 1024), parallel: parallel,
                                     stateDirectory: URL(fileURLWithPath: stateDir))
 
@@ -127,7 +131,7 @@ runTool(spec) {
 final class ProgressMeter: @unchecked Sendable {
     let start = Date()
     var last = Date.distantPast
-    let lock = NSLock()
+    let lock = Lock()
 
     func show(_ done: Int64, _ total: Int64) {
         lock.lock()
@@ -138,8 +142,8 @@ final class ProgressMeter: @unchecked Sendable {
         let elapsed = max(0.001, now.timeIntervalSince(start))
         let rate = Double(done) / elapsed
         let eta = rate > 0 ? Int(Double(total - done) / rate) : 0
-        let line = String(format: "  uploaded %.1f/%.1f MiB  %.1f MB/s  ETA %d:%02d",
-                          Double(done) / 1_048_576, Double(total) / 1_048_576, rate / 1_000_000, eta / 60, eta % 60)
+        let line = cFormat("  uploaded %.1f/%.1f MiB  %.1f MB/s  ETA %d:%02d",
+                           Double(done) / 1_048_576, Double(total) / 1_048_576, rate / 1_000_000, eta / 60, eta % 60)
         StandardStream.err("\r\u{1b}[K" + line + (done == total ? "\n" : ""))
     }
 }

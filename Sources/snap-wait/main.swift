@@ -1,7 +1,7 @@
 // snap-wait: poll an image, snapshots, an instance, a VPC, VSwitch or EIP until it reaches
 // its state; the final description as JSON on stdout.
 import AlicloudKit
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc

@@ -177,6 +177,35 @@ private func reads(_ text: String, _ key: String, prefix: String) -> Bool {
         #expect(config["temporary_key_pair_name"]?.stringValue?.hasPrefix("packer_") == true)
     }
 
+    /// ssh_clear_authorized_keys reaches the plan true only when the build makes a temporary
+    /// key pair (ssh, no private key file, no password): otherwise there is nothing to clear,
+    /// and tmpl-render says so. The qemu builder still reports it as not supported.
+    @Test func clearAuthorizedKeysNeedsATemporaryKeyPair() throws {
+        func clear(_ r: (plan: JSONValue?, warnings: [String], errors: [String])) -> JSONValue? {
+            r.plan?["builds"]?.arrayValue?.first?["config"]?["ssh_clear_authorized_keys"]
+        }
+        let key = FileManager.default.temporaryDirectory.appendingPathComponent("schema-key-\(getpid())")
+        try "not a real key\n".write(to: key, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: key) }
+        #expect(clear(render()) == .bool(false))
+        let on = render(#""ssh_clear_authorized_keys": true"#)
+        #expect(on.errors.isEmpty && clear(on) == .bool(true))
+        #expect(!on.warnings.contains { $0.contains("ssh_clear_authorized_keys") }, "\(on.warnings)")
+        // A key pair name without its private key file: the build still makes a temporary one.
+        #expect(clear(render(#""ssh_clear_authorized_keys": true, "ssh_keypair_name": "mine""#)) == .bool(true))
+        for (extra, cause) in [(#""ssh_private_key_file": "\#(key.path)""#, "ssh_private_key_file"),
+                               (#""ssh_password": "Pa55word!""#, "ssh_password"),
+                               (#""communicator": "none""#, "communicator is none")] {
+            let off = render(#""ssh_clear_authorized_keys": true, "# + extra)
+            #expect(off.errors.isEmpty, "\(off.errors)")
+            #expect(clear(off) == .bool(false), "\(extra)")
+            #expect(off.warnings.contains { $0.contains("ssh_clear_authorized_keys") && $0.contains("has no effect") && $0.contains(cause) },
+                    "\(off.warnings)")
+        }
+        #expect(AlicloudSchema.builder.fields["ssh_clear_authorized_keys"]?.unsupported == nil)
+        #expect(QemuSchema.builder.fields["ssh_clear_authorized_keys"]?.unsupported != nil)
+    }
+
     /// The address keys: eip_id, associate_public_ip_address, ssh_private_ip.
     @Test func addressKeysAreChecked() throws {
         #expect(render(#""eip_id": "eip-123""#).errors.isEmpty)

@@ -158,6 +158,15 @@ func openFdCount() -> Int {
         #expect(throws: ToolError.self) { _ = try Subprocess.run(c) }
     }
 
+    @Test func pipelineFeedsTheConsumerAndStopsAProducerItOutlives() throws {
+        let (first, second) = try Subprocess.pipeline(sh("printf 'one\\ntwo\\n'; echo err >&2"), sh("tr a-z A-Z; echo done"))
+        #expect(first.exit == .exited(0) && first.stdout.isEmpty && first.stderrText == "err\n")
+        #expect(second.exit == .exited(0) && second.stdoutText == "ONE\nTWO\ndone\n")
+        let (yes, head) = try Subprocess.pipeline(sh("while :; do echo y; done"), sh("head -c 4"))
+        #expect(head.stdoutText == "y\ny\n")
+        #expect(yes.exit == .killed(SIGPIPE))
+    }
+
     @Test func spawnedChildCanLeadItsOwnProcessGroup() throws {
         let p = try makePipe()
         defer { close(p.read) }

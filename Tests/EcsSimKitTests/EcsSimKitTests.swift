@@ -109,6 +109,14 @@ struct Harness {
         #expect(h.host.log.contains("stop \(id)"))
     }
 
+    /// The key goes into the guest with the key pair's name as its comment (the line Packer's
+    /// ssh_clear_authorized_keys removes), whatever comment an imported key had.
+    @Test func theGuestGetsTheKeyUnderTheKeyPairsName() {
+        #expect(Engine.authorizedKeyLine("ssh-rsa AAAAB3Nza someone@laptop", keyPairName: "packer_1") == "ssh-rsa AAAAB3Nza packer_1")
+        #expect(Engine.authorizedKeyLine("ssh-ed25519 AAAAC3Nza", keyPairName: "k.2") == "ssh-ed25519 AAAAC3Nza k.2")
+        #expect(Engine.authorizedKeyLine("ssh-rsa AAAAB3Nza x", keyPairName: nil) == "ssh-rsa AAAAB3Nza x")
+    }
+
     @Test func runInstancesStartsByItself() throws {
         let h = try Harness()
         let net = try h.network()

@@ -305,6 +305,69 @@ struct HostSSHOptionTests {
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output == "1000\necs-user\n/home/ecs-user\n1000\n")
         #expect(try f.ssh("true").status == 255)  // root is not the login user here
+        // The key is in the user's authorized_keys on the disk, the user's own, and root's.
+        #expect(f.file("d-sys", "home/ecs-user/.ssh/authorized_keys") == f.publicKey + "\n")
+        #expect(f.file("d-sys", "root/.ssh/authorized_keys") == f.publicKey + "\n")
+        var info = stat()
+        #expect(lstat(f.store.diskPath(id: "d-sys").path + "/home/ecs-user/.ssh/authorized_keys", &info) == 0 && info.st_uid == 1000)
+    }
+
+    /// The bound key pair's key is put onto the disk as the platform does, once per instance;
+    /// sshd checks the disk's file, so what the guest does to it counts.
+    @Test func theBoundKeyLivesOnTheDiskOncePerInstance() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        let disk = f.store.diskPath(id: "d-sys").path
+        let keys = "root/.ssh/authorized_keys"
+        #expect(f.file("d-sys", keys) == nil)
+        try f.start("i-k", disk: "d-sys")
+        #expect(f.file("d-sys", keys) == f.publicKey + "\n")
+        var info = stat()
+        #expect(lstat(disk + "/root/.ssh", &info) == 0 && info.st_mode & 0o7777 == 0o700 && info.st_uid == 0)
+        #expect(lstat(disk + "/" + keys, &info) == 0 && info.st_mode & 0o7777 == 0o600)
+        // A line the guest adds stays; a restart adds no second copy of the key.
+        #expect(try f.ssh("echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGuestOwnKeyGuestOwnKeyGuestOwnKeyGue guest' >> ~/.ssh/authorized_keys").status == 0)
+        f.hosts.stop(instance: "i-k")
+        try f.start("i-k", disk: "d-sys")
+        let both = f.publicKey + "\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGuestOwnKeyGuestOwnKeyGuestOwnKeyGue guest\n"
+        #expect(f.file("d-sys", keys) == both)
+        // Unbound (DetachKeyPair): its line goes, the guest's stays, and the key no longer logs in.
+        try f.hosts.start(instance: "i-k", address: f.address, port: 22, rootDisk: f.store.diskPath(id: "d-sys"),
+                          dataDisks: [], loginUser: "root", authorizedKeys: [], password: nil, refuseFor: 0)
+        #expect(f.file("d-sys", keys) == "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGuestOwnKeyGuestOwnKeyGuestOwnKeyGue guest\n")
+        #expect(try f.ssh("true").status == 255)
+        // Bound again: back at the end; removed by the guest: not put back on the next start.
+        try f.start("i-k", disk: "d-sys")
+        #expect(try f.ssh("sed -i '/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGuest/d' ~/.ssh/authorized_keys").status == 0)
+        #expect(f.file("d-sys", keys) == f.publicKey + "\n")
+        #expect(try f.ssh("sed -i '$d' ~/.ssh/authorized_keys").status == 0)
+        f.hosts.stop(instance: "i-k")
+        try f.start("i-k", disk: "d-sys")
+        #expect(f.file("d-sys", keys) == "")
+        #expect(try f.ssh("true").status == 255)
+        // Another instance of the disk (an image's) gets the key again.
+        f.hosts.stop(instance: "i-k")
+        try f.start("i-k2", disk: "d-sys")
+        #expect(f.file("d-sys", keys) == f.publicKey + "\n")
+        try? FileManager.default.removeItem(at: f.knownHosts)  // another instance: its own host key
+        #expect(try f.ssh("true").status == 0)
+    }
+
+    /// A guest's symbolic link cannot make the host write the key outside the disk.
+    @Test func theKeyIsNeverWrittenThroughALink() throws {
+        let f = try HostFixture()
+        try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
+        let outside = f.dir.appendingPathComponent("outside")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        let disk = f.store.diskPath(id: "d-sys").path
+        #expect(symlink(outside.path, disk + "/root/.ssh") == 0)
+        #expect(throws: ToolError.self) { try f.start("i-link", disk: "d-sys") }
+        unlink(disk + "/root/.ssh")
+        mkdir(disk + "/root/.ssh", 0o700)
+        #expect(symlink(outside.appendingPathComponent("keys").path, disk + "/root/.ssh/authorized_keys") == 0)
+        #expect(throws: ToolError.self) { try f.start("i-link", disk: "d-sys") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
+        #expect(!f.hosts.isRunning(instance: "i-link"))
     }
 
     @Test func refuseForKeepsThePortClosedThenOpensIt() throws {

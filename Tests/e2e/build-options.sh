@@ -3,7 +3,8 @@
 # The builder options the seed calls out, in two builds that run in parallel:
 #   opts-a: ssh_private_ip (no EIP), image_ignore_data_disks with a data disk from
 #           image_disk_mappings (deleted with the instance), system_disk_mapping, run_tags,
-#           user_data, tags on the image and its snapshot;
+#           user_data, tags on the image and its snapshot, the temporary key pair's key
+#           left in the image (no ssh_clear_authorized_keys);
 #   opts-b: image_copy_regions/_names (waited for, tagged), image_share_account,
 #           image_version/_description, instance_name, disable_stop_instance (the
 #           provisioner shuts the instance down), image_force_delete(+_snapshots), which
@@ -42,6 +43,11 @@ for r in "image $a" "snapshot $snap"; do
 	printf '%s' "$tags" | grep -q '"TagValue": "v1.0.0"' || fail "opts-a: $1 $2 lacks version=v1.0.0"
 	printf '%s' "$tags" | grep -q '"TagValue": "web"' || fail "opts-a: $1 $2 lacks app=web"
 done
+# Without ssh_clear_authorized_keys the temporary key pair's public key, which the platform
+# put into root's authorized_keys at boot, stays in the image.
+kp=$(sed -n 's/^==> opts-a: Creating temporary keypair: //p' "$work/first.err")
+[ -n "$kp" ] || fail "opts-a: no temporary key pair"
+grep -q " $kp\$" "$work/sim/host/snapshots/$snap/root/.ssh/authorized_keys" || fail "opts-a: the temporary key is not in the image's authorized_keys"
 
 # opts-b: version, description, sharing, and the copy tagged too.
 [ "$(call DescribeImages RegionId=cn-beijing ImageId="$b1" --query 'Images.Image[0].ImageVersion')" = 1.2.3 ] || fail "image_version"

@@ -1,12 +1,17 @@
 #!/bin/sh
 # Keys Packer's plugin acts on, each seen in what ecs-sim received and keeps, from one run
-# of two parallel builds; the build state and the SSH key live under paths with spaces.
+# of three parallel builds; the build state and the SSH key live under paths with spaces.
 #   own-eip:   eip_id (bound, unbound after the stop, never released), image_family (the
 #              source), resource_group_id, target_image_family and boot_mode (the image),
 #              security_enhancement_strategy, pause_before_connecting, ssh_ciphers, and
 #              ssh_port 0 (the default port);
 #   public-ip: associate_public_ip_address false (the instance's own public IP, no EIP),
-#              a copy region waited for with wait_copying_image_ready_timeout.
+#              a copy region waited for with wait_copying_image_ready_timeout,
+#              ssh_clear_authorized_keys with a temporary key pair (named with a "."):
+#              its line leaves the image's authorized_keys, a line that differs only there
+#              stays; own-eip's true does nothing (its own key pair), its key stays;
+#   clear-fails: ssh_clear_authorized_keys where the guest has no authorized_keys left: the
+#              error is reported and the build goes on (skip_create_image, ssh_private_ip).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/build.sh"
@@ -30,6 +35,27 @@ for b in own-eip public-ip; do
 	grep -q "^    $b: connected-as root on $b" "$work/run.err" || { show run; fail "$b: the provisioner did not run"; }
 done
 grep -q '^==> own-eip: Pausing 1s before connecting' "$work/run.err" || { show run; fail "own-eip: no pause before connecting"; }
+
+# ssh_clear_authorized_keys, read in the images' disks as ecs-sim keeps them (the platform
+# put each build's key pair into root's authorized_keys when the instance booted).
+# image_tree NAME — the system disk tree of the image named NAME.
+image_tree () {
+	_img=$(ecs-call DescribeImages RegionId=cn-beijing ImageName="$1" ImageOwnerAlias=self --query 'Images.Image[0].ImageId')
+	_snap=$(ecs-call DescribeImages RegionId=cn-beijing ImageId="$_img" --query 'Images.Image[0].DiskDeviceMappings.DiskDeviceMapping[0].SnapshotId')
+	[ -d "$work/sim/host/snapshots/$_snap" ] || fail "$1: no snapshot tree for image $_img"
+	printf '%s\n' "$work/sim/host/snapshots/$_snap"
+}
+grep -q '^==> public-ip: Trying to remove ephemeral keys from authorized_keys files$' "$work/run.err" || { show run; fail "public-ip: the keys were not cleared"; }
+! grep -q '^==> own-eip: Trying to remove ephemeral keys' "$work/run.err" || fail "own-eip: cleared keys, though it made no temporary key pair"
+grep -q 'ssh_clear_authorized_keys.*has no effect: the build logs in with "ssh_private_key_file"' "$work/run.err" || { show run; fail "own-eip: no warning that ssh_clear_authorized_keys does nothing"; }
+keys="$(image_tree plan_keys_public_ip)/root/.ssh/authorized_keys"
+[ -f "$keys" ] || fail "public-ip: the image has no /root/.ssh/authorized_keys"
+! grep -q ' ait\.clear:keys_1$' "$keys" || fail "public-ip: the temporary key is still in the image: $(cat "$keys")"
+[ "$(cat "$keys")" = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeptKeptKeptKeptKeptKeptKeptKeptKeptKept aitXclear:keys_1" ] || fail "public-ip: authorized_keys: $(cat "$keys")"
+[ ! -e "$keys.bak" ] || fail "public-ip: sed's backup is in the image"
+grep -q '^==> clear-fails: Error removing the temporary key from ~/.ssh/authorized_keys (exit status [1-9][0-9]*)' "$work/run.err" || { show run; fail "clear-fails: the failure was not reported"; }
+grep -q '^    clear-fails: skip_create_image is set: no image created' "$work/run.err" || { show run; fail "clear-fails: the build did not go on"; }
+grep -q '^ssh-rsa [^ ]* user-key$' "$(image_tree plan_keys_eip)/root/.ssh/authorized_keys" || fail "own-eip: the key pair's key is not in the image"
 assert_no_secret
 dump >/dev/null || fail "cannot read ecs-sim's dump"
 
@@ -73,7 +99,7 @@ PY
 
 # The state dir with spaces held the ledgers, and every one is closed.
 n=$(ls "$ALICLOUD_BUILD_STATE/ledgers" | wc -l)
-[ "$n" = 2 ] || fail "expected 2 ledgers in the state dir, found $n"
+[ "$n" = 3 ] || fail "expected 3 ledgers in the state dir, found $n"
 for l in "$ALICLOUD_BUILD_STATE"/ledgers/*.ledger; do
 	tail -n 1 "$l" | grep -q '	closed	build	' || fail "$l: not closed"
 done

@@ -94,7 +94,10 @@ url="$SERVE_URL/installer.iso"
 cached="$work/cache/$(printf 'sha256:%s' "$sum" | sha1sum | cut -d ' ' -f 1).iso"
 set -- "$@" -var "iso=$url"
 started=$(date +%s)
-build "$@" -only "$only" -manifest "$work/manifest.json" "$tmpl" >"$work/build.out" 2>"$work/build.err" || { cat "$work/build.err" >&2; die "the build failed"; }
+# serial_tails — the end of each guest's serial console, for a failure's message.
+serial_tails () { for f in "$work"/vm/*.serial; do [ -f "$f" ] && { printf -- '--- %s (last 40 lines)\n' "$f"; tail -n 40 "$f"; }; done; return 0; }
+build "$@" -only "$only" -manifest "$work/manifest.json" "$tmpl" >"$work/build.out" 2>"$work/build.err" ||
+	{ cat "$work/build.err" >&2; serial_tails >&2; die "the build failed"; }
 printf '%s: the builds took %ss\n' "$prog" "$(($(date +%s) - started))"
 for b in $(printf '%s' "$only" | tr ',' ' '); do
 	for line in "==> $b: Retrieving ISO" "==> $b: Trying $url" "==> $b: $url?checksum=sha256%3A$sum => $cached" "==> $b: Creating hard drive..." "==> $b: Starting HTTP server on port [0-9]*" \

@@ -426,6 +426,31 @@ while [ "$i" -lt "$nprov" ]; do
 	esac
 	i=$((i + 1))
 done
+
+# --- 13. the temporary key out of authorized_keys --------------------------------------
+# With ssh_clear_authorized_keys (true in the plan only when this build made the temporary
+# key pair), the lines ending in " <key pair name>" (the public key's comment) leave the
+# login user's authorized_keys and, for a user other than root, root's through sudo: the
+# platform put the key there at boot, and the image would keep it. As in Packer, a failure
+# is reported and the build goes on. sed -i.bak: the suffix form every sed accepts.
+if on ssh_clear_authorized_keys; then
+	say "Trying to remove ephemeral keys from authorized_keys files"
+	# The name as a basic regular expression matching itself (a "." in it is no wildcard).
+	key_re=$(printf '%s' "$c_temporary_key_pair_name" | sed 's/[]\\/.*^$[]/\\&/g')
+	# shellcheck disable=SC2088 # the remote shell expands the ~
+	set -- '~/.ssh/authorized_keys' ''
+	[ "$c_ssh_username" = root ] || set -- "$@" /root/.ssh/authorized_keys 'sudo '
+	while [ $# -gt 0 ]; do
+		keys_file=$1 as=$2
+		shift 2
+		# shellcheck disable=SC2034 # read by the eval below
+		clear_cmd="${as}sed -i.bak $(shell_quote "/ $key_re\$/d") $keys_file && ${as}rm -f $keys_file.bak"
+		clear_rc=0
+		eval "run ssh-run $ssh_opts"' --sensitive-env IMAGE_TOOLS_SENSITIVE --prefix "$name" "$ssh_target" -- "$clear_cmd"' >&2 || clear_rc=$?
+		[ "$clear_rc" -eq 0 ] || say "Error removing the temporary key from $keys_file (exit status $clear_rc): remove it from the image by hand"
+	done
+fi
+
 if [ -n "$ssh_target" ]; then
 	ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || true
 	rm -rf "$ssh_control"

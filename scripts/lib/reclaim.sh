@@ -145,6 +145,9 @@ fail () {
 busy='DependencyViolation*,IncorrectInstanceStatus*,IncorrectStatus*,IncorrectVpcStatus,IncorrectVSwitchStatus,IncorrectEipStatus,TaskConflict,OperationConflict,LastTokenProcessing,SystemBusy,Forbbiden,IncorrectDiskStatus'
 gone='*.NotFound,InvalidVpcId.NotFound,InvalidVSwitchId.NotFound,InvalidSecurityGroupId.NotFound,InvalidInstanceId.NotFound,InvalidAllocationId.NotFound,InvalidImageId.NotFound,InvalidSnapshotId.NotFound,InvalidKeyPairName.NotFound'
 release_call () { api --accept "$gone" --retry-codes "$busy" --retries 60 --timeout "${RECLAIM_RETRY_FOR:-600}" "$@"; }
+# unbind_eip REGION ALLOCATION INSTANCE — an EIP let go of its instance (before the EIP is
+# released, or before an instance that still holds one is deleted).
+unbind_eip () { release_call --product vpc UnassociateEipAddress RegionId="$1" AllocationId="$2" InstanceId="$3"; }
 
 image_snapshots () {
 	api_query 'Images.Image[*].DiskDeviceMappings.DiskDeviceMapping[*].SnapshotId' DescribeImages RegionId="$2" \
@@ -167,7 +170,7 @@ release () {
 		_st=$(api_query 'EipAddresses.EipAddress[0].Status' --product vpc DescribeEipAddresses RegionId="$_r" AllocationId="$_id" 2>/dev/null) || _st=
 		if [ "$_st" = InUse ] || [ "$_st" = Associating ]; then
 			_inst=$(api_query 'EipAddresses.EipAddress[0].InstanceId' --product vpc DescribeEipAddresses RegionId="$_r" AllocationId="$_id") || _inst=
-			release_call --product vpc UnassociateEipAddress RegionId="$_r" AllocationId="$_id" InstanceId="$_inst" || return 1
+			unbind_eip "$_r" "$_id" "$_inst" || return 1
 		fi
 		# Released as soon as it is unassociated: IncorrectEipStatus is retried as busy.
 		release_call --product vpc ReleaseEipAddress RegionId="$_r" AllocationId="$_id" || return 1 ;;
@@ -176,7 +179,7 @@ release () {
 		# unbound first: it outlives the instance, bound to nothing.
 		_eip=$(api_query 'Instances.Instance[0].EipAddress.AllocationId' DescribeInstances RegionId="$_r" InstanceIds="[\"$_id\"]" 2>/dev/null) || _eip=
 		if [ -n "$_eip" ]; then
-			release_call --product vpc UnassociateEipAddress RegionId="$_r" AllocationId="$_eip" InstanceId="$_id" || return 1
+			unbind_eip "$_r" "$_eip" "$_id" || return 1
 		fi
 		release_call DeleteInstance RegionId="$_r" InstanceId="$_id" Force=true || return 1
 		run snap-wait --region "$_r" --delay 0.5 --instance "$_id" --status Deleted --timeout 600 >/dev/null 2>"$work/err" || return 1 ;;

@@ -19,4 +19,4 @@ public struct CodePatterns: Sendable {
     }
 }
 
-import Foundation
+import FoundationEssentials

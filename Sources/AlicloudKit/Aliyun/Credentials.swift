@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An AccessKey pair (and STS token) plus where it came from, for messages.
 public struct Credentials: Sendable {
@@ -41,7 +41,7 @@ public struct CloudSettings: Sendable {
     /// The profile file: `ALICLOUD_SHARED_CREDENTIALS_FILE`, else `~/.aliyun/config.json`.
     public static func configPath(_ env: [String: String]) -> String {
         if let p = env["ALICLOUD_SHARED_CREDENTIALS_FILE"], !p.isEmpty { return p }
-        let home = env["HOME"] ?? NSHomeDirectory()
+        let home = env["HOME"] ?? Paths.home()
         return home + "/.aliyun/config.json"
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An RPC-style product: its API version and regional endpoint rule (ref §3).
 public struct CloudProduct: Sendable, Equatable {

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Which signature an RPC request carries.
 public enum SignatureVersion: String, Sendable {
@@ -33,7 +37,7 @@ public struct RPCOptions: Sendable {
     /// Receives the `--debug` trace (string-to-sign and the HTTP exchange, secrets redacted).
     public var trace: (@Sendable (String) -> Void)?
     /// Sleeps between attempts (tests replace it).
-    public var sleep: @Sendable (Double) -> Void = { s in if s > 0 { Thread.sleep(forTimeInterval: s) } }
+    public var sleep: @Sendable (Double) -> Void = { s in if s > 0 { sleepSeconds(s) } }
     /// A random fraction in [0, 1) for jitter (tests replace it).
     public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
     /// A CA bundle for HTTPS endpoints.
@@ -69,9 +73,10 @@ public enum RetryPolicy {
         ["Describe", "List", "Get"].contains { action.hasPrefix($0) && action.dropFirst($0.count).first?.isUppercase == true }
     }
 
-    /// Actions that accept `ClientToken` (an idempotency key reused across retries).
+    /// Actions that accept `ClientToken` (an idempotency key reused across retries;
+    /// aliyun-api.md §4); ecs-sim honours it for the same ones.
     public static let clientTokenActions: Set<String> = [
-        "CreateInstance", "RunInstances", "CreateSecurityGroup", "AuthorizeSecurityGroup", "CreateImage",
+        "CreateInstance", "RunInstances", "CreateSecurityGroup", "AuthorizeSecurityGroup", "AuthorizeSecurityGroupEgress", "CreateImage",
         "CopyImage", "ImportImage", "CreateSnapshot", "CreateVpc", "DeleteVpc", "CreateVSwitch",
         "AllocateEipAddress", "AssociateEipAddress", "UnassociateEipAddress",
     ]
@@ -181,7 +186,7 @@ public final class RPCClient: @unchecked Sendable {
                     throw error
                 }
                 attempt += 1
-                options.trace?("retry \(attempt)/\(options.retries) in \(String(format: "%.3f", wait))s after: \(error)")
+                options.trace?("retry \(attempt)/\(options.retries) in \(cFormat("%.3f", wait))s after: \(error)")
                 options.sleep(wait)
             }
         }
@@ -391,7 +396,7 @@ public final class RPCClient: @unchecked Sendable {
     }
 
     static func seconds(_ s: Double) -> String {
-        s == s.rounded() ? "\(Int(s))s" : String(format: "%.1fs", s)
+        s == s.rounded() ? "\(Int(s))s" : cFormat("%.1fs", s)
     }
 }
 

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A streaming message digest: feed bytes with `update`, read the digest with `finalize`.
 public protocol HashFunction: Sendable {
@@ -63,7 +67,7 @@ public enum FileChunks {
     ) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw ToolError(.noInput, "\(path): \(String(cString: strerror(errno)))")
+            throw ToolError(.noInput, "\(path): \(errnoText())")
         }
         defer { close(fd) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
@@ -75,7 +79,7 @@ public enum FileChunks {
             let n = pread(fd, buffer.baseAddress, want, off_t(position))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ToolError(.noInput, "\(path): \(String(cString: strerror(errno)))")
+                throw ToolError(.noInput, "\(path): \(errnoText())")
             }
             if n == 0 { break }
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))

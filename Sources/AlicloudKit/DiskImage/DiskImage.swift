@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A disk image format ImportImage accepts.
 public enum DiskFormat: String, Sendable, CaseIterable {
@@ -35,16 +39,16 @@ public enum DiskImage {
     /// (VMDK, VHDX, an ISO installer, a differencing VHD) and on a damaged header.
     public static func inspect(path: String) throws -> DiskImageInfo {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ToolError(.noInput, "\(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ToolError(.noInput, "\(path): \(errnoText())") }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw ToolError(.noInput, "\(path): \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &st) == 0 else { throw ToolError(.noInput, "\(path): \(errnoText())") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw ToolError(.noInput, "\(path): not a regular file") }
         let size = Int64(st.st_size)
         return try inspect(name: path, size: size) { offset, count in
             var buf = [UInt8](repeating: 0, count: count)
             let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
-            if n < 0 { throw ToolError(.noInput, "\(path): \(String(cString: strerror(errno)))") }
+            if n < 0 { throw ToolError(.noInput, "\(path): \(errnoText())") }
             return Array(buf[0..<n])
         }
     }

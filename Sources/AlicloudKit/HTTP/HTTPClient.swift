@@ -1,5 +1,9 @@
 import CCurl
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A small HTTP/1.1 client on libcurl: one easy handle reused (keep-alive), millisecond
 /// timeouts, streamed file bodies with exact Content-Length, custom CA / insecure TLS,
@@ -9,7 +13,7 @@ public final class HTTPClient: @unchecked Sendable {
     /// The settings for every request.
     public let options: HTTPOptions
     private let handle: UnsafeMutableRawPointer
-    private let lock = NSLock()
+    private let lock = Lock()
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     private static let globalInit: Bool = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK }()
@@ -187,7 +191,7 @@ final class Transfer {
         self.sink = sink
         if case .file(let path, _, _) = request.body {
             fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd < 0 { throw ToolError(.noInput, "\(path): \(String(cString: strerror(errno)))") }
+            if fd < 0 { throw ToolError(.noInput, "\(path): \(errnoText())") }
         }
     }
 

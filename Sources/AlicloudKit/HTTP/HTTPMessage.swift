@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a request sends after its headers.
 public enum HTTPBody: Sendable, Equatable {

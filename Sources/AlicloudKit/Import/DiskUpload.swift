@@ -1,4 +1,9 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
 
 /// How a file goes to OSS.
 public struct UploadSettings: Sendable {
@@ -78,7 +83,7 @@ public final class DiskUpload: @unchecked Sendable {
 
     func fileIdentity() throws -> (size: Int64, mtime: Int64) {
         var st = stat()
-        guard stat(path, &st) == 0 else { throw ToolError(.noInput, "\(path): \(String(cString: strerror(errno)))") }
+        guard stat(path, &st) == 0 else { throw ToolError(.noInput, "\(path): \(errnoText())") }
         return (Int64(st.st_size), Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
     }
 
@@ -108,7 +113,7 @@ public final class DiskUpload: @unchecked Sendable {
         } catch let error as ToolError {
             throw error
         } catch {
-            throw ToolError(.cantCreate, "\(url.path): \(error.localizedDescription)")
+            throw ToolError(.cantCreate, "\(url.path): \(errorText(error))")
         }
     }
 
@@ -187,7 +192,7 @@ public final class DiskUpload: @unchecked Sendable {
         let group = DispatchGroup()
         for _ in 0..<workers {
             group.enter()
-            let thread = Thread { [self] in
+            startThread(stackSize: 1 << 20) { [self] in
                 defer { group.leave() }
                 while let n = board.take() {
                     let offset = Int64(n - 1) * partSize
@@ -202,8 +207,6 @@ public final class DiskUpload: @unchecked Sendable {
                     }
                 }
             }
-            thread.stackSize = 1 << 20
-            thread.start()
         }
         group.wait()
         return try board.result()
@@ -250,7 +253,7 @@ public final class DiskUpload: @unchecked Sendable {
 
 /// The shared work list of the part workers.
 final class PartBoard: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var next = 1
     private let count: Int
     private var done: [OSSPart?]

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One call to an RPC API: product (`ecs`, `ram`), action, parameters → response object.
 public typealias CloudCall = (_ product: String, _ action: String, _ params: [String: String]) throws -> JSONValue
@@ -322,7 +326,7 @@ public final class ImageImport {
                 }
                 // A new role takes about a minute to reach ECS.
                 guard attempt < 12 else { throw e.toolError }
-                Thread.sleep(forTimeInterval: 5)
+                sleepSeconds(5)
             } catch let e as APIError {
                 throw e.toolError
             }

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where OSS requests go. Real endpoints use virtual-hosted URLs
 /// (`https://<bucket>.oss-<region>.aliyuncs.com/<key>`); an override whose host is an IP
@@ -196,7 +200,7 @@ public final class OSSClient: @unchecked Sendable {
     public var trace: ((String) -> Void)?
     let credentials: OSSCredentials
     let options: HTTPOptions
-    private let lock = NSLock()
+    private let lock = Lock()
     private var idle: [HTTPClient] = []
     let now: () -> Date
 
@@ -282,7 +286,7 @@ public final class OSSClient: @unchecked Sendable {
     }
 
     private func retryPause(_ attempt: Int) {
-        Thread.sleep(forTimeInterval: min(20, 0.2 * pow(2, Double(attempt - 1))))
+        sleepSeconds(min(20, 0.2 * pow(2, Double(attempt - 1))))
     }
 
     // MARK: buckets

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An OSS request as both signers see it: addressing-independent (the same for a
 /// virtual-hosted and a path-style URL).
@@ -186,32 +186,19 @@ public enum OSSSignature {
     // MARK: dates
 
     /// RFC 1123 GMT date for V1 (`Mon, 06 May 2024 07:08:09 GMT`).
-    public static func httpDate(_ date: Date) -> String {
-        format(date, "EEE, dd MMM yyyy HH:mm:ss 'GMT'")
-    }
+    public static func httpDate(_ date: Date) -> String { HTTPDate.format(date) }
 
     /// ISO 8601 basic timestamp for V4 (`20240506T070809Z`).
-    public static func v4Timestamp(_ date: Date) -> String {
-        format(date, "yyyyMMdd'T'HHmmss'Z'")
-    }
+    public static func v4Timestamp(_ date: Date) -> String { date.formatted(v4Style) }
 
-    /// Parses either date form; nil when it is neither.
+    /// Parses either date form exactly as written above; nil when it is neither (a day or
+    /// hour out of range included: the parser would roll it over).
     public static func parseDate(_ text: String) -> Date? {
-        for pattern in ["EEE, dd MMM yyyy HH:mm:ss 'GMT'", "yyyyMMdd'T'HHmmss'Z'"] {
-            let f = DateFormatter()
-            f.locale = Locale(identifier: "en_US_POSIX")
-            f.timeZone = TimeZone(identifier: "GMT")
-            f.dateFormat = pattern
-            if let d = f.date(from: text) { return d }
-        }
-        return nil
+        if let d = HTTPDate.parse(text) { return d }
+        guard let d = try? Date(text, strategy: v4Style), v4Timestamp(d) == text else { return nil }
+        return d
     }
 
-    private static func format(_ date: Date, _ pattern: String) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "GMT")
-        f.dateFormat = pattern
-        return f.string(from: date)
-    }
+    /// `yyyyMMdd'T'HHmmss'Z'` in UTC.
+    private static let v4Style = Date.ISO8601FormatStyle(dateSeparator: .omitted, timeSeparator: .omitted)
 }

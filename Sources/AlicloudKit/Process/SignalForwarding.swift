@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Dispatch
-import Foundation
+import FoundationEssentials
 
 /// SIGINT, SIGTERM and SIGHUP handling for tools that run children: the signal is recorded,
 /// forwarded to every live child of `Subprocess`, and turned into `ExitRequest(128+n)` at
@@ -10,7 +10,7 @@ import Foundation
 /// code (defer, catch) still runs before the tool exits 130/143/129.
 public enum SignalForwarding {
     final class State: @unchecked Sendable {
-        let lock = NSLock()
+        let lock = Lock()
         var installed = false
         var received: Int32?
         /// Live children and the wake-pipe of the loop waiting for each.

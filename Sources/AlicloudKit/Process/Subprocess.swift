@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Dispatch
-import Foundation
+import FoundationEssentials
 
 /// Where a child's standard input comes from.
 public enum ProcessInput {
@@ -159,7 +159,7 @@ func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds)
 public func makePipe() throws -> (read: Int32, write: Int32) {
     var fds: [Int32] = [-1, -1]
     guard GNUCalls.pipe2(&fds, O_CLOEXEC) == 0 else {
-        throw ToolError(.software, "pipe: \(String(cString: strerror(errno)))")
+        throw ToolError(.software, "pipe: \(errnoText())")
     }
     return (fds[0], fds[1])
 }
@@ -189,7 +189,7 @@ private struct Runner {
         case .null: slots.append(.null)
         case .file(let path):
             let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw ToolError(.noInput, "\(path): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw ToolError(.noInput, "\(path): \(errnoText())") }
             childSide.append(fd)
             slots.append(.fd(fd))
         case .fd(let fd): slots.append(.fd(fd))
@@ -288,7 +288,7 @@ private struct Runner {
                 waitMs = max(1, min(waitMs, Int32((next - now) * 1000) + 1))
             }
             let n = poll(&fds, nfds_t(fds.count), waitMs)
-            if n < 0 && errno != EINTR { throw ToolError(.software, "poll: \(String(cString: strerror(errno)))") }
+            if n < 0 && errno != EINTR { throw ToolError(.software, "poll: \(errnoText())") }
             if n <= 0 { continue }
             for p in fds where p.revents != 0 {
                 if p.fd == wake.read {
@@ -461,7 +461,7 @@ extension Subprocess {
             return withCStrings(environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }) { call(UnsafePointer($0)) }
         }
         guard rc == 0 else {
-            throw ToolError(.unavailable, "\(executable): cannot run: \(String(cString: strerror(rc)))")
+            throw ToolError(.unavailable, "\(executable): cannot run: \(errnoText(rc))")
         }
         return pid
     }
@@ -503,12 +503,11 @@ extension Subprocess {
         let box = Handoff<(ProcessCommand, Result<ProcessResult, Error>?)>((first, nil))
         let done = DispatchSemaphore(value: 0)
         let writeEnd = p.write
-        let thread = Thread {
+        startThread {
             box.value.1 = Result { try Subprocess.run(box.value.0) }
             close(writeEnd)  // the consumer sees EOF once the producer is gone
             done.signal()
         }
-        thread.start()
         let secondResult = Result { try Subprocess.run(second) }
         close(p.read)  // a producer still writing now gets EPIPE instead of blocking
         done.wait()

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 
 /// How `ansible-playbook` reaches the instance: the build's own connection, never a proxy.
 public enum AnsibleConnection: Sendable {
@@ -270,16 +270,16 @@ public struct AnsibleProvisioner {
         var text = host
         for g in groups { text += "[\(g)]\n\(host)" }
         for g in emptyGroups { text += "[\(g)]\n" }
-        let dir = inventoryDirectory ?? NSTemporaryDirectory()
+        let dir = inventoryDirectory ?? Paths.temporary()
         var template = Array(((dir.hasSuffix("/") ? dir : dir + "/") + "packer-provisioner-ansibleXXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw ToolError(.cantCreate, "ansible: Error preparing inventory file: \(dir): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ToolError(.cantCreate, "ansible: Error preparing inventory file: \(dir): \(errnoText())") }
         let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { close(fd) }
         let bytes = Array(text.utf8)
         guard write(fd, bytes, bytes.count) == bytes.count else {
             unlink(path)
-            throw ToolError(.cantCreate, "ansible: Error preparing inventory file: \(path): \(String(cString: strerror(errno)))")
+            throw ToolError(.cantCreate, "ansible: Error preparing inventory file: \(path): \(errnoText())")
         }
         return path
     }
@@ -356,11 +356,11 @@ struct PrivateDirectory {
     let path: String
 
     init(prefix: String) throws {
-        var base = NSTemporaryDirectory()
+        var base = Paths.temporary()
         while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
         var template = Array((base + "/\(prefix).XXXXXX").utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw ToolError(.cantCreate, "\(prefix): cannot create a private directory in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
+            throw ToolError(.cantCreate, "\(prefix): cannot create a private directory in \(Paths.temporary()): \(errnoText())")
         }
         path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
@@ -369,7 +369,7 @@ struct PrivateDirectory {
     func write(_ name: String, _ text: String) throws -> String {
         let file = path + "/" + name
         let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ToolError(.cantCreate, "\(file): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ToolError(.cantCreate, "\(file): \(errnoText())") }
         defer { close(fd) }
         let bytes = Array(text.utf8)
         guard Glibc.write(fd, bytes, bytes.count) == bytes.count else { throw ToolError(.cantCreate, "\(file): short write") }

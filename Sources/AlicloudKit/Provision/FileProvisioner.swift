@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Packer's `file` provisioner: files and directories up or down, with its trailing-slash
 /// rules (a destination ending in `/` gets the source's name appended; a directory source
@@ -42,7 +42,7 @@ public struct FileProvisioner: Sendable {
     static func baseName(_ path: String) -> String {
         var p = path
         while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
-        return (p as NSString).lastPathComponent
+        return Paths.last(p)
     }
 
     /// Where a single file lands: `dst/` + name, or `dst` itself.
@@ -56,12 +56,11 @@ public struct FileProvisioner: Sendable {
             switch direction {
             case .upload:
                 output.say("Uploading \(src) => \(destination)")
-                var isDir: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: src, isDirectory: &isDir) else {
+                guard FileManager.default.fileExists(atPath: src) else {
                     throw ToolError(.noInput, "file: Bad source '\(src)': no such file or directory")
                 }
                 do {
-                    if isDir.boolValue {
+                    if Paths.isDirectory(src) {
                         try transport.upload(tree: src, contentsOnly: src.hasSuffix("/"), into: destination)
                     } else {
                         try transport.upload(file: src, to: Self.fileTarget(source: src, destination: destination))
@@ -76,7 +75,7 @@ public struct FileProvisioner: Sendable {
                         try transport.download(tree: src, contentsOnly: src.hasSuffix("/"), into: destination)
                     } else {
                         let local = Self.fileTarget(source: src, destination: destination)
-                        let parent = (local as NSString).deletingLastPathComponent
+                        let parent = Paths.parent(local)
                         if !parent.isEmpty {
                             try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
                         }

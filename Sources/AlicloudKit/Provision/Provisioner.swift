@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One provisioner of the plan: `{"type":..., "pause_before":s, "max_retries":n,
 /// "timeout":s, "config":{...}}` with Packer's keys, defaults applied, durations in seconds.
@@ -180,7 +180,7 @@ public func goDuration(_ seconds: Double) -> String {
     let h = whole / 3600, m = (whole % 3600) / 60
     var s = "\(whole % 60)"
     if frac > 0 {
-        var f = String(format: "%.9f", frac).dropFirst(1)  // ".5000..."
+        var f = cFormat("%.9f", frac).dropFirst(1)  // ".5000..."
         while f.hasSuffix("0") { f = f.dropLast() }
         s += f
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Packer's remote `shell` provisioner: uploads each script, runs it through
 /// `execute_command` with the environment variables, checks the exit code, cleans up.

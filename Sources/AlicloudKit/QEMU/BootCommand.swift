@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One step of a typed boot command: a key pressed (with shift for upper-case and shifted
 /// characters), a key held down or let go (`<leftCtrlOn>` ... `<leftCtrlOff>`), or a pause.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An ISO's expected digest as Packer holds it once the template is prepared: the
 /// algorithm (md5, sha1, sha256, sha512) and the value.
@@ -58,8 +58,8 @@ public enum ChecksumList {
     /// to the list's directory (also with `./`), its absolute path, or a name the ISO's path
     /// contains; a line with no name matches any ISO.
     public static func find(in text: String, isoPath: String, listPath: String) -> ISOChecksum? {
-        let base = (isoPath as NSString).lastPathComponent
-        let relative = relativePath(isoPath, from: (listPath as NSString).deletingLastPathComponent)
+        let base = Paths.last(isoPath)
+        let relative = relativePath(isoPath, from: Paths.parent(listPath))
         let names: Set<String> = [base, "*" + base, "?" + base, relative, "./" + relative, isoPath]
         for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             guard let (checksum, name) = parse(String(line)) else { continue }

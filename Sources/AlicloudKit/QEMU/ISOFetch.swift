@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -75,7 +75,7 @@ public struct ISOFetch {
         let first = urls.first ?? ""
         let isoPath = ISOFetch.isRemote(first) ? ISOFetch.urlPath(first) : ISOFetch.localPath(first)
         guard let found = ChecksumList.find(in: text, isoPath: isoPath, listPath: listPath) else {
-            throw ToolError.data("\(list) lists no checksum for \((isoPath as NSString).lastPathComponent)")
+            throw ToolError.data("\(list) lists no checksum for \(Paths.last(isoPath))")
         }
         return found
     }
@@ -85,9 +85,9 @@ public struct ISOFetch {
     public func target(for url: String, checksum: ISOChecksum?) -> String {
         let key = checksum?.text ?? url
         let name = SHA1.hash(key).hexString + (fileExtension.isEmpty ? "" : "." + fileExtension)
-        guard let targetPath, !targetPath.isEmpty else { return (cacheDirectory as NSString).appendingPathComponent(name) }
-        if !(targetPath as NSString).pathExtension.isEmpty { return targetPath }
-        return (targetPath as NSString).appendingPathComponent(name)
+        guard let targetPath, !targetPath.isEmpty else { return Paths.join(cacheDirectory, name) }
+        if !Paths.ext(targetPath).isEmpty { return targetPath }
+        return Paths.join(targetPath, name)
     }
 
     /// The URL as Packer prints it once the checksum rides along as a query.
@@ -139,8 +139,7 @@ public struct ISOFetch {
         guard !ISOFetch.hasScheme(url) || url.hasPrefix("file://") else {
             throw ToolError.data("\(url): unsupported URL scheme (http, https, file:// or a path)")
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: path), !Paths.isDirectory(path) else {
             throw ToolError(.noInput, "\(path): no such file")
         }
         if let sum {
@@ -153,15 +152,15 @@ public struct ISOFetch {
     /// An http(s) ISO: the cache entry when it matches, else a verified download.
     func download(_ url: String, _ sum: ISOChecksum?) throws -> String {
         let target = target(for: url, checksum: sum)
-        let dir = (target as NSString).deletingLastPathComponent
+        let dir = Paths.parent(target)
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw ToolError(.cantCreate, "\(dir): cannot create the cache directory")
         }
         let lock = open(target + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard lock >= 0 else { throw ToolError(.cantCreate, "\(target).lock: \(String(cString: strerror(errno)))") }
+        guard lock >= 0 else { throw ToolError(.cantCreate, "\(target).lock: \(errnoText())") }
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw ToolError(.cantCreate, "\(target).lock: \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else { throw ToolError(.cantCreate, "\(target).lock: \(errnoText())") }
         }
         if let sum, FileManager.default.fileExists(atPath: target) {
             if (try? sum.digest(ofFile: target)) == sum.value { return target }
@@ -169,9 +168,9 @@ public struct ISOFetch {
             unlink(target)
         }
 
-        var template = Array("\(dir)/.\((target as NSString).lastPathComponent).XXXXXX".utf8CString)
+        var template = Array("\(dir)/.\(Paths.last(target)).XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw ToolError(.cantCreate, "\(dir): cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ToolError(.cantCreate, "\(dir): cannot create a temporary file: \(errnoText())") }
         let partial = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         PartialFile.register(partial)
         var finished = false
@@ -196,13 +195,13 @@ public struct ISOFetch {
                 report?(received, announced)
             }
             guard response.isSuccess else { throw ISOFetch.statusError(url, response.status) }
-            guard fsync(fd) == 0 else { throw ToolError(.cantCreate, "\(partial): \(String(cString: strerror(errno)))") }
+            guard fsync(fd) == 0 else { throw ToolError(.cantCreate, "\(partial): \(errnoText())") }
         } catch let e as ToolError { throw ISOFetch.prefixed(e, url) }
         if let sum, let got = hasher?.finalize(), got != sum.value {
             say("Checksum did not match, removing \(target)")
             throw ToolError.data("\(HTTPClient.redactedURL(url)): \(sum.mismatch(got))")
         }
-        guard rename(partial, target) == 0 else { throw ToolError(.cantCreate, "\(target): \(String(cString: strerror(errno)))") }
+        guard rename(partial, target) == 0 else { throw ToolError(.cantCreate, "\(target): \(errnoText())") }
         finished = true
         return target
     }
@@ -215,7 +214,7 @@ public struct ISOFetch {
             let n = write(fd, piece.baseAddress! + offset, piece.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ToolError(.cantCreate, "\(path): \(String(cString: strerror(errno)))")
+                throw ToolError(.cantCreate, "\(path): \(errnoText())")
             }
             offset += n
         }
@@ -265,10 +264,10 @@ public struct ISOFetch {
         return components.path
     }
 
-    /// A path made absolute against the working directory.
+    /// A path made absolute against the working directory, ".", ".." and symbolic links
+    /// resolved (`Paths.standardized`).
     public static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return (path as NSString).standardizingPath }
-        return ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path) as NSString).standardizingPath
+        Paths.standardized(path)
     }
 }
 

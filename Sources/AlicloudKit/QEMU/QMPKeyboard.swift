@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,12 +24,12 @@ public final class QMPKeyboard {
             for (k, b) in bytes.enumerated() { raw[k] = b }
         }
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ToolError(.cantCreate, "socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ToolError(.cantCreate, "socket: \(errnoText())") }
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard connected == 0 else {
-            let cause = String(cString: strerror(errno))
+            let cause = errnoText()
             close(fd)
             throw ToolError(.unavailable, "\(path): cannot connect to QEMU's QMP socket: \(cause)")
         }
@@ -40,7 +40,7 @@ public final class QMPKeyboard {
     deinit { close(fd) }
 
     /// Types the actions in order; pauses with `sleep` (replaceable in tests).
-    public func type(_ actions: [BootAction], sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws {
+    public func type(_ actions: [BootAction], sleep: (Double) -> Void = { sleepSeconds($0) }) throws {
         let holdMs = max(1, Int(keyInterval * 1000))
         for action in actions {
             switch action {
@@ -63,7 +63,7 @@ public final class QMPKeyboard {
         var out = Array((command + "\n").utf8)
         while !out.isEmpty {
             let n = out.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw ToolError(.unavailable, "QMP: the connection to QEMU was lost (\(String(cString: strerror(errno))))") }
+            guard n > 0 else { throw ToolError(.unavailable, "QMP: the connection to QEMU was lost (\(errnoText()))") }
             out.removeFirst(n)
         }
         while true {

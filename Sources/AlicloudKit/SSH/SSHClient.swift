@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 
 /// How to reach one host with the system ssh(1): identity, host-key pinning, password via
 /// askpass, connection sharing and a bastion. Builds argv and environment; never holds
@@ -52,7 +52,7 @@ public struct SSHClient: Sendable {
         if let key = identityFile {
             var st = stat()
             guard stat(key, &st) == 0 else {
-                throw ToolError(.noInput, "identity file \(key): \(String(cString: strerror(errno)))")
+                throw ToolError(.noInput, "identity file \(key): \(errnoText())")
             }
             if st.st_mode & 0o077 != 0 {
                 let mode = String(st.st_mode & 0o777, radix: 8)
@@ -283,7 +283,7 @@ public struct SSHResult: Sendable {
 
 /// Keeps the last lines written to stderr.
 final class StderrTail: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var kept: [String] = []
     private var pending: [UInt8] = []
     func add(_ line: [UInt8]) {

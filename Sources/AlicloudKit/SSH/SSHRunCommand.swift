@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The `ssh-run` command line: what to do and with which connection.
 public struct SSHRunCommand {
@@ -74,7 +74,7 @@ public struct SSHRunCommand {
         if let b = args.value("--bastion") { client.bastion = try SSHTarget(parsing: b, allowPort: true) }
         if let kh = args.value("--known-hosts") {
             client.knownHostsFile = try absolute(kh)
-            try makeDirectory((client.knownHostsFile! as NSString).deletingLastPathComponent)
+            try makeDirectory(Paths.parent(client.knownHostsFile!))
         }
         if let dir = args.value("--control") {
             client.controlDirectory = try absolute(dir)
@@ -104,7 +104,7 @@ public struct SSHRunCommand {
             guard rest.isEmpty else { throw ToolError.usage("--provision takes no command") }
             let bytes: [UInt8]
             if file == "-" {
-                bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+                bytes = try readAll(fd: 0)
             } else {
                 guard let data = FileManager.default.contents(atPath: file) else {
                     throw ToolError(.noInput, "\(file): cannot read the provisioner")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where to connect: `[user@]host[:port]`, as ssh(1) users write it.
 public struct SSHTarget: Equatable, Sendable, CustomStringConvertible {

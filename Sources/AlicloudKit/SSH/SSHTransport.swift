@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 
 /// Provisioner transfers and commands over ssh(1). Files travel as `cat > path` and trees
 /// as a tar stream, so the host needs only sh, cat and tar (busybox is enough) and no
@@ -34,7 +34,7 @@ public struct SSHTransport: ProvisionTransport {
 
     public func upload(file: String, to path: String) throws {
         var st = stat()
-        guard stat(file, &st) == 0 else { throw ToolError(.noInput, "\(file): \(String(cString: strerror(errno)))") }
+        guard stat(file, &st) == 0 else { throw ToolError(.noInput, "\(file): \(errnoText())") }
         let q = shellQuote(path)
         let mode = String(st.st_mode & 0o7777, radix: 8)
         let r = try quietRun("cat > \(q) && chmod \(mode) \(q)", stdin: .file(file))
@@ -46,8 +46,8 @@ public struct SSHTransport: ProvisionTransport {
         var d = dir
         while d.count > 1 && d.hasSuffix("/") { d.removeLast() }
         if contentsOnly { return ["-C", d, "-cf", "-", "."] }
-        let parent = (d as NSString).deletingLastPathComponent
-        return ["-C", parent.isEmpty ? "." : parent, "-cf", "-", (d as NSString).lastPathComponent]
+        let parent = Paths.parent(d)
+        return ["-C", parent.isEmpty ? "." : parent, "-cf", "-", Paths.last(d)]
     }
 
     public func upload(tree: String, contentsOnly: Bool, into directory: String) throws {
@@ -66,7 +66,7 @@ public struct SSHTransport: ProvisionTransport {
 
     public func download(file: String, to local: String) throws {
         let fd = open(local, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ToolError(.cantCreate, "\(local): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ToolError(.cantCreate, "\(local): \(errnoText())") }
         let r: SSHResult
         do {
             r = try quietRun("cat < \(shellQuote(file))", stdout: .fd(fd))

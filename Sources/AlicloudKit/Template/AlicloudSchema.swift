@@ -99,7 +99,7 @@ enum AlicloudSchema {
         ConfigField("temporary_key_pair_type", .choice(["dsa", "ecdsa", "ed25519", "rsa"]), "rsa", ignored: "Alibaba Cloud's CreateKeyPair makes the key itself (Packer ignores it too)"),
         ConfigField("temporary_key_pair_bits", .int, 0, ignored: "Alibaba Cloud's CreateKeyPair makes the key itself (Packer ignores it too)"),
         ConfigField("ssh_ciphers", .stringList, []),
-        ConfigField("ssh_clear_authorized_keys", .bool, false, unsupported: "the temporary key pair is deleted after the build, but its public key stays in the image's authorized_keys"),
+        ConfigField("ssh_clear_authorized_keys", .bool, false),
         ConfigField("ssh_key_exchange_algorithms", .stringList, []),
         ConfigField("ssh_private_key_file", .localPath),
         ConfigField("ssh_certificate_file", .localPath, unsupported: "certificate authentication is not offered; the connection would use the key alone", refused: true),
@@ -302,7 +302,7 @@ enum AlicloudSchema {
         case "ssh":
             if string("ssh_username") == nil { sink.error(path, "\"ssh_username\" is required when the communicator is ssh") }
             if string("ssh_keypair_name") != nil && string("ssh_private_key_file") == nil && !flag("ssh_agent_auth") {
-                sink.warning(at("ssh_keypair_name"), "ignored without \"ssh_private_key_file\" or \"ssh_agent_auth\" (Packer makes a temporary key pair instead)")
+                sink.warning(at("ssh_keypair_name"), "ignored without \"ssh_private_key_file\" or \"ssh_agent_auth\": Packer then binds no key pair at all and cannot log in (\"Not using temporary keypair\"); this toolkit makes a temporary key pair instead")
             }
         case "winrm":
             if string("winrm_username") == nil { sink.error(path, "\"winrm_username\" is required when the communicator is winrm") }
@@ -310,6 +310,19 @@ enum AlicloudSchema {
                 sink.error(path, "\"winrm_password\" is required when the communicator is winrm (Windows instances cannot use key pairs; the password becomes the Administrator's)")
             }
         default: break
+        }
+
+        // ssh_clear_authorized_keys (Packer's StepCleanupTempKeys) removes only the temporary
+        // key pair's line: true in the plan only when the build makes one, which it does for
+        // ssh without a private key file or password (scripts/lib/ecs-build.sh, the key pair).
+        if flag("ssh_clear_authorized_keys") {
+            let without = communicator != "ssh" ? "the communicator is \(communicator)"
+                : string("ssh_private_key_file") != nil ? "the build logs in with \"ssh_private_key_file\""
+                : string("ssh_password") != nil ? "the build logs in with \"ssh_password\"" : nil
+            if let without {
+                sink.warning(at("ssh_clear_authorized_keys"), "has no effect: \(without), so there is no temporary key pair to remove (Packer does nothing either)")
+                config["ssh_clear_authorized_keys"] = .bool(false)
+            }
         }
 
         // Network: VPC unless only passwords are given (then the classic network, as Packer).

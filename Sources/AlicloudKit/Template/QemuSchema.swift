@@ -84,6 +84,12 @@ enum QemuSchema {
         ConfigField("ssh_skip_nat_mapping", .bool, false),
     ] + AlicloudSchema.communicator.filter {
         !["temporary_key_pair_name", "ssh_keypair_name"].contains($0.name)
+    }.map { field in
+        var f = field
+        if f.name == "ssh_clear_authorized_keys" {
+            f.unsupported = "the qemu builder makes no temporary key, so nothing is removed from the guest's authorized_keys"
+        }
+        return f
     })
 
     /// Checks and run-time defaults of a qemu builder; `buildName` names the output directory and VM.

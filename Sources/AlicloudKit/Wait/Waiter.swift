@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 
 /// Something `snap-wait` can wait for, and how to read its state from the API.
 public enum WaitTarget: Sendable, Equatable {
@@ -180,7 +180,7 @@ public struct Waiter {
     public init(target: WaitTarget, region: String, timeout: Double, schedule: PollSchedule = PollSchedule(),
                 missingGrace: Double = 30, describe: @escaping Describe, progress: ((String) -> Void)? = nil,
                 clock: @escaping () -> Double = { Date().timeIntervalSince1970 },
-                sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) {
+                sleep: @escaping (Double) -> Void = { sleepSeconds($0) }) {
         self.target = target
         self.region = region
         self.timeout = timeout

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// PowerShell over a cmd.exe command line.
 public enum PowerShell {
@@ -99,19 +99,16 @@ public enum CLIXML {
 
     /// Escapes text the way PowerShell's serializer does for CR, LF, `_x` and controls.
     public static func escape(_ text: String) -> String {
-        var out = ""
-        let units = Array(text.utf16)
-        var i = 0
-        while i < units.count {
-            let u = units[i]
-            if u < 0x20 || (u == 95 && i + 1 < units.count && units[i + 1] == 120) {
-                out += String(format: "_x%04X_", u)
+        var out = String.UnicodeScalarView()
+        let scalars = Array(text.unicodeScalars)
+        for (i, c) in scalars.enumerated() {
+            if c.value < 0x20 || (c == "_" && i + 1 < scalars.count && scalars[i + 1] == "x") {
+                out.append(contentsOf: cFormat("_x%04X_", c.value).unicodeScalars)
             } else {
-                out += String(decoding: [u], as: UTF16.self)
+                out.append(c)
             }
-            i += 1
         }
-        return WSMan.escape(out)
+        return WSMan.escape(String(out))
     }
 }
 

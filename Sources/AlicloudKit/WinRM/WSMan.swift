@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// WS-Management names used by the Windows remote shell (MS-WSMV "Text-based Command Shell").
 public enum WSMan {
@@ -52,7 +52,7 @@ public enum WSMan {
     /// An ISO-8601 duration as WinRM clients send it: `PT20S`, `PT1.5S`.
     public static func duration(_ seconds: Double) -> String {
         if seconds == seconds.rounded() { return "PT\(Int(seconds))S" }
-        return "PT\(String(format: "%.3f", seconds))S"
+        return "PT\(cFormat("%.3f", seconds))S"
     }
 
     /// Parses an ISO-8601 duration (`PT20S`, `PT30M`, `PT1H2M3.5S`, `P1D`) into seconds.
@@ -78,21 +78,9 @@ public enum WSMan {
         return any && number.isEmpty ? total : nil
     }
 
-    /// Escapes text for XML content and attribute values.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for ch in text.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
-    }
+    /// Escapes text for XML content and attribute values as WinRM writes them (apostrophes
+    /// as they are).
+    public static func escape(_ text: String) -> String { XMLTree.escape(text, apostrophe: false) }
 }
 
 /// Builds the request envelopes of the remote shell, in the byte layout pywinrm uses

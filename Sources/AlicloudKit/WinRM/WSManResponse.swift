@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A SOAP fault returned by a WinRM service (HTTP 500).
 public struct WSManFault: Error, Sendable, Equatable {

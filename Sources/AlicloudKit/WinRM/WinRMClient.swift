@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Dispatch
-import Foundation
+import FoundationEssentials
 
 /// Where and how to reach a WinRM service.
 public struct WinRMEndpoint: Sendable {
@@ -175,7 +175,7 @@ public final class WinRMClient: @unchecked Sendable {
 final class InterruptWatcher: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private let queue = DispatchQueue(label: "winrm.interrupt")
-    private let lock = NSLock()
+    private let lock = Lock()
     private var sent = false
 
     init(endpoint: WinRMEndpoint, shellID: String, commandID: String) {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The operations winrm-run and the Windows provisioners need on top of the shell
 /// protocol: cmd and PowerShell runs (uploading scripts over cmd.exe's line limit),

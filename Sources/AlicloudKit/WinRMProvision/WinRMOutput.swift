@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where winrm-run writes remote output: byte for byte, or as Packer prints it with a
 /// build name (`    NAME: line` on stdout, `==> NAME: line` on stderr, trailing

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 
 /// The `winrm-run` command line.
 public enum WinRMRunCommand {
@@ -144,7 +144,7 @@ public enum WinRMRunCommand {
             guard !rest.isEmpty else { throw ToolError.usage("missing command (or --powershell, --provision, --wait, --upload)") }
             var stdin: [UInt8]?
             if !args.has("-n") && isatty(0) == 0 {
-                stdin = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+                stdin = try readAll(fd: 0)
             }
             code = try session.run(rest.joined(separator: " "), stdin: stdin, output: output.write)
         }
@@ -166,7 +166,7 @@ public enum WinRMRunCommand {
     }
 
     static func readInput(_ path: String, what: String) throws -> [UInt8] {
-        if path == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+        if path == "-" { return try readAll(fd: 0) }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ToolError(.noInput, "\(path): cannot read \(what)")
         }

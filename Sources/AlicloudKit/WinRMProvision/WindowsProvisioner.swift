@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A plan's `powershell` or `windows-shell` provisioner run over WinRM with Packer's
 /// semantics: inline lines or script files uploaded (winrmcp style), environment

@@ -43,18 +43,20 @@ public struct XMLTree: Sendable, Equatable {
         return "<\(name)>" + children.map { $0.render() }.joined() + "</\(name)>"
     }
 
-    /// Escapes `& < > " '` for element text.
-    public static func escape(_ s: String) -> String {
+    /// Escapes `& < > "` and, unless `apostrophe` is false, `'`, for element text and
+    /// attribute values in double quotes (by Unicode scalar: an `&` followed by a combining
+    /// mark is still escaped).
+    public static func escape(_ s: String, apostrophe: Bool = true) -> String {
         var out = ""
-        out.reserveCapacity(s.count)
-        for c in s {
+        out.reserveCapacity(s.utf8.count)
+        for c in s.unicodeScalars {
             switch c {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(c)
+            case "'" where apostrophe: out += "&apos;"
+            default: out.unicodeScalars.append(c)
             }
         }
         return out

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The RPC products ecs-sim serves, chosen by the request's Version.
 public enum Product: String, Sendable, CaseIterable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import AlicloudKit
 
 /// The KMS keys ECS can encrypt disks with: in every region the account's ECS service key

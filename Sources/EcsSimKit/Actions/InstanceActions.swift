@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import AlicloudKit
 
 extension Engine {
@@ -207,7 +207,7 @@ extension Engine {
         let unique = try c.params.bool("UniqueSuffix")
         for n in 0..<amount {
             var name = c.params["InstanceName"]
-            if unique, amount > 1, let base = name { name = base + String(format: "%03d", n + 1) }
+            if unique, amount > 1, let base = name { name = base + cFormat("%03d", n + 1) }
             let hostNames = c.params.list("HostNames")
             let id = buildInstance(plan, c, name: name, hostName: n < hostNames.count ? hostNames[n] : c.params["HostName"],
                                    then: Transition(to: "Starting", at: now + config.profile.instanceCreate))
@@ -335,7 +335,7 @@ extension Engine {
         let host = self.host
         let address = sshAddress(inst), port = config.sshPort, root = inst.systemDiskId
         let data = inst.dataDiskIds.map { (diskId: $0, mountPoint: "/mnt/" + $0) }
-        let keys = inst.authorizedKey.map { [$0] } ?? []
+        let keys = inst.authorizedKey.map { [Engine.authorizedKeyLine($0, keyPairName: inst.keyPairName)] } ?? []
         let password = passwords[id]
         let refuse = config.faults.sshRefuseSeconds
         if let sys = host.diskPath(id: root) {
@@ -375,7 +375,7 @@ extension Engine {
                     try FileManager.default.createDirectory(at: marker.deletingLastPathComponent(), withIntermediateDirectories: true)
                     try Data().write(to: marker)
                 } catch {
-                    throw ToolError(.cantCreate, "\(marker.path): cannot record that WinRM is on: \(error.localizedDescription)")
+                    throw ToolError(.cantCreate, "\(marker.path): cannot record that WinRM is on: \(errorText(error))")
                 }
             }
             try host.startWinRM(instance: id, address: address, port: port, httpsPort: httpsPort, rootDisk: root, password: password)

@@ -1,22 +1,15 @@
-import Foundation
+import FoundationEssentials
 import AlicloudKit
 
 extension Engine {
     /// Runs ssh-keygen with `args`; returns its stdout.
     static func sshKeygen(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { throw CloudError("InternalError", "ssh-keygen could not run: \(error)", status: 500) }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        try? out.fileHandleForReading.close()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw CloudError("InternalError", "ssh-keygen failed.", status: 500) }
-        return String(decoding: data, as: UTF8.self)
+        let result: HostProcessResult
+        do { result = try HostProcess.run(["/usr/bin/ssh-keygen"] + args) } catch {
+            throw CloudError("InternalError", "ssh-keygen could not run: \(error)", status: 500)
+        }
+        guard result.status == 0 else { throw CloudError("InternalError", "ssh-keygen failed.", status: 500) }
+        return String(decoding: result.stdout, as: UTF8.self)
     }
 
     /// A fresh directory for key material, removed by the caller.
@@ -39,6 +32,16 @@ extension Engine {
     }
 
     func keyPairKey(_ region: String, _ name: String) -> String { region + "/" + name }
+
+    /// A key pair's public key as the platform writes it into a Linux guest's authorized_keys:
+    /// key type and key, then the key pair's name as the comment (the line Packer's
+    /// ssh_clear_authorized_keys removes), whatever comment an imported key had.
+    static func authorizedKeyLine(_ publicKey: String, keyPairName: String?) -> String {
+        let fields = publicKey.split(separator: " ")
+        guard let name = keyPairName, fields.count >= 2,
+              fields[0].hasPrefix("ssh-") || fields[0].hasPrefix("ecdsa-") || fields[0].hasPrefix("sk-") else { return publicKey }
+        return "\(fields[0]) \(fields[1]) \(name)"
+    }
 
     static func validKeyPairName(_ name: String) -> Bool {
         guard (2...128).contains(name.count), let first = name.first, first.isLetter, !name.hasPrefix("http://"), !name.hasPrefix("https://") else { return false }

@@ -1,8 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 import AlicloudKit
+import Dispatch
+import FoundationEssentials
 
 /// How an engine is set up.
 public struct EngineConfig: Sendable {
@@ -35,7 +36,7 @@ public struct EngineConfig: Sendable {
 /// every entry point takes the engine's lock; host work (disk trees, sshd) runs on a serial
 /// queue and reports back under the lock.
 public final class Engine: @unchecked Sendable {
-    let lock = NSLock()
+    let lock = Lock()
     var state: SimState
     let config: EngineConfig
     let host: InstanceHosting
@@ -143,7 +144,7 @@ public final class Engine: @unchecked Sendable {
 
     func requestIdLocked() -> String {
         let a = ids.next(), b = ids.next()
-        let hex = String(format: "%016llX%016llX", a, b)
+        let hex = cFormat("%016llX%016llX", a, b)
         let c = Array(hex)
         return "\(String(c[0..<8]))-\(String(c[8..<12]))-\(String(c[12..<16]))-\(String(c[16..<20]))-\(String(c[20..<32]))"
     }
@@ -243,13 +244,6 @@ public final class Engine: @unchecked Sendable {
         return (result, decision.drop, decision.delay, decision.corrupt)
     }
 
-    /// Actions accepting a ClientToken (aliyun-api.md §4).
-    static let tokenActions: Set<String> = [
-        "CreateInstance", "RunInstances", "CreateSecurityGroup", "AuthorizeSecurityGroup", "AuthorizeSecurityGroupEgress", "CreateImage",
-        "CopyImage", "ImportImage", "CreateSnapshot", "CreateVpc", "DeleteVpc", "CreateVSwitch", "AllocateEipAddress",
-        "AssociateEipAddress", "UnassociateEipAddress",
-    ]
-
     /// Parameters that do not take part in the ClientToken comparison.
     static let unsignedForToken: Set<String> = [
         "Signature", "SignatureNonce", "Timestamp", "AccessKeyId", "SignatureMethod", "SignatureVersion", "SignatureType", "Format",
@@ -257,7 +251,7 @@ public final class Engine: @unchecked Sendable {
     ]
 
     func performWithToken(_ call: RPCCall) throws -> JSONValue {
-        guard Engine.tokenActions.contains(call.action), let token = call.params["ClientToken"] else {
+        guard RetryPolicy.clientTokenActions.contains(call.action), let token = call.params["ClientToken"] else {
             return try dispatch(call)
         }
         guard token.count <= 64, token.allSatisfy({ $0.isASCII }) else { throw CloudError.invalid("ClientToken", "It must be at most 64 ASCII characters.") }
@@ -312,7 +306,7 @@ enum SimTime {
         var tt = time_t(t)
         var tmv = tm()
         gmtime_r(&tt, &tmv)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1, Int(tmv.tm_mday), Int(tmv.tm_hour), Int(tmv.tm_min), Int(tmv.tm_sec))
+        return cFormat("%04d-%02d-%02dT%02d:%02d:%02dZ", Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1, Int(tmv.tm_mday), Int(tmv.tm_hour), Int(tmv.tm_min), Int(tmv.tm_sec))
     }
 
     /// `yyyy-MM-ddTHH:mmZ` in UTC (ECS instance CreationTime).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import AlicloudKit
 
 /// A small deterministic random generator (SplitMix64), so `--seed` replays the same faults.

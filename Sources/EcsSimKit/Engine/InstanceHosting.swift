@@ -1,4 +1,5 @@
-import Foundation
+import AlicloudKit
+import FoundationEssentials
 
 /// Where a new disk's contents come from.
 public enum HostDiskSource: Sendable, Equatable {
@@ -43,7 +44,7 @@ public protocol InstanceHosting: AnyObject, Sendable {
 /// A host that keeps nothing: instances have no files, no sshd and no WinRM endpoint. It records what was asked
 /// so tests can check the engine's side of the contract.
 public final class NullHost: InstanceHosting, @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var _log: [String] = []
 
     /// Makes one.

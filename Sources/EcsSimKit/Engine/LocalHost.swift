@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import AlicloudKit
 
 /// The real instance host: disk trees in a `DiskStore`, one sshd per running Linux instance

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A pending asynchronous state change: `status` becomes `to` at time `at` (seconds since 1970).
 public struct Transition: Codable, Sendable, Equatable {

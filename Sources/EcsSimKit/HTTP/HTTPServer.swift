@@ -1,8 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 import AlicloudKit
+import Dispatch
+import FoundationEssentials
 
 /// One parsed HTTP/1.1 request.
 public struct ServerRequest: Sendable {
@@ -137,7 +138,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let handler: Handler
     private let objectStore: OSSService?
     private var listenFD: Int32 = -1
-    private let lock = NSLock()
+    private let lock = Lock()
     private var connections: Set<Int32> = []
     private var stopped = false
     /// Left when the accept loop has returned and closed the listening socket.
@@ -198,12 +199,10 @@ public final class HTTPServer: @unchecked Sendable {
         self.address = address
         listenFD = fd
         acceptLoopDone.enter()
-        let thread = Thread { [self] in
+        startThread { [self] in
             self.acceptLoop(fd)
             self.acceptLoopDone.leave()
         }
-        thread.name = "ecs-sim-accept"
-        thread.start()
     }
 
     /// Stops accepting and closes every open connection; returns once the listening socket
@@ -259,15 +258,13 @@ public final class HTTPServer: @unchecked Sendable {
             lock.lock()
             connections.insert(c)
             lock.unlock()
-            let thread = Thread { [self] in
+            startThread(stackSize: 1 << 20) { [self] in
                 self.serve(c, peer: peerText)
                 self.lock.lock()
                 self.connections.remove(c)
                 self.lock.unlock()
                 close(c)
             }
-            thread.stackSize = 1 << 20
-            thread.start()
         }
     }
 

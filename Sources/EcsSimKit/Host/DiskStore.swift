@@ -1,5 +1,5 @@
 import AlicloudKit
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +20,7 @@ public final class DiskStore: @unchecked Sendable {
     }
 
     private let layout: HostLayout
-    private let lock = NSLock()
+    private let lock = Lock()
 
     /// Opens (creating if needed) the store rooted at `root` (`<state>/host`).
     public init(root: URL) throws {
@@ -99,8 +99,7 @@ public final class DiskStore: @unchecked Sendable {
     /// The bytes held by the regular files under `dir` (what a snapshot's size reports).
     public static func treeSize(_ dir: URL) -> Int64 {
         var total: Int64 = 0
-        guard let walker = FileManager.default.enumerator(atPath: dir.path) else { return 0 }
-        while let relative = walker.nextObject() as? String {
+        for relative in (try? FileManager.default.subpathsOfDirectory(atPath: dir.path)) ?? [] {
             var info = stat()
             if lstat(dir.path + "/" + relative, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
                 total += Int64(info.st_size)
@@ -162,7 +161,7 @@ public final class DiskStore: @unchecked Sendable {
         do {
             try FileManager.default.removeItem(at: doomed)
         } catch {
-            throw ToolError(.failed, "\(what): cannot remove \(doomed.path): \(error.localizedDescription)")
+            throw ToolError(.failed, "\(what): cannot remove \(doomed.path): \(errorText(error))")
         }
     }
 

@@ -1,5 +1,9 @@
 import AlicloudKit
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where the host layer keeps things under `<state>/host`: disks, snapshots, image
 /// templates, per-instance host keys and run files. DiskStore and SSHHosts share it.
@@ -42,7 +46,7 @@ func makeDirectory(_ url: URL, mode: mode_t) throws {
     do {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     } catch {
-        throw ToolError(.cantCreate, "\(url.path): cannot create directory: \(error.localizedDescription)")
+        throw ToolError(.cantCreate, "\(url.path): cannot create directory: \(errorText(error))")
     }
     chmod(url.path, mode)
 }
@@ -59,7 +63,7 @@ func writeFile(_ url: URL, _ text: String, mode: mode_t) throws {
     } catch let error as ToolError {
         throw error
     } catch {
-        throw ToolError(.cantCreate, "\(url.path): cannot write: \(error.localizedDescription)")
+        throw ToolError(.cantCreate, "\(url.path): cannot write: \(errorText(error))")
     }
 }
 

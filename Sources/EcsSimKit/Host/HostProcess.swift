@@ -1,5 +1,6 @@
 import AlicloudKit
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -44,7 +45,8 @@ enum HostProcess {
         close(inPipe.read); close(outPipe.write); close(errPipe.write)
         // Feed stdin and drain both outputs concurrently so no pipe buffer can deadlock.
         let writeFD = inPipe.write
-        let feeder = Thread {
+        signal(SIGPIPE, SIG_IGN)
+        startThread {
             if let input {
                 input.withUnsafeBytes { raw in
                     var offset = 0
@@ -60,13 +62,10 @@ enum HostProcess {
         let done = DispatchSemaphore(value: 0)
         let errBox = DataBox()
         let errFD = errPipe.read
-        let errReader = Thread {
+        startThread {
             errBox.data = readAll(errFD)
             done.signal()
         }
-        signal(SIGPIPE, SIG_IGN)
-        feeder.start()
-        errReader.start()
         let out = readAll(outPipe.read)
         done.wait()
         close(outPipe.read); close(errPipe.read)
@@ -112,6 +111,3 @@ enum HostProcess {
 private final class DataBox: @unchecked Sendable {
     var data = Data()
 }
-
-/// The current errno as text.
-func errnoText() -> String { String(cString: strerror(errno)) }

@@ -1,5 +1,5 @@
 import AlicloudKit
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -218,7 +218,7 @@ struct ImageUserland {
         do {
             try FileManager.default.copyItem(atPath: source, toPath: dest.path)
         } catch {
-            throw ToolError(.cantCreate, "\(dest.path): cannot copy \(source): \(error.localizedDescription)")
+            throw ToolError(.cantCreate, "\(dest.path): cannot copy \(source): \(errorText(error))")
         }
         chmod(dest.path, 0o755)
     }

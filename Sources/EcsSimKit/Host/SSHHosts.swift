@@ -1,5 +1,6 @@
 import AlicloudKit
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -14,13 +15,15 @@ import Glibc
 /// the state dir's own location and modes do not matter), a tmpfs on /var/log (sshd's
 /// wtmp/lastlog records stay off the host), the instance's disk at /run/ecs-sim/root with
 /// /dev (a few device nodes), /proc (of the new pid namespace) and its data disks, and
-/// one-line passwd/shadow files over the host's, so sshd checks the instance's password.
+/// one-line passwd/shadow files over the host's, so sshd checks the instance's password;
+/// keys it checks in the user's `~/.ssh/authorized_keys` on the disk, as the guest's own
+/// sshd would (the bound key pair's key is put there first: `PlatformKeys`).
 /// Then it runs `sshd -D` with `ChrootDirectory /run/ecs-sim/root` and waits. When the
 /// script (pid 1 there) ends, the kernel kills every process of the namespace: stopping
 /// leaves nothing behind.
 public final class SSHHosts: @unchecked Sendable {
     private let layout: HostLayout
-    private let lock = NSLock()
+    private let lock = Lock()
     private var hosts: [String: InstanceHost] = [:]
     private let rebootDelay: Double
 
@@ -38,10 +41,12 @@ public final class SSHHosts: @unchecked Sendable {
 
     /// Starts (or restarts) an sshd for the instance on `address`:`port` whose sessions run
     /// chrooted in `rootDisk`, with each data disk bind-mounted at its mount point ("" means
-    /// /mnt/<disk-id>), accepting `loginUser` with any of `authorizedKeys` (OpenSSH public key
-    /// lines) or `password` (nil: no password login). For `refuseFor` seconds the port
-    /// refuses connections first (fault injection); otherwise this returns once the port
-    /// accepts connections.
+    /// /mnt/<disk-id>), accepting `loginUser` with a key of its `~/.ssh/authorized_keys` on
+    /// the disk or with `password` (nil: no password login). `authorizedKeys` (OpenSSH public
+    /// key lines, the bound key pair's) are first put into root's and the login user's
+    /// `authorized_keys` on the disk, once per instance (see `PlatformKeys`). For `refuseFor`
+    /// seconds the port refuses connections first (fault injection); otherwise this returns
+    /// once the port accepts connections.
     public func start(instance id: String, address: String, port: Int, rootDisk: URL,
                       dataDisks: [(diskId: String, mountPoint: String)] = [],
                       loginUser: String = "root", authorizedKeys: [String], password: String?,
@@ -55,7 +60,7 @@ public final class SSHHosts: @unchecked Sendable {
             throw ToolError.data("\(context): address \(address) is not a loopback address (127.0.0.0/8)")
         }
         guard (1...65535).contains(port) else { throw ToolError.data("\(context): port \(port) out of range") }
-        guard loginUser.range(of: #"^[a-z_][a-z0-9_-]{0,31}$"#, options: .regularExpression) != nil else {
+        guard loginUser.wholeMatch(of: /[a-z_][a-z0-9_-]{0,31}/) != nil else {
             throw ToolError.data("\(context): login user \"\(loginUser)\" is not a valid user name")
         }
         if let password, password.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) {
@@ -87,14 +92,16 @@ public final class SSHHosts: @unchecked Sendable {
 
         let keys = try hostKeys(id)
         let run = layout.run(id)
-        // 0755: sshd reads authorized_keys as the login user, who may not be root.
         try makeDirectory(run, mode: 0o755)
-        let authorized = run.appendingPathComponent("authorized_keys")
-        try writeFile(authorized, authorizedKeys.map { $0 + "\n" }.joined(), mode: 0o644)
+        // The bound key pair's key goes onto the disk, where sshd checks it (PlatformKeys).
+        var accounts = [PlatformKeys.Account(name: "root", home: "root", uid: 0, gid: 0)]
+        if loginUser != "root" { accounts.append(.init(name: loginUser, home: "home/\(loginUser)", uid: 1000, gid: 1000)) }
+        try PlatformKeys.install(authorizedKeys, record: run.appendingPathComponent("platform-keys"), disk: disk,
+                                 accounts: accounts, context: context)
+        try? FileManager.default.removeItem(at: run.appendingPathComponent("authorized_keys"))  // before the keys lived on the disk
         let config = run.appendingPathComponent("sshd_config")
         try writeFile(config, try sshdConfig(id: id, address: address, port: port, hostKeys: keys,
-                                             authorizedKeys: authorized, loginUser: loginUser,
-                                             passwordLogin: password != nil), mode: 0o600)
+                                             loginUser: loginUser, passwordLogin: password != nil), mode: 0o600)
         let script = run.appendingPathComponent("launch.sh")
         try writeFile(script, launchScript(id: id, disk: disk, mounts: mounts, run: run, keys: layout.keys(id),
                                            loginUser: loginUser, refuseFor: refuse, hostPython: hostPython), mode: 0o700)
@@ -345,7 +352,7 @@ public final class SSHHosts: @unchecked Sendable {
         }
     }
 
-    private func sshdConfig(id: String, address: String, port: Int, hostKeys: [URL], authorizedKeys: URL,
+    private func sshdConfig(id: String, address: String, port: Int, hostKeys: [URL],
                             loginUser: String, passwordLogin: Bool) throws -> String {
         // Paths as sshd sees them inside the launch script's small root.
         var lines = [
@@ -355,7 +362,9 @@ public final class SSHHosts: @unchecked Sendable {
         for key in hostKeys { lines.append("HostKey /ecs-sim/keys/\(key.lastPathComponent)") }
         lines += [
             "PidFile none",
-            "AuthorizedKeysFile /ecs-sim/run/\(authorizedKeys.lastPathComponent)",
+            // The user's own file on the instance's disk (%h: the home directory the
+            // launch script's passwd gives, /root or /home/<user>), as a guest's sshd reads it.
+            "AuthorizedKeysFile /run/ecs-sim/root%h/.ssh/authorized_keys",
             "PermitRootLogin yes",
             "AllowUsers \(loginUser)",
             "UsePAM no",
@@ -404,7 +413,7 @@ public final class SSHHosts: @unchecked Sendable {
 
             """
         if refuseFor > 0 {
-            s += "sleep \(String(format: "%.3f", refuseFor))\n"
+            s += "sleep \(cFormat("%.3f", refuseFor))\n"
         }
         s += """
             mount -t tmpfs -o mode=755,size=1m ecs-sim-run /run
@@ -568,14 +577,14 @@ final class InstanceHost: @unchecked Sendable {
     var restart: (() throws -> Void)?
     /// Runs on the reaper thread once the launcher has ended.
     var onExit: ((InstanceHost, Int32) -> Void)?
-    private let flags = NSLock()
+    private let flags = Lock()
     private var rebootingValue = false
     /// True between a guest reboot ending sshd and its restart.
     var rebooting: Bool {
         get { flags.lock(); defer { flags.unlock() }; return rebootingValue }
         set { flags.lock(); rebootingValue = newValue; flags.unlock() }
     }
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var exitStatusValue: Int32?
 
     /// How the launcher ended (128+n after signal n), nil while it runs.
@@ -595,12 +604,11 @@ final class InstanceHost: @unchecked Sendable {
 
     /// Waits for the launcher on a thread of its own, then marks it ended and calls `onExit`.
     func startReaper() {
-        let reaper = Thread { [self] in
+        startThread { [self] in
             let status = HostProcess.waitForExit(pid)
             onExit?(self, status)  // first, so a reboot never shows as "not running"
             markExited(status)
         }
-        reaper.start()
     }
 
     func markExited(_ status: Int32) {
@@ -616,7 +624,7 @@ final class InstanceHost: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while exitStatusValue == nil {
-            if !condition.wait(until: deadline) { break }
+            if !condition.wait(seconds: deadline.timeIntervalSinceNow) { break }
         }
         return exitStatusValue != nil
     }

@@ -1,5 +1,5 @@
 import AlicloudKit
-import Foundation
+import FoundationEssentials
 
 extension OSSService {
     /// What the store holds, for the emulator's dump: buckets, objects and unfinished

@@ -1,5 +1,9 @@
 import AlicloudKit
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The OSS side of the emulator: buckets and objects as files under `root`, bodies streamed
 /// to disk (never held in memory), Content-MD5 and CRC-64 checks, signature V1/V4 checked
@@ -21,7 +25,7 @@ public final class OSSService: @unchecked Sendable {
     public var interceptRequest: (@Sendable (OSSRequest) -> OSSResponse?)?
     /// Fault injection for tests: rewrites an answer before it is sent.
     public var rewriteResponse: (@Sendable (OSSRequest, OSSResponse) -> OSSResponse)?
-    private let lock = NSLock()
+    private let lock = Lock()
     private var requestCounter = 0
 
     /// Opens (and creates) the store at `root`; `credentials` maps AccessKey ids to secrets.
@@ -89,7 +93,7 @@ public final class OSSService: @unchecked Sendable {
         requestCounter += 1
         let n = requestCounter
         lock.unlock()
-        return String(format: "5F%022X", n)
+        return cFormat("5F%022X", n)
     }
 
     /// An OSS error answer (`<Error>` document), e.g. for fault injection.
@@ -345,7 +349,7 @@ public final class OSSService: @unchecked Sendable {
 
     func bucketInfo(_ bucket: String) throws -> OSSResponse {
         let r = try bucketRecord(bucket)
-        let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: r.created))
+        let created = SimTime.iso(r.created)
         let doc = XMLTree(name: "BucketInfo", children: [XMLTree(name: "Bucket", children: [
             XMLTree(name: "CreationDate", text: created),
             XMLTree(name: "ExtranetEndpoint", text: "oss-\(r.region).aliyuncs.com"),
@@ -388,12 +392,11 @@ public final class OSSService: @unchecked Sendable {
             }
         }
         uploads.sort { $0.0 == $1.0 ? $0.2 < $1.2 : $0.0 < $1.0 }
-        let f = ISO8601DateFormatter()
         let doc = XMLTree(name: "ListMultipartUploadsResult", children: [
             XMLTree(name: "Bucket", text: bucket), XMLTree(name: "IsTruncated", text: "false"),
         ] + uploads.map { u in
             XMLTree(name: "Upload", children: [XMLTree(name: "Key", text: u.0), XMLTree(name: "UploadId", text: u.1),
-                                               XMLTree(name: "Initiated", text: f.string(from: Date(timeIntervalSince1970: u.2)))])
+                                               XMLTree(name: "Initiated", text: SimTime.iso(u.2))])
         })
         return xml(doc)
     }
@@ -508,12 +511,8 @@ public final class OSSService: @unchecked Sendable {
             if head { return OSSResponse(status: 404, headers: [("Content-Length", "0")]) }
             throw OSSFailure(404, "NoSuchKey", "The specified key does not exist.", extra: [("Key", key)])
         }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "GMT")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
         var headers: [(String, String)] = [
-            ("Content-Type", r.contentType), ("ETag", "\"\(r.etag)\""), ("Last-Modified", f.string(from: Date(timeIntervalSince1970: r.modified))),
+            ("Content-Type", r.contentType), ("ETag", "\"\(r.etag)\""), ("Last-Modified", HTTPDate.format(Date(timeIntervalSince1970: r.modified))),
             ("x-oss-hash-crc64ecma", String(r.crc64)), ("x-oss-object-type", r.type), ("x-oss-storage-class", "Standard"),
             ("Accept-Ranges", "bytes"),
         ]
@@ -593,7 +592,6 @@ public final class OSSService: @unchecked Sendable {
         let all = parts(dir).filter { $0.number > marker }
         let page = Array(all.prefix(maxParts))
         let truncated = all.count > page.count
-        let f = ISO8601DateFormatter()
         let doc = XMLTree(name: "ListPartsResult", children: [
             XMLTree(name: "Bucket", text: bucket), XMLTree(name: "Key", text: key), XMLTree(name: "UploadId", text: uploadId),
             XMLTree(name: "PartNumberMarker", text: String(marker)),
@@ -602,7 +600,7 @@ public final class OSSService: @unchecked Sendable {
         ] + page.map { part in
             XMLTree(name: "Part", children: [
                 XMLTree(name: "PartNumber", text: String(part.number)),
-                XMLTree(name: "LastModified", text: f.string(from: Date(timeIntervalSince1970: part.modified))),
+                XMLTree(name: "LastModified", text: SimTime.iso(part.modified)),
                 XMLTree(name: "ETag", text: "\"\(part.etag)\""), XMLTree(name: "HashCrc64ecma", text: String(part.crc64)),
                 XMLTree(name: "Size", text: String(part.size)),
             ])

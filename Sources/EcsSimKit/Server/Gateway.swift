@@ -1,5 +1,9 @@
-import Foundation
 import AlicloudKit
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The AccessKeys ecs-sim accepts.
 public struct AccessKeys: Sendable {
@@ -28,7 +32,7 @@ public final class Gateway: @unchecked Sendable {
     let engine: Engine
     let credentials: AccessKeys
     let log: RequestLog?
-    private let nonceLock = NSLock()
+    private let nonceLock = Lock()
     private var nonces: [String: Double] = [:]
     private var lastPrune = 0.0
     /// Allowed clock skew of Timestamp / x-acs-date, in seconds.
@@ -214,7 +218,7 @@ public final class Gateway: @unchecked Sendable {
 
 /// The JSONL request log (`requests.jsonl` in the state directory), secrets redacted.
 public final class RequestLog: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private let fd: Int32
 
     /// Opens (appending) the log at `path`.

@@ -3,14 +3,14 @@ import Glibc
 #endif
 import AlicloudKit
 import Dispatch
-import Foundation
+import FoundationEssentials
 
 /// One running child of a WinRM shell: its own process group (so a Signal reaches the
 /// whole tree), a stdin pipe fed by Send, and stdout/stderr collected for Receive.
 final class WinRMCommandProcess: @unchecked Sendable {
     let pid: pid_t
     private var stdinFd: Int32
-    private let cond = NSCondition()
+    private let cond = Condition()
     private var out: [[UInt8]] = [[], []]
     private var open = [true, true]
     private var exitCode: Int32?
@@ -36,9 +36,9 @@ final class WinRMCommandProcess: @unchecked Sendable {
         close(pipes[0].read); close(pipes[1].write); close(pipes[2].write)
         let p = WinRMCommandProcess(pid: pid, stdinFd: pipes[0].write)
         for (i, fd) in [pipes[1].read, pipes[2].read].enumerated() {
-            Thread.detachNewThread { p.pump(fd, index: i) }
+            startThread { p.pump(fd, index: i) }
         }
-        Thread.detachNewThread { p.reap() }
+        startThread { p.reap() }
         return p
     }
 
@@ -110,7 +110,7 @@ final class WinRMCommandProcess: @unchecked Sendable {
                 return (o, e, finished ? exitCode : nil)
             }
             let wait = exitedAt != nil ? min(deadline, exitedAt! + 0.5) : deadline
-            _ = cond.wait(until: Date(timeIntervalSinceNow: max(0.001, wait - now)))
+            cond.wait(seconds: max(0.001, wait - now))
         }
     }
 

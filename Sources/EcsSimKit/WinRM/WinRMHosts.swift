@@ -3,7 +3,7 @@ import Glibc
 #endif
 import AlicloudKit
 import Dispatch
-import Foundation
+import FoundationEssentials
 
 /// The WinRM endpoints of emulated Windows instances. Each instance gets an `HTTPServer`
 /// (keep-alive, Basic authentication) speaking the WS-Management remote shell on its
@@ -12,7 +12,7 @@ import Foundation
 public final class WinRMHosts: @unchecked Sendable {
     /// `<state>/host/winrm`: certificates and logs, one directory per instance.
     public let root: URL
-    private let lock = NSLock()
+    private let lock = Lock()
     private var endpoints: [String: Endpoint] = [:]
 
     final class Endpoint {

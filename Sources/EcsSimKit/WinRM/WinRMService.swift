@@ -3,7 +3,7 @@ import Glibc
 #endif
 import AlicloudKit
 import Dispatch
-import Foundation
+import FoundationEssentials
 
 /// The WS-Management remote shell of one emulated Windows instance: Create, Command,
 /// Receive (with the OperationTimeout → w:TimedOut loop), Send, Signal and Delete, with
@@ -11,7 +11,7 @@ import Foundation
 final class WinRMService: @unchecked Sendable {
     let rootDisk: URL
     let computerName: String
-    private let lock = NSLock()
+    private let lock = Lock()
     private var shells: [String: Shell] = [:]
     /// The longest OperationTimeout honoured (Windows' MaxTimeoutms as the seed sets it).
     var maxOperationTimeout = 1800.0

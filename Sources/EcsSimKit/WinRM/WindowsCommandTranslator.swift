@@ -1,5 +1,5 @@
 import AlicloudKit
-import Foundation
+import FoundationEssentials
 
 /// Turns the small cmd.exe and PowerShell subset that emulated Windows instances support
 /// into POSIX sh run (busybox) inside the instance's root. It is deliberately small: what
@@ -67,7 +67,7 @@ struct WindowsCommandTranslator {
     }
 
     func lookup(_ name: String) -> String? {
-        environment.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
+        environment.first { $0.key.equalsIgnoringCase(name) }?.value
     }
 
     /// Splits on unquoted `&`, `&&`, `||` (a `&` right after `>` belongs to a redirection).
@@ -259,7 +259,7 @@ struct WindowsCommandTranslator {
         var s = raw.trimmingSpace()
         if s.isEmpty || s.hasPrefix("#") { return ":" }
         var suffix = ""
-        if let r = s.range(of: #"\|\s*Out-Null\s*$"#, options: [.regularExpression, .caseInsensitive]) {
+        if let r = s.firstRange(of: /\|\s*Out-Null\s*$/.ignoresCase().matchingSemantics(.unicodeScalar)) {  // s ends in no line break
             s = String(s[..<r.lowerBound]).trimmingBlanks()
             suffix = " >/dev/null"
         }
@@ -538,7 +538,7 @@ enum PSLexer {
         var chars = Array(script.replacingText("\r\n", with: "\n"))
         // Block comments are dropped up front.
         if let text = Optional(String(chars)), text.contains("<#") {
-            chars = Array(text.replacingOccurrences(of: #"<#[\s\S]*?#>"#, with: "", options: .regularExpression))
+            chars = Array(text.replacing(/<#[\s\S]*?#>/.matchingSemantics(.unicodeScalar), with: ""))
         }
         var i = 0
         while i < chars.count {
@@ -624,13 +624,15 @@ enum PSLexer {
 }
 
 extension String {  // WinRM translator helpers (names prefixed: this module is shared)
-    /// Capture groups of the first case-insensitive match (missing groups are "").
+    /// Capture groups of the first case-insensitive match (missing groups are ""), matched by
+    /// Unicode scalars with "." matching line breaks. A `$` ending `pattern` means what it did to
+    /// NSRegularExpression: the end, or just before a line break that ends the text.
     func winrmMatch(_ pattern: String) -> [String]? {
-        guard let re = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive, .dotMatchesLineSeparators]),
-              let m = re.firstMatch(in: self, range: NSRange(startIndex..., in: self)) else { return nil }
-        return (0..<m.numberOfRanges).map { i in
-            Range(m.range(at: i), in: self).map { String(self[$0]) } ?? ""
-        }
+        var source = pattern
+        if source.hasSuffix("$") && !source.hasSuffix(#"\$"#) { source = String(source.dropLast()) + #"(?=\R?\z)"# }
+        guard let re = try? Regex(source).ignoresCase().dotMatchesNewlines().matchingSemantics(.unicodeScalar),
+              let m = try? re.firstMatch(in: self) else { return nil }
+        return m.output.map { $0.substring.map(String.init) ?? "" }
     }
 }
 
