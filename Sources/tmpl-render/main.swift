@@ -1,5 +1,5 @@
 import AlicloudKit
-import Foundation
+import FoundationEssentials
 
 let spec = CommandSpec.tmplRender
 
@@ -22,7 +22,7 @@ runTool(spec) {
     var request = RenderRequest(templatePath: arguments.positionals[0], environment: environment,
                                 pwd: FileManager.default.currentDirectoryPath, clock: clock)
     if request.templatePath == "-" {
-        request.templateBytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+        request.templateBytes = try readAll(fd: 0)
     }
     for (option, text) in arguments.inOrder("-var", "-var-file") {
         guard option == "-var" else {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One option a tool accepts, declared once: its parser, its `--help` line and the check
 /// against its man page all read this. `names` are spelled as the user types them
@@ -136,7 +136,7 @@ public struct CommandSpec: Sendable {
                 text += head + "\n"
                 head = ""
             }
-            text += head.padding(toLength: column, withPad: " ", startingAt: 0) + lines[0] + "\n"
+            text += head + String(repeating: " ", count: max(0, column - head.utf16.count)) + lines[0] + "\n"
             for more in lines.dropFirst() { text += String(repeating: " ", count: column) + more + "\n" }
         }
         if !notes.isEmpty { text += "\n" + (notes.hasSuffix("\n") ? notes : notes + "\n") }

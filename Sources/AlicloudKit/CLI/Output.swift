@@ -3,12 +3,12 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Foundation
+import FoundationEssentials
 
 /// Unbuffered writes to the standard streams, safe from any thread. A failed write to
 /// standard output is remembered: the runner turns it into exit 74 (`runTool`).
 public enum StandardStream {
-    private static let lock = NSLock()
+    private static let lock = Lock()
     nonisolated(unsafe) private static var firstOutputError: Int32 = 0
 
     /// Writes all bytes to a file descriptor, retrying short writes and EINTR; false (and,
@@ -53,7 +53,7 @@ public enum StandardStream {
 /// A registry of secret values that no output may show; every stderr line passes
 /// through `redact`.
 public enum Secrets {
-    private static let lock = NSLock()
+    private static let lock = Lock()
     nonisolated(unsafe) private static var values: [String] = []
 
     /// Registers a value that must never be printed (ignores values under 4 characters,

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 
 /// Runs a tool's body and owns its stderr text and exit status: a thrown `ToolError`
 /// becomes `tool: message` and its status; anything else is an internal error (70). A

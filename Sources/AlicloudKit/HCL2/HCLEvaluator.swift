@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What an expression can see: its root names (`var`, `local`, `path`, iterators ...) and
 /// what functions may read.
@@ -390,13 +390,13 @@ public enum HCLEvaluator {
         }
         guard case .string(let path) = args[0] else { throw fail("invalid value for \"path\" parameter: string required") }
         guard let vars = args[1].members else { throw fail("invalid value for \"vars\" parameter: vars must be an object") }
-        let full = path.hasPrefix("/") ? path : (scope.functions.baseDir as NSString).appendingPathComponent(path)
+        let full = path.hasPrefix("/") ? path : Paths.join(scope.functions.baseDir, path)
         guard let data = FileManager.default.contents(atPath: full) else { throw fail("no file exists at \"\(path)\"") }
         let parts: [HCLTemplatePart]
         do {
             parts = try HCLParser.parseTemplate([UInt8](data), file: path)
         } catch {
-            throw fail("failed to parse \(error.description)")
+            throw fail("failed to parse \(error)")
         }
         var inner = HCLScope(names: vars, functions: scope.functions)
         inner.refused = [:]

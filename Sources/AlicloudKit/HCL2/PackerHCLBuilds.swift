@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One source a build runs: the source block, the name it runs under, and the build's
 /// `source "source.T.N" {}` overrides.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An HCL2 template decoded into what the plan builder reads: the same `builders`,
 /// `provisioners`, `post-processors` and cleanup provisioners a JSON template gives it,
@@ -102,17 +102,16 @@ struct PackerHCLLoader {
 
     /// Reads `files` (template files) and `varFiles` (auto var files), decodes, and returns the template.
     static func load(_ request: RenderRequest, display: String, templatePath: String, templateDir: String) throws -> PackerHCLTemplate {
-        var isDirectory: ObjCBool = false
-        guard templatePath == "-" || FileManager.default.fileExists(atPath: templatePath, isDirectory: &isDirectory) else {
+        guard templatePath == "-" || FileManager.default.fileExists(atPath: templatePath) else {
             throw ToolError(.noInput, "\(display): no such file")
         }
         var files: [(String, String)] = []
         var autoVarFiles: [(String, String)] = []
-        if isDirectory.boolValue {
+        if templatePath != "-" && Paths.isDirectory(templatePath) {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: templatePath)) ?? []).sorted()
             for n in names {
-                let shown = display == "." ? n : (display as NSString).appendingPathComponent(n)
-                let full = (templatePath as NSString).appendingPathComponent(n)
+                let shown = display == "." ? n : Paths.join(display, n)
+                let full = Paths.join(templatePath, n)
                 if n.hasSuffix(".pkr.hcl") || n.hasSuffix(".pkr.json") { files.append((shown, full)) }
                 if n.hasSuffix(".auto.pkrvars.hcl") || n.hasSuffix(".auto.pkrvars.json") { autoVarFiles.append((shown, full)) }
             }

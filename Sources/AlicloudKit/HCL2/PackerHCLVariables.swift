@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A declared `variable` block, decoded.
 struct DeclaredVariable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The `--query PATH` language shared by every JSON-printing tool:
 /// `Images.Image[0].ImageId`, `Vpcs.Vpc[*].VpcId`, `TotalCount`, `builds[-1].name`,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The API parameters an alicloud-ecs build's create calls take from its template, final in
 /// the plan (`builds[i].api.<Action>`): the build runner sends them as they are

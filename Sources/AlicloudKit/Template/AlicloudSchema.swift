@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The `alicloud-ecs` builder's keys (Packer 1.6.6 and the packer-plugin-alicloud
 /// additions, packer-alicloud.md §1) and the `alicloud-import` post-processor's (§5).
@@ -394,10 +394,9 @@ enum AlicloudSchema {
 
     /// Reports a path that is not a readable regular file.
     static func checkReadableFile(_ file: String, _ path: String, _ sink: DiagnosticSink) {
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) {
+        if !FileManager.default.fileExists(atPath: file) {
             sink.error(path, "file \"\(file)\" does not exist")
-        } else if isDirectory.boolValue {
+        } else if Paths.isDirectory(file) {
             sink.error(path, "\"\(file)\" is a directory, not a file")
         } else if !FileManager.default.isReadableFile(atPath: file) {
             sink.error(path, "file \"\(file)\" is not readable")

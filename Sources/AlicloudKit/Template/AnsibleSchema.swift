@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension ProvisionerSchema {
     /// Packer's remote `ansible` provisioner. The toolkit never needs Packer's SSH proxy
@@ -41,10 +41,9 @@ extension ProvisionerSchema {
             if let file = config[key]?.stringValue, !file.isEmpty { AlicloudSchema.checkReadableFile(file, "\(path).\(key)", sink) }
         }
         if let dir = config["inventory_directory"]?.stringValue, !dir.isEmpty {
-            var isDir: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+            if !FileManager.default.fileExists(atPath: dir) {
                 sink.error("\(path).inventory_directory", "\(dir) does not exist")
-            } else if !isDir.boolValue {
+            } else if !Paths.isDirectory(dir) {
                 sink.error("\(path).inventory_directory", "\(dir) must point to a directory")
             }
         }
@@ -91,7 +90,7 @@ enum AnsibleVersion {
 
     /// The first `word N.N[.N]` version in `text` (Packer's pattern `\w (\d+\.\d+[.\d+]*)`).
     static func version(in text: String) -> String? {
-        guard let range = text.range(of: #"\w \d+\.\d+[.\d]*"#, options: .regularExpression) else { return nil }
+        guard let pattern = try? Regex(#"\w \d+\.\d+[.\d]*"#), let range = text.firstRange(of: pattern) else { return nil }
         let found = text[range]
         return found.split(separator: " ").last.map { String($0) }
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The type of one configuration key, and how Packer's weak decoding converts into it.
 indirect enum FieldKind: Sendable {

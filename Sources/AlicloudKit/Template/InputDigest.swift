@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A build's input digest (`input_digest` in the plan, tmpl-render(1) INPUT DIGEST):
 /// SHA-256 over a canonical form of everything in the plan's build entry that decides its
@@ -88,7 +92,7 @@ public enum InputDigest {
         if type == "ansible", let playbook = step["config"]?["playbook_file"]?.stringValue, !playbook.isEmpty {
             // Roles, group_vars and included files live beside the playbook: its directory's
             // whole tree is an input too.
-            config["playbook_dir"] = content(.string((playbook as NSString).deletingLastPathComponent + "/"))
+            config["playbook_dir"] = content(.string(Paths.parent(playbook) + "/"))
         }
         if type == "file" {
             if config["direction"]?.stringValue == "download" {
@@ -134,7 +138,7 @@ public enum InputDigest {
     }
 
     static func displayName(_ path: String) -> String {
-        let name = (path as NSString).lastPathComponent
+        let name = Paths.last(path)
         return path.hasSuffix("/") && name != "/" ? name + "/" : name
     }
 

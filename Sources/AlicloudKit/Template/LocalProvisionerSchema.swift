@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension ProvisionerSchema {
     /// Packer's `windows-shell`: cmd.exe over WinRM (winrm-run runs it), with Packer 1.6.6's

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A provisioner or post-processor type the toolkit runs: its keys, defaults and checks.
 struct PluginType: @unchecked Sendable {

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `qemu` builder's keys (Packer 1.6.6 builder/qemu, with its ISO, HTTP, boot command,
 /// shutdown and communicator settings), its defaults and checks.
@@ -173,8 +177,7 @@ enum QemuSchema {
             }
         }
         if let dir = string("http_directory") {
-            var isDirectory: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            if !Paths.isDirectory(dir) {
                 sink.error(at("http_directory"), "\"\(dir)\" is not a directory")
             }
         }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 
 /// The one instant a render uses for `timestamp`, `isotime`, `strftime` and the time part
 /// of `uuid`, plus the random source for `uuid` and Packer's random file names. With

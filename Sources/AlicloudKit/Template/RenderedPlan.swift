@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A plan tmpl-render wrote earlier, read back for querying (`tmpl-render --plan FILE`).
 public enum RenderedPlan {
@@ -10,7 +10,7 @@ public enum RenderedPlan {
     public static func read(_ path: String) throws -> JSONValue {
         let bytes: [UInt8]
         if path == "-" {
-            bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            bytes = try readAll(fd: 0)
         } else {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ToolError(.noInput, "\(path): cannot read the plan")

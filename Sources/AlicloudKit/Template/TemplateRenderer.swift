@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What to render: the template, the variables from the command line, the selection.
 public struct RenderRequest: Sendable {
@@ -119,15 +119,15 @@ struct RenderState {
     init(_ request: RenderRequest) throws {
         self.request = request
         let bytes: [UInt8]
-        var isDirectory: ObjCBool = false
         let stdin = request.templatePath == "-"
+        // A directory holds HCL2 files; a path named *.pkr.hcl is taken as a file.
+        let isDirectory = !stdin && !PackerHCL.isHCL(request.templatePath) && Paths.isDirectory(request.templatePath)
         if stdin ? PackerHCL.stdinSyntax(request.templateBytes ?? []) != .legacyJSON
-            : PackerHCL.isHCL(request.templatePath)
-            || (FileManager.default.fileExists(atPath: request.templatePath, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            : PackerHCL.isHCL(request.templatePath) || isDirectory {
             // HCL2: its front end gives the plan builder what a JSON template would.
             display = stdin ? "<stdin>" : request.templatePath
             templatePath = stdin ? "-" : ConfigDecoder.absolute(request.templatePath, pwd: request.pwd)
-            templateDir = stdin ? request.pwd : isDirectory.boolValue ? templatePath : (templatePath as NSString).deletingLastPathComponent
+            templateDir = stdin ? request.pwd : isDirectory ? templatePath : Paths.parent(templatePath)
             hcl = true
             let template = try PackerHCLLoader.load(request, display: display, templatePath: templatePath, templateDir: templateDir)
             sink = DiagnosticSink(file: display, positions: template.positions)
@@ -151,7 +151,7 @@ struct RenderState {
         } else {
             display = request.templatePath
             templatePath = ConfigDecoder.absolute(request.templatePath, pwd: request.pwd)
-            templateDir = (templatePath as NSString).deletingLastPathComponent
+            templateDir = Paths.parent(templatePath)
             bytes = try RenderState.read(request.templatePath)
         }
         sink = DiagnosticSink(file: display)
@@ -176,9 +176,8 @@ struct RenderState {
 
     static func read(_ path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-                throw ToolError(.noInput, "\(path): cannot read \(isDirectory.boolValue ? "a directory" : "the file")")
+            if FileManager.default.fileExists(atPath: path) {
+                throw ToolError(.noInput, "\(path): cannot read \(Paths.isDirectory(path) ? "a directory" : "the file")")
             }
             throw ToolError(.noInput, "\(path): no such file")
         }

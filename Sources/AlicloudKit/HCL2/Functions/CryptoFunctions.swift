@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension HCLFunctions {
     /// bcrypt, md5, rsadecrypt, sha1, sha256, sha512, uuidv4, uuidv5.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension HCLFunctions {
     /// base64decode, base64encode, base64gzip, csvdecode, jsondecode, jsonencode,
@@ -64,45 +64,52 @@ extension HCLFunctions {
 }
 
 /// An IANA character set name or alias as `textencodebase64` takes it.
+/// The Unicode forms, US-ASCII and ISO-8859-1 convert in FoundationEssentials, the legacy
+/// character sets through iconv (`charset`: Shift_JIS as Microsoft's CP932, which keeps
+/// 0x5C a backslash as Go's decoder does).
 struct TextEncoding {
     let encoding: String.Encoding
+    let charset: String?
     let name: String
 
-    /// The encoding an IANA name or alias stands for (the common ones Foundation has).
+    /// The encoding an IANA name or alias stands for.
     init(_ label: String) throws(HCLFunctionError) {
         let key = label.lowercased().filter { $0 != "-" && $0 != "_" }
-        let table: [(String.Encoding, String, [String])] = [
-            (.utf8, "UTF-8", ["utf8", "csutf8"]),
-            (.utf16LittleEndian, "UTF-16LE", ["utf16le", "csutf16le"]),
-            (.utf16BigEndian, "UTF-16BE", ["utf16be", "csutf16be"]),
-            (.utf16, "UTF-16", ["utf16", "csutf16"]),
-            (.utf32LittleEndian, "UTF-32LE", ["utf32le"]),
-            (.utf32BigEndian, "UTF-32BE", ["utf32be"]),
-            (.ascii, "US-ASCII", ["usascii", "ascii", "ansix3.41968", "iso646us", "us", "ibm367", "cp367", "csascii"]),
-            (.isoLatin1, "ISO-8859-1", ["iso88591", "latin1", "l1", "isoir100", "ibm819", "cp819", "csisolatin1"]),
-            (.isoLatin2, "ISO-8859-2", ["iso88592", "latin2", "l2", "csisolatin2"]),
-            (.windowsCP1252, "windows-1252", ["windows1252", "cswindows1252"]),
-            (.windowsCP1250, "windows-1250", ["windows1250", "cswindows1250"]),
-            (.windowsCP1251, "windows-1251", ["windows1251", "cswindows1251"]),
-            (.shiftJIS, "Shift_JIS", ["shiftjis", "mskanji", "csshiftjis"]),
-            (.japaneseEUC, "EUC-JP", ["eucjp", "csEUCPkdFmtJapanese".lowercased()]),
+        let table: [(String.Encoding, String, [String], String?)] = [
+            (.utf8, "UTF-8", ["utf8", "csutf8"], nil),
+            (.utf16LittleEndian, "UTF-16LE", ["utf16le", "csutf16le"], nil),
+            (.utf16BigEndian, "UTF-16BE", ["utf16be", "csutf16be"], nil),
+            (.utf16, "UTF-16", ["utf16", "csutf16"], nil),
+            (.utf32LittleEndian, "UTF-32LE", ["utf32le"], nil),
+            (.utf32BigEndian, "UTF-32BE", ["utf32be"], nil),
+            (.ascii, "US-ASCII", ["usascii", "ascii", "ansix3.41968", "iso646us", "us", "ibm367", "cp367", "csascii"], nil),
+            (.isoLatin1, "ISO-8859-1", ["iso88591", "latin1", "l1", "isoir100", "ibm819", "cp819", "csisolatin1"], nil),
+            (.isoLatin2, "ISO-8859-2", ["iso88592", "latin2", "l2", "csisolatin2"], "ISO-8859-2"),
+            (.windowsCP1252, "windows-1252", ["windows1252", "cswindows1252"], "CP1252"),
+            (.windowsCP1250, "windows-1250", ["windows1250", "cswindows1250"], "CP1250"),
+            (.windowsCP1251, "windows-1251", ["windows1251", "cswindows1251"], "CP1251"),
+            (.shiftJIS, "Shift_JIS", ["shiftjis", "mskanji", "csshiftjis"], "CP932"),
+            (.japaneseEUC, "EUC-JP", ["eucjp", "csEUCPkdFmtJapanese".lowercased()], "EUC-JP"),
         ]
         guard let hit = table.first(where: { $0.2.contains(key) }) else {
             throw HCLFunctionError(argument: 1, "\(GoFormat.quote(label)) is not a supported IANA encoding name or alias")
         }
         encoding = hit.0
         name = hit.1
+        charset = hit.3
     }
 
     /// The string's bytes; plain UTF-16 is big-endian after a byte order mark, as Go's
     /// IANA "UTF-16" writes it.
     func encode(_ s: String) -> Data? {
+        if let charset { return Iconv.encode(s, to: charset).map { Data($0) } }
         if encoding == .utf16 { return s.data(using: .utf16BigEndian).map { Data([0xFE, 0xFF]) + $0 } }
         return s.data(using: encoding)
     }
 
     /// The text of the bytes; plain UTF-16 follows a byte order mark, else big-endian.
     func decode(_ d: Data) -> String? {
+        if let charset { return Iconv.decode([UInt8](d), from: charset) }
         guard encoding == .utf16 else { return String(data: d, encoding: encoding) }
         let b = [UInt8](d)
         if b.starts(with: [0xFF, 0xFE]) { return String(data: Data(b.dropFirst(2)), encoding: .utf16LittleEndian) }

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension HCLFunctions {
     /// abspath, basename, dirname, file, filebase64, fileexists, fileset, pathexpand.

@@ -1,18 +1,18 @@
-import Foundation
+import FoundationEssentials
 
 // Packer's HCL2 function library (hashicorp/packer hcl2template/functions.go), one table per
 // family, with cty's semantics and messages. `can`, `try`, `templatefile` and `convert`
 // (whose second argument is a type expression) are the evaluator's; `env` works only where
 // the context allows it (variable defaults). Deliberate differences from Packer:
 // - numbers are Doubles, not arbitrary-precision (integers exact up to 2^53);
-// - regular expressions run on ICU (NSRegularExpression) with RE2's `(?P<name>)` and `$`
-//   mapped; ICU-only syntax (backreferences, lookaround) is accepted, and only the
+// - regular expressions run on the standard library's Regex with RE2's `(?P<name>)`, `$` and `.`
+//   mapped (see GoRegex); Swift-only syntax (backreferences, lookahead) is accepted, and only the
 //   commonest syntax errors get RE2's words (unbalanced brackets, a bare repetition);
 // - base64gzip writes stored (uncompressed) deflate blocks: any gzip reader gets the same
 //   bytes back, but the Base64 text differs from Packer's;
 // - yamldecode reads a documented subset of YAML (see YAML.swift); anchors, tags and
 //   several documents are errors;
-// - textencodebase64/textdecodebase64 know the encodings Foundation has (UTF-8/16/32,
+// - textencodebase64/textdecodebase64 know the common encodings (UTF-8/16/32,
 //   US-ASCII, ISO-8859-1/2, windows-1250/1251/1252, Shift_JIS, EUC-JP);
 // - timestamp, legacy_isotime, legacy_strftime and uuidv4/bcrypt's randomness come from the
 //   render clock, so TMPL_RENDER_NOW / SOURCE_DATE_EPOCH make them reproducible;

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension HCLFunctions {
     /// abs, ceil, floor, log, max, min, parseint, pow, signum (cty's stdlib).
@@ -7,10 +11,10 @@ extension HCLFunctions {
         "ceil": HCLFunction([HCLParameter("num", .number)]) { a, _ in .number(a[0].argNumber.rounded(.up)) },
         "floor": HCLFunction([HCLParameter("num", .number)]) { a, _ in .number(a[0].argNumber.rounded(.down)) },
         "log": HCLFunction([HCLParameter("num", .number), HCLParameter("base", .number)]) { a, _ in
-            .number(Foundation.log(a[0].argNumber) / Foundation.log(a[1].argNumber))
+            .number(Glibc.log(a[0].argNumber) / Glibc.log(a[1].argNumber))
         },
         "pow": HCLFunction([HCLParameter("num", .number), HCLParameter("power", .number)]) { a, _ in
-            .number(Foundation.pow(a[0].argNumber, a[1].argNumber))
+            .number(Glibc.pow(a[0].argNumber, a[1].argNumber))
         },
         "signum": HCLFunction([HCLParameter("num", .number)]) { a, _ in
             let d = a[0].argNumber

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension HCLFunctions {
     /// rsadecrypt: RSA PKCS #1 v1.5 decryption with a PEM PKCS #1 private key, as

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension HCLFunctions {
     /// chomp, endswith, format, formatlist, indent, join, lower, regex, regex_replace,
@@ -17,7 +17,7 @@ extension HCLFunctions {
             .bool(a[0].argString.utf8.starts(with: a[1].argString.utf8))
         },
         "strcontains": HCLFunction([HCLParameter("str", .string), HCLParameter("substr", .string)]) { a, _ in
-            .bool(a[1].argString.isEmpty || a[0].argString.range(of: a[1].argString, options: .literal) != nil)
+            .bool(a[1].argString.isEmpty || a[0].argString.containsText(a[1].argString))
         },
         "format": HCLFunction([HCLParameter("format", .string)], variadic: HCLParameter("args", .dynamic, allowNull: true)) { a, _ throws(HCLFunctionError) in
             .string(try CtyFormat.format(a[0].argString, Array(a.dropFirst())))
@@ -134,26 +134,30 @@ extension HCLFunctions {
     }
 }
 
-/// A Go (RE2) regular expression over NSRegularExpression (ICU): `(?P<name>…)` is
-/// rewritten to `(?<name>…)`, and `$` outside multi-line mode to `\z` (ICU's `$` would also
-/// match before a final newline, RE2's does not); replacement templates expand as Go's `Regexp.Expand` does
-/// (`$1`, `${1}`, `$name`, `${name}`, `$$`). ICU accepts a superset of RE2's syntax
-/// (backreferences, lookaround), so a few patterns Packer rejects are accepted here.
+/// A Go (RE2) regular expression over the standard library's `Regex`, matching Unicode
+/// scalar by scalar as RE2 does (a match may split a "\r\n" Character): `(?P<name>…)` is
+/// rewritten to `(?<name>…)`; `$` outside multi-line mode to `\z` (Swift's `$` would also
+/// match before a final newline, RE2's does not) and inside it to "before \n or at the end";
+/// `.` outside dot-all mode to `[^\n]` (only "\n" ends a line in RE2, while Swift's `.` also
+/// stops at "\r" and the other line ends). Replacement templates expand as Go's
+/// `Regexp.Expand` does (`$1`, `${1}`, `$name`, `${name}`, `$$`). Swift accepts a superset of
+/// RE2's syntax (backreferences, lookahead), so a few patterns Packer rejects are accepted
+/// here; in multi-line mode `^` also matches after "\r" (Swift has no lookbehind to say
+/// otherwise).
 struct GoRegex {
-    let regex: NSRegularExpression
+    let regex: Regex<AnyRegexOutput>
     /// Capture group names in order, "" for an unnamed group.
     let names: [String]
 
     /// Compiles `pattern`; errors name the argument as cty does.
     init(_ pattern: String, argument: Int, name: String) throws(HCLFunctionError) {
-        let icu = GoRegex.icuPattern(pattern)
+        let translated = GoRegex.swiftPattern(pattern)
         do {
-            // Only "\n" ends a line, as in RE2 (ICU would also stop `.` at "\r").
-            regex = try NSRegularExpression(pattern: icu, options: [.useUnixLineSeparators])
+            regex = try Regex(translated).matchingSemantics(.unicodeScalar)
         } catch {
             throw .invalid(argument, name, "invalid regexp pattern: \(GoRegex.syntaxProblem(pattern))")
         }
-        names = GoRegex.groupNames(icu, count: regex.numberOfCaptureGroups)
+        names = GoRegex.groupNames(translated)
     }
 
     /// RE2's words for the commonest mistakes (`missing closing ) in (a`), else a general
@@ -186,10 +190,28 @@ struct GoRegex {
         return "cannot compile \(pattern)"
     }
 
-    /// The pattern in ICU's syntax (see the type's summary).
-    static func icuPattern(_ pattern: String) -> String {
+    /// Whether a flag group (`(?m)`, `(?is:…)`) in `pattern` turns on `flag`.
+    static func hasFlag(_ flag: Character, in pattern: String) -> Bool {
         let p = Array(pattern)
-        let multiLine = pattern.range(of: #"\(\?[a-zA-Z]*m"#, options: .regularExpression) != nil
+        var i = 0
+        while i + 1 < p.count {
+            if p[i] == "(", p[i + 1] == "?" {
+                var j = i + 2
+                while j < p.count, p[j].isASCII, p[j].isLetter {
+                    if p[j] == flag { return true }
+                    j += 1
+                }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// The pattern in Swift's syntax (see the type's summary).
+    static func swiftPattern(_ pattern: String) -> String {
+        let p = Array(pattern)
+        let multiLine = hasFlag("m", in: pattern)
+        let dotAll = hasFlag("s", in: pattern)
         var out = ""
         var i = 0
         var inClass = false
@@ -199,10 +221,17 @@ struct GoRegex {
             if inClass {
                 if c == "]" { inClass = false }
             } else if c == "[" {
+                // A "]" first in the class is one of its members (Swift would end the class).
                 inClass = true
-                if i + 1 < p.count, p[i + 1] == "]" || p[i + 1] == "^" { out.append(c); out.append(p[i + 1]); i += 2; continue }
-            } else if c == "$", !multiLine {
-                out += "\\z"; i += 1; continue
+                out.append(c)
+                i += 1
+                if i < p.count, p[i] == "^" { out.append("^"); i += 1 }
+                if i < p.count, p[i] == "]" { out += "\\]"; i += 1 }
+                continue
+            } else if c == "$" {
+                out += multiLine ? "(?=\\n|\\z)" : "\\z"; i += 1; continue
+            } else if c == ".", !dotAll {
+                out += "[^\\n]"; i += 1; continue
             } else if c == "(", i + 2 < p.count, p[i + 1] == "?", p[i + 2] == "P", i + 3 < p.count, p[i + 3] == "<" {
                 out += "(?<"; i += 4; continue
             }
@@ -213,7 +242,7 @@ struct GoRegex {
     }
 
     /// The names of the capture groups, scanning the pattern for `(` that opens a group.
-    private static func groupNames(_ pattern: String, count: Int) -> [String] {
+    private static func groupNames(_ pattern: String) -> [String] {
         var names: [String] = []
         let p = Array(pattern)
         var i = 0
@@ -237,13 +266,19 @@ struct GoRegex {
             }
             i += 1
         }
-        while names.count < count { names.append("") }
-        return Array(names.prefix(count))
+        return names
     }
 
     /// Every non-overlapping match, left to right.
-    func matches(_ s: String) -> [NSTextCheckingResult] {
-        regex.matches(in: s, range: NSRange(s.startIndex..., in: s))
+    func matches(_ s: String) -> [Regex<AnyRegexOutput>.Match] {
+        s.matches(of: regex)
+    }
+
+    /// Capture `k` of `m` (0: the whole match), nil when it took no part, cut from `s` by
+    /// scalars so that a match splitting a "\r\n" Character keeps its exact text.
+    private func capture(_ k: Int, of m: Regex<AnyRegexOutput>.Match, in s: String) -> String? {
+        guard k < m.output.count, let r = m.output[k].range else { return nil }
+        return String(s.unicodeScalars[r])
     }
 
     /// cty's result type: the whole match, a tuple of unnamed captures, or an object of
@@ -259,15 +294,9 @@ struct GoRegex {
     }
 
     /// One match as cty's regex function returns it; groups that took no part are null.
-    func result(_ m: NSTextCheckingResult, in s: String) throws(HCLFunctionError) -> HCLValue {
+    func result(_ m: Regex<AnyRegexOutput>.Match, in s: String) throws(HCLFunctionError) -> HCLValue {
         let type = try resultType()
-        // NSString ranges, not String ones: a match may split a "\r\n" Character.
-        let ns = s as NSString
-        func group(_ k: Int) -> HCLValue {
-            let r = m.range(at: k)
-            guard r.location != NSNotFound else { return .null(.string) }
-            return .string(ns.substring(with: r))
-        }
+        func group(_ k: Int) -> HCLValue { capture(k, of: m, in: s).map { .string($0) } ?? .null(.string) }
         switch type {
         case .string: return group(0)
         case .tuple: return .tuple((1...names.count).map(group))
@@ -277,25 +306,23 @@ struct GoRegex {
 
     /// Go's `ReplaceAllString`: every match replaced by `template` expanded.
     func replaceAll(_ s: String, _ template: String) -> String {
-        let ns = s as NSString
         var out = ""
-        var last = 0
+        var last = s.startIndex
         for m in matches(s) {
-            out += ns.substring(with: NSRange(location: last, length: m.range.location - last))
-            out += expand(template, m, ns)
-            last = m.range.location + m.range.length
+            out += String(s.unicodeScalars[last..<m.range.lowerBound])
+            out += expand(template, m, s)
+            last = m.range.upperBound
         }
-        return out + ns.substring(from: last)
+        return out + String(s.unicodeScalars[last...])
     }
 
     /// Go's `Regexp.Expand`.
-    private func expand(_ template: String, _ m: NSTextCheckingResult, _ ns: NSString) -> String {
+    private func expand(_ template: String, _ m: Regex<AnyRegexOutput>.Match, _ s: String) -> String {
         func group(_ name: String) -> String {
             var k: Int?
             if let n = Int(name), name.allSatisfy(\.isASCII) { k = n } else if let i = names.firstIndex(of: name) { k = i + 1 }
             guard let k, k <= names.count else { return "" }
-            let r = m.range(at: k)
-            return r.location == NSNotFound ? "" : ns.substring(with: r)
+            return capture(k, of: m, in: s) ?? ""
         }
         var out = ""
         let t = Array(template.unicodeScalars)
