@@ -6,6 +6,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/alicloud-image-tools
 DESTDIR ?=
 
 SWIFT ?= swift
+STRIP ?= strip
 # Identical flags on every call, or SwiftPM rebuilds; skipping system-module indexing
 # halves clean builds (../shared/ref/swift-linux.md §1).
 SWIFTFLAGS = -Xswiftc -index-ignore-system-modules
@@ -25,7 +26,7 @@ TEST_SOAK_SEED = 29003
 RELEASE_BIN = .build/release
 DEBUG_BIN = .build/debug
 
-.PHONY: all build deps test unit e2e soak bench lint install uninstall clean demo image import cleanup reclaim
+.PHONY: all build deps test unit e2e soak bench lint install install-unstripped uninstall clean demo image import cleanup reclaim
 
 all: deps
 	$(SWIFT) build $(RELEASEFLAGS)
@@ -66,15 +67,20 @@ lint:
 	@if command -v mandoc >/dev/null 2>&1; then mandoc -Tlint -Wwarning $(MANPAGES); else echo "lint: mandoc absent, skipped"; fi
 	@if $(SWIFT) format --version >/dev/null 2>&1; then $(SWIFT) format lint -r Sources Tests; else echo "lint: swift format absent, skipped"; fi
 
+# The installed tools are stripped (issue 16: at most 20 MB each); install-unstripped keeps
+# their symbols for a debugger.
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(LIBEXECDIR)
-	for t in $(TOOLS); do cp -f $(RELEASE_BIN)/$$t $(DESTDIR)$(BINDIR)/$$t; chmod 755 $(DESTDIR)$(BINDIR)/$$t; done
+	for t in $(TOOLS); do cp -f $(RELEASE_BIN)/$$t $(DESTDIR)$(BINDIR)/$$t; $(STRIP) $(DESTDIR)$(BINDIR)/$$t; chmod 755 $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MANPAGES); do if [ -f $$m ]; then cp -f $$m $(DESTDIR)$(MANDIR)/man1/; chmod 644 $(DESTDIR)$(MANDIR)/man1/$${m#man/}; fi; done
 	mkdir -p $(DESTDIR)$(LIBEXECDIR)/lib
 	cp -f scripts/alicloud-build $(DESTDIR)$(LIBEXECDIR)/alicloud-build
 	for f in $(SCRIPT_LIBS); do cp -f scripts/lib/$$f $(DESTDIR)$(LIBEXECDIR)/lib/$$f; done
 	printf '#!/bin/sh\nexec sh %s/alicloud-build "$$@"\n' '$(LIBEXECDIR)' >$(DESTDIR)$(BINDIR)/alicloud-build
 	chmod 755 $(DESTDIR)$(BINDIR)/alicloud-build $(DESTDIR)$(LIBEXECDIR)/alicloud-build
+
+install-unstripped:
+	$(MAKE) install STRIP=:
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
