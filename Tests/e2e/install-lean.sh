@@ -29,6 +29,7 @@ for t in $tools; do
 	! has_symbols "$bin" || die "$t: not stripped"
 	if ldd "$bin" 2>/dev/null | grep -q -e swift -e Foundation -e icu; then die "$t: needs a Swift library at run time: $(ldd "$bin" | tr '\n' ' ')"; fi
 	# The release build, unstripped: not one symbol of Foundation proper (ICU comes with it).
+	# shellcheck disable=SC2016 # Swift symbol names, not shell expansions
 	if nm "$repo/.build/release/$t" 2>/dev/null | grep -q -e ' T $s10Foundation' -e ' T $s30FoundationInternationalization' -e 'icudt'; then
 		die "$t: Foundation is linked in"
 	fi
@@ -39,6 +40,7 @@ done
 clean_env () { env -i HOME="$work" PATH=/usr/bin:/bin LANG=C "$@"; }
 clean_env "$work/root/usr/bin/ecs-call" --help >"$work/help" 2>&1 || die "ecs-call --help: $(cat "$work/help")"
 grep -q -- '--query' "$work/help" || die "ecs-call --help: $(head -3 "$work/help")"
+# shellcheck disable=SC2016 # a Packer template, backquotes and all
 printf '{"variables":{"who":"lean"},"builders":[{"type":"alicloud-ecs","region":"cn-hangzhou","image_name":"i-{{user `who`}}","source_image":"ubuntu_22_04_x64_20G_alibase_20240130.vhd","instance_type":"ecs.g6.large","ssh_username":"root","access_key":"AK","secret_key":"SK"}]}\n' >"$work/t.json"
 clean_env "$work/root/usr/bin/tmpl-render" --query 'builds[0].config.image_name' "$work/t.json" >"$work/q" 2>"$work/err" ||
 	die "tmpl-render: $(cat "$work/err")"
