@@ -154,23 +154,6 @@ public enum Paths {
         return String(name[name.index(after: dot)...])
     }
 
-    /// The path with "." and ".." components and repeated or trailing slashes removed
-    /// (".." of the root stays the root; a relative path keeps leading "..").
-    public static func normalized(_ path: String) -> String {
-        let absolute = path.hasPrefix("/")
-        var out: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch part {
-            case ".": continue
-            case "..":
-                if let l = out.last, l != ".." { out.removeLast() } else if !absolute { out.append(part) }
-            default: out.append(part)
-            }
-        }
-        let joined = out.joined(separator: "/")
-        return absolute ? "/" + joined : (joined.isEmpty ? "." : joined)
-    }
-
     /// The user's home directory: $HOME, else the password database's entry.
     public static func home() -> String {
         if let h = getenv("HOME"), h.pointee != 0 { return String(cString: h) }
