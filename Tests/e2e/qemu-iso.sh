@@ -85,8 +85,8 @@ grep -q 'boot_command\[1\]: <entr>: unknown key (did you mean <enter>?)' "$work/
 # kernel not loaded 400 s later (tcg: kernel at 23 s, installer at 29 s); no CPU model
 # changes that.
 # The ISO comes over HTTP into Packer's cache.
-only=iso-tcg
-[ "${QEMU_E2E_KVM:-0}" != 1 ] || only=iso-default,iso-tcg
+only='iso-tcg'
+[ "${QEMU_E2E_KVM:-0}" != 1 ] || only='iso-default,iso-tcg'
 mkdir -p "$work/www"
 cp "$iso" "$work/www/installer.iso"
 serve_start "$work/www" || die "http-serve did not start"

@@ -63,10 +63,10 @@ enum HostProcess {
         let errBox = DataBox()
         let errFD = errPipe.read
         startThread {
-            errBox.data = readAll(errFD)
+            errBox.data = Data((try? readAll(fd: errFD)) ?? [])
             done.signal()
         }
-        let out = readAll(outPipe.read)
+        let out = Data((try? readAll(fd: outPipe.read)) ?? [])
         done.wait()
         close(outPipe.read); close(errPipe.read)
         return HostProcessResult(status: waitForExit(pid), stdout: out, stderr: errBox.data)
@@ -92,18 +92,6 @@ enum HostProcess {
     /// Waits for `pid` to end and returns its exit code (128+n after signal n; -1 when not a child).
     static func waitForExit(_ pid: pid_t) -> Int32 {
         Subprocess.wait(pid)?.code ?? -1
-    }
-
-    private static func readAll(_ fd: Int32) -> Data {
-        var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &buffer, buffer.count)
-            if n < 0 { if errno == EINTR { continue }; break }
-            if n == 0 { break }
-            data.append(buffer, count: n)
-        }
-        return data
     }
 }
 

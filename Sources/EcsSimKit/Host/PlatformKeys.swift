@@ -81,15 +81,7 @@ enum PlatformKeys {
             var info = stat()
             guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw failure("not a regular file", EINVAL) }
             mode = info.st_mode & 0o7777
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = read(fd, &buffer, buffer.count)
-                if n < 0 { throw failure("read") }
-                if n == 0 { break }
-                bytes += buffer[0..<n]
-            }
-            old = String(decoding: bytes, as: UTF8.self)
+            do { old = String(decoding: try readAll(fd: fd), as: UTF8.self) } catch { throw failure("read") }
         } else if errno != ENOENT {
             throw failure("open", errno == ELOOP ? EINVAL : errno)
         }
