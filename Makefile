@@ -11,9 +11,18 @@ STRIP ?= strip
 # halves clean builds (../shared/ref/swift-linux.md §1).
 SWIFTFLAGS = -Xswiftc -index-ignore-system-modules
 # Release tools carry the Swift runtime and Foundation inside (no dynamic loading of
-# /opt/swift libraries): ecs-call starts in 1.5x curl's time instead of 2.4x (issue 2,
+# /opt/swift libraries): ecs-call took 1.5x curl's time instead of 2.4x (issue 2,
 # bench/ecs-call.sh), and an installed tool does not need the toolchain. libcurl stays shared.
-RELEASEFLAGS = -c release --static-swift-stdlib $(SWIFTFLAGS)
+# The C++ runtime the Swift runtime needs is linked in too (issue 16): loading the shared
+# libstdc++ and libgcc_s cost every ecs-call start 1,667 symbol bindings and two more objects
+# in every symbol lookup, 2.5 M of its 22 M instructions. swiftc's -static-stdlib names -lstdc++
+# itself, so -static-libstdc++ has no effect; a directory holding only libstdc++.a, searched
+# before the compiler's own, makes that -lstdc++ take the archive. Without libstdc++.a
+# (libstdc++-12-dev) the tools load the shared ones (Tests/e2e/install-lean.sh fails then).
+CXX_STATIC_DIR = .build/static-libstdc++
+CXX_STATIC := $(shell a=$$(clang -print-file-name=libstdc++.a 2>/dev/null) && [ -f "$$a" ] && echo "$$a")
+RELEASEFLAGS = -c release --static-swift-stdlib $(SWIFTFLAGS) \
+	$(if $(CXX_STATIC),-Xswiftc -Xclang-linker -Xswiftc -L$(CURDIR)/$(CXX_STATIC_DIR) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc)
 TOOLS = ecs-call tmpl-render ssh-run winrm-run snap-wait img-import ecs-sim boot-command http-serve
 MANPAGES = man/ecs-call.1 man/tmpl-render.1 man/ssh-run.1 man/winrm-run.1 man/snap-wait.1 man/img-import.1 man/ecs-sim.1 man/alicloud-build.1 man/boot-command.1 man/http-serve.1
 
@@ -29,6 +38,8 @@ DEBUG_BIN = .build/debug
 .PHONY: all build deps test unit e2e soak bench lint install install-unstripped uninstall clean demo image import cleanup reclaim
 
 all: deps
+	@mkdir -p $(CXX_STATIC_DIR); if [ -n "$(CXX_STATIC)" ]; then ln -sf "$(CXX_STATIC)" $(CXX_STATIC_DIR)/libstdc++.a; \
+	else echo "make: no libstdc++.a (apt-get install libstdc++-12-dev): the release tools load the shared libstdc++"; fi
 	$(SWIFT) build $(RELEASEFLAGS)
 
 build: deps

@@ -58,7 +58,7 @@ runTool(spec) {
             throw ToolError.usage("--param-env \(spec): expected Name=VARIABLE")
         }
         let variable = String(spec[spec.index(after: eq)...])
-        guard let value = ProcessInfo.processInfo.environment[variable] else {
+        guard let value = ProcessEnvironment.value(variable) else {
             throw ToolError(.config, "--param-env \(spec): \(variable) is not set")
         }
         Secrets.register(value)
@@ -75,7 +75,7 @@ runTool(spec) {
     let retries = try args.integer("--retries", default: 3)!
     let timeout = try args.number("--timeout", default: 60)!
     guard timeout > 0 else { throw ToolError.usage("--timeout must be more than 0") }
-    let env = ProcessInfo.processInfo.environment
+    let env = ProcessEnvironment.current
     let endpointText = args.value("--endpoint") ?? env["ALICLOUD_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 }
     let endpoint = try endpointText.map { try EndpointURL($0) }
     let product = try CloudProduct.named(args.value("--product") ?? "ecs", version: args.value("--api-version"))

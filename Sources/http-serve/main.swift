@@ -16,7 +16,7 @@ let args = spec.parseOrExit()
 func fetch() throws {
     guard !args.positionals.isEmpty else { throw ToolError.usage("--fetch: no URL given") }
     // Secrets never reach stderr: the template's sensitive values, and a password in a URL.
-    if let name = args.value("--sensitive-env"), let values = ProcessInfo.processInfo.environment[name] {
+    if let name = args.value("--sensitive-env"), let values = ProcessEnvironment.value(name) {
         for value in values.split(separator: "\n") { Secrets.register(String(value)) }
     }
     for url in args.positionals { Secrets.register(URLComponents(string: url)?.password) }

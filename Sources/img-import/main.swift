@@ -11,7 +11,7 @@ let spec = CommandSpec.imgImport
 let args = spec.parseOrExit()
 
 runTool(spec) {
-    let env = ProcessInfo.processInfo.environment
+    let env = ProcessEnvironment.current
     guard args.positionals.count == 1 else { spec.usageExit("expected one DISKFILE") }
     for required in ["--bucket", "--image-name"] where (args.value(required) ?? "").isEmpty {
         spec.usageExit("\(required) is required")

@@ -17,7 +17,7 @@ runTool(spec) {
     guard arguments.positionals.count == 1 else {
         spec.usageExit(arguments.positionals.isEmpty ? "no template given" : "one template only, got \(arguments.positionals.count)")
     }
-    let environment = ProcessInfo.processInfo.environment
+    let environment = ProcessEnvironment.current
     let clock = try RenderClock.fromEnvironment(environment)
     var request = RenderRequest(templatePath: arguments.positionals[0], environment: environment,
                                 pwd: FileManager.default.currentDirectoryPath, clock: clock)

@@ -46,6 +46,18 @@ import Testing
         #expect(cFormat("%d" + long, 1) == "1" + long)
     }
 
+    @Test func environmentMatchesProcessInfo() {
+        #expect(ProcessEnvironment.current == ProcessInfo.processInfo.environment)
+        for name in ["PATH", "HOME", "NO_SUCH_VARIABLE_\(getpid())"] {
+            #expect(ProcessEnvironment.value(name) == ProcessInfo.processInfo.environment[name])
+        }
+        let name = "ESSENTIALS_ENV_\(getpid())"
+        setenv(name, "a=b c\u{00E9}", 1)
+        defer { unsetenv(name) }
+        #expect(ProcessEnvironment.current[name] == "a=b c\u{00E9}")
+        #expect(ProcessEnvironment.value(name) == "a=b c\u{00E9}")
+    }
+
     @Test func pathsMatchNSString() {
         for p in ["/a/b", "/a/b/", "/", "", "a", "a/b.tar.gz", "//a//b//", "/a", ".hidden", "a/.b", "/x/y.z/w"] {
             let ns = p as NSString

@@ -28,6 +28,8 @@ for t in $tools; do
 	[ "$size" -le "$limit" ] || die "$t: $size bytes installed, more than $limit"
 	! has_symbols "$bin" || die "$t: not stripped"
 	if ldd "$bin" 2>/dev/null | grep -q -e swift -e Foundation -e icu; then die "$t: needs a Swift library at run time: $(ldd "$bin" | tr '\n' ' ')"; fi
+	# The C++ runtime is linked in (Makefile): loading libstdc++ and libgcc_s slowed every start.
+	if ldd "$bin" 2>/dev/null | grep -q -e libstdc++ -e libgcc_s; then die "$t: loads the shared C++ runtime: $(ldd "$bin" | tr '\n' ' ')"; fi
 	# The release build, unstripped: not one symbol of Foundation proper (ICU comes with it).
 	# shellcheck disable=SC2016 # Swift symbol names, not shell expansions
 	if nm "$repo/.build/release/$t" 2>/dev/null | grep -q -e ' T $s10Foundation' -e ' T $s30FoundationInternationalization' -e 'icudt'; then

@@ -52,7 +52,7 @@ public struct CloudSettings: Sendable {
     /// mode AK or StsToken. Missing credentials: `ToolError` 78 naming what was looked at.
     public static func resolve(
         profile: String? = nil, region: String? = nil,
-        environment env: [String: String] = ProcessInfo.processInfo.environment
+        environment env: [String: String] = ProcessEnvironment.current
     ) throws -> CloudSettings {
         func get(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
         let envRegion = region.flatMap { $0.isEmpty ? nil : $0 } ?? get("ALICLOUD_REGION") ?? get("ALIBABA_CLOUD_REGION_ID")

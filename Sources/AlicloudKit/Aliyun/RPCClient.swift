@@ -42,8 +42,8 @@ public struct RPCOptions: Sendable {
     public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
     /// A CA bundle for HTTPS endpoints.
     public var caFile: String?
-    /// The environment (proxy settings).
-    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// The environment (proxy settings); nil reads the process's own when a request is made.
+    public var environment: [String: String]?
 
     /// Options for a product.
     public init(product: CloudProduct) { self.product = product }
@@ -117,7 +117,7 @@ public final class RPCClient: @unchecked Sendable {
     /// `CloudSettings.resolve` finds them, endpoint from `endpoint` or `ALICLOUD_ENDPOINT`.
     public static func fromEnvironment(
         product: String = "ecs", version: String? = nil, profile: String? = nil, region: String? = nil,
-        endpoint: String? = nil, environment env: [String: String] = ProcessInfo.processInfo.environment
+        endpoint: String? = nil, environment env: [String: String] = ProcessEnvironment.current
     ) throws -> RPCClient {
         let settings = try CloudSettings.resolve(profile: profile, region: region, environment: env)
         var options = RPCOptions(product: try CloudProduct.named(product, version: version))

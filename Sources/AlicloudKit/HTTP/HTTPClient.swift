@@ -140,7 +140,7 @@ public final class HTTPClient: @unchecked Sendable {
     private func applyProxy(url: String) throws {
         let env = options.environment
         func first(_ names: String...) -> String? {
-            for n in names { if let v = env[n], !v.isEmpty { return v } }
+            for n in names { if let v = env.map({ $0[n] }) ?? ProcessEnvironment.value(n), !v.isEmpty { return v } }
             return nil
         }
         let https = url.lowercased().hasPrefix("https:")

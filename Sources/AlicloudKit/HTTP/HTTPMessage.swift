@@ -93,8 +93,9 @@ public struct HTTPOptions: Sendable {
     public var stallTimeout: Double?
     /// `User-Agent` header.
     public var userAgent = "alicloud-image-tools/1.0"
-    /// The environment to read proxy settings from (tests pass their own).
-    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// The environment to read proxy settings from (tests pass their own); nil reads the
+    /// process's own, one variable at a time, when a request is made.
+    public var environment: [String: String]?
 
     /// Defaults: 10 s connect, 60 s total, system trust store.
     public init() {}

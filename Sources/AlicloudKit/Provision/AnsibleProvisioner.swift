@@ -100,7 +100,7 @@ public struct AnsibleProvisioner {
 
         var args = try arguments(connection, work: work)
         args += ["-i", inventory!, playbook]
-        var env = ProcessInfo.processInfo.environment
+        var env = ProcessEnvironment.current
         if hostKeyFile == nil { env["ANSIBLE_HOST_KEY_CHECKING"] = "False" }
         if !useSFTP { env["ANSIBLE_SCP_IF_SSH"] = "True" }
         env["PYTHONUNBUFFERED"] = "1"
@@ -135,7 +135,7 @@ public struct AnsibleProvisioner {
         args += try hidingSensitive(extraArguments.map { Self.withWinRMPassword($0, connection) }, work: work)
         let hasPassword = args.contains { $0.contains("ansible_password") }
         if case .winrm(_, _, _, let variable, _, _) = connection, !hasPassword {
-            guard let password = ProcessInfo.processInfo.environment[variable], !password.isEmpty else {
+            guard let password = ProcessEnvironment.value(variable), !password.isEmpty else {
                 throw ToolError(.config, "ansible: password variable \(variable) is not set")
             }
             args += ["-e", "@" + (try work.write("winrm-password.json", JSONValue.object(["ansible_password": .string(password)]).serialized(pretty: false)))]
@@ -225,7 +225,7 @@ public struct AnsibleProvisioner {
     /// password (a sensitive value, so an --extra-vars holding it still goes in a file).
     static func withWinRMPassword(_ text: String, _ connection: AnsibleConnection) -> String {
         guard text.contains("WinRMPassword"), case .winrm(_, _, _, let variable, _, _) = connection,
-              let password = ProcessInfo.processInfo.environment[variable] else { return text }
+              let password = ProcessEnvironment.value(variable) else { return text }
         var s = text
         for form in ["{{.WinRMPassword}}", "{{ .WinRMPassword }}", "{{ .WinRMPassword}}", "{{.WinRMPassword }}"] {
             s = s.replacingText(form, with: password)

@@ -32,7 +32,7 @@ public struct ISOFetch {
 
     /// Makes a retrieval; the cache directory is `$PACKER_CACHE_DIR` or `./packer_cache`,
     /// made absolute against the working directory.
-    public init(urls: [String], checksum: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(urls: [String], checksum: String, environment: [String: String] = ProcessEnvironment.current) {
         self.urls = urls
         self.checksum = checksum
         let dir = environment["PACKER_CACHE_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "packer_cache"

@@ -65,7 +65,7 @@ public struct SSHClient: Sendable {
             throw ToolError(.usage, "--control \(dir): path too long for ssh's control socket (\(dir.utf8.count) characters, at most \(Self.maxControlDirectoryLength)); use a shorter directory such as one from mktemp -d")
         }
         if let name = passwordVariable {
-            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+            guard let value = ProcessEnvironment.value(name), !value.isEmpty else {
                 throw ToolError(.config, "password variable \(name) is not set")
             }
             Secrets.register(value)
@@ -139,7 +139,7 @@ public struct SSHClient: Sendable {
 
     /// The environment for ssh: ours, plus askpass settings when a password is used.
     public func environment() -> [String: String] {
-        var env = ProcessInfo.processInfo.environment
+        var env = ProcessEnvironment.current
         if let name = passwordVariable {
             env["SSH_ASKPASS"] = Self.executablePath()
             env["SSH_ASKPASS_REQUIRE"] = "force"
@@ -161,7 +161,7 @@ public struct SSHClient: Sendable {
     /// a password prompt (nothing for any other question) and returns the exit status;
     /// nil when this is an ordinary run. Tools call it first thing in main.
     public static func answerAskpass(arguments: [String] = CommandLine.arguments,
-                                     environment: [String: String] = ProcessInfo.processInfo.environment) -> Int32? {
+                                     environment: [String: String] = ProcessEnvironment.current) -> Int32? {
         guard let name = environment[askpassMarker], environment["SSH_ASKPASS"] != nil else { return nil }
         let prompt = arguments.dropFirst().joined(separator: " ").lowercased()
         guard prompt.contains("password"), let value = environment[name] else { return 1 }

@@ -67,7 +67,7 @@ public struct SSHRunCommand {
         client.identityFile = args.value("-i")
         client.passwordVariable = args.value("--password-env")
         if let name = args.value("--sensitive-env") {
-            for value in (ProcessInfo.processInfo.environment[name] ?? "").split(separator: "\n") { Secrets.register(String(value)) }
+            for value in (ProcessEnvironment.value(name) ?? "").split(separator: "\n") { Secrets.register(String(value)) }
         }
         client.connectAttempts = max(1, try args.integer("--connect-attempts", default: 1)!)
         client.extraOptions = args.all("-o")
@@ -114,7 +114,7 @@ public struct SSHRunCommand {
             let json: JSONValue
             do { json = try JSONParser.parse(bytes) } catch { throw ToolError.data("\(file == "-" ? "stdin" : file): \(error)") }
             let spec = try ProvisionerSpec(anyForm: json, source: file == "-" ? "stdin" : file,
-                                           environment: ProcessInfo.processInfo.environment, pwd: FileManager.default.currentDirectoryPath)
+                                           environment: ProcessEnvironment.current, pwd: FileManager.default.currentDirectoryPath)
             var run = ProvisionerRun(spec: spec, buildName: args.value("--build-name") ?? "alicloud-ecs",
                                      builderType: args.value("--builder-type") ?? "alicloud-ecs", output: output)
             run.ansibleConnection = .ssh(client)

@@ -243,7 +243,7 @@ struct ConfigDecoder {
 
     static func absolute(_ path: String, pwd: String) -> String {
         if path.isEmpty { return path }
-        let expanded = path.hasPrefix("~/") ? (ProcessInfo.processInfo.environment["HOME"] ?? "/") + path.dropFirst(1) : path
+        let expanded = path.hasPrefix("~/") ? (ProcessEnvironment.value("HOME") ?? "/") + path.dropFirst(1) : path
         let joined = expanded.hasPrefix("/") ? expanded : (pwd.hasSuffix("/") ? pwd : pwd + "/") + expanded
         var parts: [Substring] = []
         for part in joined.split(separator: "/", omittingEmptySubsequences: true) {

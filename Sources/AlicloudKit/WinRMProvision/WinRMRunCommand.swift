@@ -72,12 +72,12 @@ public enum WinRMRunCommand {
         guard let variable = args.value("--password-env") else {
             throw ToolError(.config, "no password: pass the name of the environment variable holding it with --password-env VAR")
         }
-        guard let password = ProcessInfo.processInfo.environment[variable], !password.isEmpty else {
+        guard let password = ProcessEnvironment.value(variable), !password.isEmpty else {
             throw ToolError(.config, "--password-env: environment variable \(variable) is not set")
         }
         Secrets.register(password)
         if let name = args.value("--sensitive-env") {
-            for value in (ProcessInfo.processInfo.environment[name] ?? "").split(separator: "\n") { Secrets.register(String(value)) }
+            for value in (ProcessEnvironment.value(name) ?? "").split(separator: "\n") { Secrets.register(String(value)) }
         }
         let https = args.has("--https")
         var port = https ? 5986 : 5985

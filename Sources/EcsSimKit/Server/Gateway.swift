@@ -16,7 +16,7 @@ public struct AccessKeys: Sendable {
     public var keys: [String: String]
 
     /// Keys from the environment (ECS_SIM_ACCESS_KEY / ECS_SIM_SECRET_KEY) or the defaults.
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> AccessKeys {
+    public static func fromEnvironment(_ env: [String: String] = ProcessEnvironment.current) -> AccessKeys {
         let id = env["ECS_SIM_ACCESS_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultId
         let secret = env["ECS_SIM_SECRET_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultSecret
         return AccessKeys(keys: [id: secret])
