@@ -46,6 +46,25 @@ import Testing
         #expect(cFormat("%d" + long, 1) == "1" + long)
     }
 
+    @Test func writeFileReplacesInOneStep() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("writefile-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("state.json").path
+        try writeFile(path, Array("first".utf8), mode: 0o600)
+        try writeFile(path, Data("second\u{0}\u{FF}".utf8), mode: 0o640)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("second\u{0}\u{FF}".utf8))
+        #expect((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) == 0o640)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["state.json"])
+        #expect(throws: ToolError.self) { try writeFile(dir.path + "/missing/x", [1, 2]) }
+        do {
+            try writeFile(dir.path + "/missing/x", [1])
+        } catch let error as ToolError {
+            #expect(error.message.hasPrefix(dir.path + "/missing/x: cannot write: "))
+            #expect(error.status == .cantCreate)
+        }
+    }
+
     @Test func environmentMatchesProcessInfo() {
         #expect(ProcessEnvironment.current == ProcessInfo.processInfo.environment)
         for name in ["PATH", "HOME", "NO_SUCH_VARIABLE_\(getpid())"] {

@@ -104,12 +104,7 @@ public final class DiskUpload: @unchecked Sendable {
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
-            let data = try JSONEncoder().encode(state)
-            let tmp = url.appendingPathExtension("tmp")
-            guard FileManager.default.createFile(atPath: tmp.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                throw ToolError(.cantCreate, "\(tmp.path): cannot write")
-            }
-            _ = rename(tmp.path, url.path)
+            try writeFile(url.path, JSONEncoder().encode(state), mode: 0o600)
         } catch let error as ToolError {
             throw error
         } catch {

@@ -294,6 +294,39 @@ public func readAll(fd: Int32) throws -> [UInt8] {
     }
 }
 
+// MARK: writing whole files
+
+/// Writes `bytes` to `path` with permissions `mode` (exactly, whatever the umask), replacing
+/// the file in one step: they go to a new file beside it (O_EXCL, so never through a link
+/// someone planted) that is then renamed over it. The one way the tools write a whole file
+/// (it replaced `Data.write`, `String.write` and `FileManager.createFile` + rename).
+public func writeFile(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644) throws {
+    let slash = path.lastIndex(of: "/")
+    let dir = slash.map { String(path[...$0]) } ?? ""
+    let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    let temp = "\(dir).\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+    let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+    guard fd >= 0 else { throw ToolError(.cantCreate, "\(path): cannot write: \(errnoText())") }
+    var failure: Int32 = 0
+    if fchmod(fd, mode) != 0 { failure = errno }
+    let data = Array(bytes)
+    var done = 0
+    while failure == 0, done < data.count {
+        let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+        if n < 0 {
+            if errno != EINTR { failure = errno }
+        } else {
+            done += n
+        }
+    }
+    if close(fd) != 0, failure == 0 { failure = errno }
+    if failure == 0, rename(temp, path) != 0 { failure = errno }
+    if failure != 0 {
+        unlink(temp)
+        throw ToolError(.cantCreate, "\(path): cannot write: \(errnoText(failure))")
+    }
+}
+
 // MARK: the environment
 
 /// The process environment. `ProcessInfo.environment` in FoundationEssentials finds each

@@ -373,7 +373,7 @@ extension Engine {
                 // Unrecorded, images made from this disk would silently come up without WinRM.
                 do {
                     try FileManager.default.createDirectory(at: marker.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    try Data().write(to: marker)
+                    try writeFile(marker.path, [UInt8]())
                 } catch {
                     throw ToolError(.cantCreate, "\(marker.path): cannot record that WinRM is on: \(errorText(error))")
                 }

@@ -24,7 +24,7 @@ extension Engine {
         guard let dir = try? scratchDirectory() else { return nil }
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("k.pub")
-        guard (try? publicKey.write(to: file, atomically: false, encoding: .utf8)) != nil,
+        guard (try? writeFile(file.path, Array(publicKey.utf8), mode: 0o600)) != nil,
               let out = try? sshKeygen(["-l", "-E", "md5", "-f", file.path]) else { return nil }
         let fields = out.split(separator: " ")
         guard fields.count >= 2, fields[1].hasPrefix("MD5:") else { return nil }

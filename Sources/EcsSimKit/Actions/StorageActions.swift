@@ -530,7 +530,7 @@ extension Engine {
                 if let root = host.diskPath(id: tmp), family != "windows" {
                     let dir = root.appendingPathComponent("etc/ecs-sim")
                     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                    try Data(marker.utf8).write(to: dir.appendingPathComponent("imported-disk"))
+                    try writeFile(dir.appendingPathComponent("imported-disk").path, Array(marker.utf8))
                 }
                 _ = try host.snapshot(disk: tmp, to: sid)
             }) { engine, error in

@@ -53,17 +53,6 @@ func makeDirectory(_ url: URL, mode: mode_t) throws {
 
 /// Writes `text` to `url` atomically (temp file + rename) with `mode`.
 func writeFile(_ url: URL, _ text: String, mode: mode_t) throws {
-    let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-    do {
-        try Data(text.utf8).write(to: temp)
-        chmod(temp.path, mode)
-        guard rename(temp.path, url.path) == 0 else {
-            throw ToolError(.cantCreate, "\(url.path): cannot write: \(errnoText())")
-        }
-    } catch let error as ToolError {
-        throw error
-    } catch {
-        throw ToolError(.cantCreate, "\(url.path): cannot write: \(errorText(error))")
-    }
+    try writeFile(url.path, Array(text.utf8), mode: mode)
 }
 

@@ -311,9 +311,8 @@ public final class OSSService: @unchecked Sendable {
     }
 
     func writeJSON<T: Encodable>(_ value: T, _ url: URL) throws {
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
-        try JSONEncoder().encode(value).write(to: tmp)
-        guard rename(tmp.path, url.path) == 0 else { throw OSSFailure(500, "InternalError", "cannot store \(url.lastPathComponent)") }
+        let data = try JSONEncoder().encode(value)
+        do { try writeFile(url.path, data) } catch { throw OSSFailure(500, "InternalError", "cannot store \(url.lastPathComponent)") }
     }
 
     func bucketRecord(_ bucket: String) throws -> BucketRecord {
