@@ -50,6 +50,12 @@ runTool(spec) {
         return
     }
 
+    if Engine.portTakenOnEveryAddress(config.sshPort) {
+        throw ToolError(.unavailable, "--ssh-port \(config.sshPort): another process listens on port \(config.sshPort) of every address "
+            + "(the machine's own sshd?), so no instance could have its sshd there: give --ssh-port N (and ssh_port N in the template), "
+            + "or make that process listen on 127.0.0.1 alone (sshd: ListenAddress 127.0.0.1)")
+    }
+
     let listen = args.value("--listen") ?? "127.0.0.1:0"
     guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
         throw ToolError.usage("--listen: expected ADDR:PORT, got \(listen)")

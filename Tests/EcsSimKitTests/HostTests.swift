@@ -59,6 +59,15 @@ final class HostFixture {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// A port in 20000-29999 that nothing holds on the fixture's address. A fixed one (2222)
+    /// failed when another process held it on every address (issue 15).
+    func freePort() -> Int {
+        while true {
+            let port = Int.random(in: 20000...29999)
+            if !Engine.portInUse(address, port: port) && !SSHHosts.accepts(address: address, port: port) { return port }
+        }
+    }
+
     func start(_ id: String, disk: String, port: Int = 22, dataDisks: [(diskId: String, mountPoint: String)] = [],
                password: String? = nil, refuseFor: Double = 0) throws {
         try hosts.start(instance: id, address: address, port: port, rootDisk: store.diskPath(id: disk),
@@ -214,15 +223,18 @@ struct HostSSHTests {
         let failures = Failures()
         let hosts = f.hosts, address = f.address, key = f.publicKey
         let disks = ids.map { f.store.diskPath(id: "d-\($0)") }
+        var distinct: [Int] = []
+        while distinct.count < ids.count { let p = f.freePort(); if !distinct.contains(p) { distinct.append(p) } }
+        let ports = distinct
         DispatchQueue.concurrentPerform(iterations: ids.count) { n in
             do {
-                try hosts.start(instance: ids[n], address: address, port: 2200 + n, rootDisk: disks[n],
+                try hosts.start(instance: ids[n], address: address, port: ports[n], rootDisk: disks[n],
                                   dataDisks: [], loginUser: "root", authorizedKeys: [key], password: nil, refuseFor: 0)
             } catch { failures.add("\(ids[n]): \(error)") }
         }
         #expect(failures.all.isEmpty, "\(failures.all)")
         for (n, id) in ids.enumerated() {
-            let run = try f.ssh("cat /etc/hostname /etc/os-release | grep -c . && yum --version 2>/dev/null; echo \(id) > /root/me", port: 2200 + n)
+            let run = try f.ssh("cat /etc/hostname /etc/os-release | grep -c . && yum --version 2>/dev/null; echo \(id) > /root/me", port: ports[n])
             #expect(run.status == 0, "\(id): \(run.output)")
             #expect(f.file("d-\(id)", "root/me") == "\(id)\n")
         }
@@ -459,20 +471,22 @@ struct HostSSHOptionTests {
     @Test func aRestartedEmulatorReplacesItsPredecessorsHost() throws {
         let f = try HostFixture()
         try f.store.createDisk(id: "d-sys", source: .image(family: "centos"))
-        try f.start("i-old", disk: "d-sys", port: 2222)
+        let port = f.freePort()
+        try f.start("i-old", disk: "d-sys", port: port)
         // A second SSHHosts on the same state dir (an emulator restarted after a crash).
         let successor = try SSHHosts(root: f.dir.appendingPathComponent("host"))
-        try successor.start(instance: "i-old", address: f.address, port: 2222, rootDisk: f.store.diskPath(id: "d-sys"),
+        try successor.start(instance: "i-old", address: f.address, port: port, rootDisk: f.store.diskPath(id: "d-sys"),
                             dataDisks: [], loginUser: "root", authorizedKeys: [f.publicKey], password: nil, refuseFor: 0)
-        #expect(try f.ssh("true", port: 2222).status == 0)
+        #expect(try f.ssh("true", port: port).status == 0)
         // One launcher (unshare, whose child runs the same script) for the instance, not two.
         #expect(processes(containing: "private /bin/sh \(f.dir.path)/host/run/i-old/launch.sh").count == 1)
         successor.stopAll()
         #expect(processes(containing: "host/run/i-old/").isEmpty)
         // Another process on the address: start fails and says so.
-        try f.start("i-a", disk: "d-sys", port: 2223)
+        let taken = f.freePort()
+        try f.start("i-a", disk: "d-sys", port: taken)
         #expect(throws: ToolError.self) {
-            try successor.start(instance: "i-b", address: f.address, port: 2223, rootDisk: f.store.diskPath(id: "d-sys"),
+            try successor.start(instance: "i-b", address: f.address, port: taken, rootDisk: f.store.diskPath(id: "d-sys"),
                                 dataDisks: [], loginUser: "root", authorizedKeys: [], password: nil, refuseFor: 0)
         }
     }

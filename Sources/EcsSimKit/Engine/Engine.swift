@@ -149,16 +149,28 @@ public final class Engine: @unchecked Sendable {
         return "\(String(c[0..<8]))-\(String(c[8..<12]))-\(String(c[12..<16]))-\(String(c[16..<20]))-\(String(c[20..<32]))"
     }
 
-    /// A free loopback address (127.x.y.z, outside 127.0.0.0/24) for `owner`.
+    /// A free loopback address (127.x.y.z, outside 127.0.0.0/24) for `owner`. When every
+    /// address drawn has the SSH port taken (a listener on all addresses that came after
+    /// ecs-sim's start-up check), the last one is given anyway: the instance's sshd then fails
+    /// to start and says why, where looping on would hang the emulator.
     func allocateAddress(owner: String) -> String {
-        while true {
+        var ip = ""
+        for _ in 0..<1000 {
             let a = addressRandom.int(in: 1...254), b = addressRandom.int(in: 0...255), c = addressRandom.int(in: 2...254)
-            let ip = "127.\(a).\(b).\(c)"
+            ip = "127.\(a).\(b).\(c)"
             if state.addresses[ip] != nil { continue }
             if Engine.portInUse(ip, port: config.sshPort) { continue }
-            state.addresses[ip] = owner
-            return ip
+            break
         }
+        state.addresses[ip] = owner
+        return ip
+    }
+
+    /// Whether another process holds `port` on every address (0.0.0.0 or [::], as a machine's
+    /// own sshd does on 22): then no instance's sshd can listen on it. Probed with an address
+    /// instances are never given (127.255.255.254).
+    public static func portTakenOnEveryAddress(_ port: Int) -> Bool {
+        portInUse("127.255.255.254", port: port)
     }
 
     func releaseAddress(_ ip: String?) {
