@@ -177,7 +177,7 @@ struct HostSSHTests {
         f.hosts.stop(instance: "i-1")
         #expect(!f.hosts.isRunning(instance: "i-1"))
         #expect(!SSHHosts.accepts(address: f.address, port: 22))
-        #expect(processes(containing: "host/run/i-1/").isEmpty)
+        #expect(processes(containing: "\(f.dir.path)/host/run/i-1/").isEmpty)
         try f.start("i-1", disk: "d-sys")
         let again = try f.ssh("cat /var/lib/yum/installed/redis.x86_64", strictHostKey: true)
         #expect(again.status == 0, "\(again.output)")
@@ -247,26 +247,28 @@ struct HostSSHTests {
         let f = try HostFixture()
         try f.store.createDisk(id: "d-sys", source: .image(family: "ubuntu"))
         try f.start("i-2", disk: "d-sys")
+        // A command line no concurrent run of this test has (processes() sees the whole machine).
+        let nap = "sleep 4242\(Int.random(in: 100_000...999_999))"
         let client = Process()
         client.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
         client.arguments = ["-F", "/dev/null", "-i", f.key.path, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
                             "-o", "UserKnownHostsFile=\(f.knownHosts.path)", "-o", "StrictHostKeyChecking=accept-new",
-                            "root@\(f.address)", "sleep 4242"]
+                            "root@\(f.address)", nap]
         client.standardInput = FileHandle.nullDevice
         client.standardOutput = FileHandle.nullDevice
         client.standardError = FileHandle.nullDevice
         try client.run()
         var waited = 0
-        while processes(containing: "sleep 4242").filter({ !$0.isEmpty }).count < 2 && waited < 500 {
+        while processes(containing: nap).filter({ !$0.isEmpty }).count < 2 && waited < 500 {
             usleep(10000); waited += 1
         }
-        #expect(processes(containing: "sleep 4242").count >= 2)  // the client and the session
+        #expect(processes(containing: nap).count >= 2)  // the client and the session
         let started = Date()
         f.hosts.stop(instance: "i-2")
         #expect(Date().timeIntervalSince(started) < 2)
         client.waitUntilExit()
         #expect(client.terminationStatus == 255)
-        #expect(processes(containing: "sleep 4242").isEmpty)
+        #expect(processes(containing: nap).isEmpty)
         #expect(processes(containing: f.dir.path).isEmpty)
     }
 }
@@ -405,7 +407,7 @@ struct HostSSHOptionTests {
         let stopping = Date()
         f.hosts.stop(instance: "i-late")
         #expect(Date().timeIntervalSince(stopping) < 1)
-        #expect(processes(containing: "host/run/i-late/").isEmpty)
+        #expect(processes(containing: "\(f.dir.path)/host/run/i-late/").isEmpty)
     }
 
     @Test func dataDisksAreMountedAndStayOutOfTheSystemDisk() throws {
@@ -443,7 +445,7 @@ struct HostSSHOptionTests {
         #expect(!f.hosts.isRunning(instance: "i-off"))
         #expect(f.file("d-sys", ".ecs-sim/poweroff")?.hasPrefix("poweroff ") == true)
         #expect(!SSHHosts.accepts(address: f.address, port: 22))
-        #expect(processes(containing: "host/run/i-off/").isEmpty)
+        #expect(processes(containing: "\(f.dir.path)/host/run/i-off/").isEmpty)
         // Starting again clears the request, which belonged to the previous run.
         try f.start("i-off", disk: "d-sys")
         #expect(f.file("d-sys", ".ecs-sim/poweroff") == nil)
@@ -465,7 +467,7 @@ struct HostSSHOptionTests {
         #expect(back.status == 0 && back.output == "kept\n", "\(back.output)")
         #expect(f.file("d-sys", ".ecs-sim/poweroff") == nil)
         f.hosts.stop(instance: "i-rb")
-        #expect(processes(containing: "host/run/i-rb/").isEmpty)
+        #expect(processes(containing: "\(f.dir.path)/host/run/i-rb/").isEmpty)
     }
 
     @Test func aRestartedEmulatorReplacesItsPredecessorsHost() throws {
@@ -481,7 +483,7 @@ struct HostSSHOptionTests {
         // One launcher (unshare, whose child runs the same script) for the instance, not two.
         #expect(processes(containing: "private /bin/sh \(f.dir.path)/host/run/i-old/launch.sh").count == 1)
         successor.stopAll()
-        #expect(processes(containing: "host/run/i-old/").isEmpty)
+        #expect(processes(containing: "\(f.dir.path)/host/run/i-old/").isEmpty)
         // Another process on the address: start fails and says so.
         let taken = f.freePort()
         try f.start("i-a", disk: "d-sys", port: taken)
