@@ -267,12 +267,30 @@ public final class SSHHosts: @unchecked Sendable {
               String(decoding: cmdline, as: UTF8.self).split(separator: "\0").contains(where: { $0 == script }) else {
             return
         }
-        if let child = Self.firstChild(of: pid) { kill(child, SIGKILL) }
+        // The namespace's pid 1 first, and wait for it: it ends only after every process of
+        // the namespace has (sshd, with its listening socket). Killing the launcher alone and
+        // waiting for it let the new host find the port still taken (issue 15).
+        if let child = Self.firstChild(of: pid) {
+            kill(child, SIGKILL)
+            Self.waitEnded(child, seconds: 10)
+        }
         kill(pid, SIGKILL)
-        for _ in 0..<500 {
-            if access("/proc/\(pid)", F_OK) != 0 { break }
-            var status: Int32 = 0
-            _ = waitpid(pid, &status, WNOHANG)  // in case it is our own child after all
+        Self.waitEnded(pid, seconds: 10, reap: true)
+    }
+
+    /// Waits until `pid` is gone or a zombie (a zombie holds no files, so no socket); with
+    /// `reap`, also reaps it in case it is this process's own child after all.
+    private static func waitEnded(_ pid: pid_t, seconds: Double, reap: Bool = false) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if reap {
+                var status: Int32 = 0
+                _ = waitpid(pid, &status, WNOHANG)
+            }
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return }
+            let state = stat[stat.index(after: close)...].trimmingSpace().first
+            if state == "Z" || state == "X" { return }
             usleep(2000)
         }
     }
