@@ -189,7 +189,7 @@ public struct ISOFetch {
         do {
             defer { close(fd) }
             response = try HTTPClient(options: http).download(HTTPRequest(method: "GET", url: url)) { piece, announced in
-                try ISOFetch.writeAll(fd, piece, partial)
+                try writeAll(fd: fd, piece, context: partial)
                 hasher?.update(piece)
                 received += Int64(piece.count)
                 report?(received, announced)
@@ -207,18 +207,6 @@ public struct ISOFetch {
     }
 
     // MARK: - helpers
-
-    static func writeAll(_ fd: Int32, _ piece: UnsafeRawBufferPointer, _ path: String) throws {
-        var offset = 0
-        while offset < piece.count {
-            let n = write(fd, piece.baseAddress! + offset, piece.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ToolError(.cantCreate, "\(path): \(errnoText())")
-            }
-            offset += n
-        }
-    }
 
     /// A transport error names its URL already (HTTPClient); others get it here.
     static func prefixed(_ e: ToolError, _ url: String) -> ToolError {

@@ -296,6 +296,20 @@ public func readAll(fd: Int32) throws -> [UInt8] {
 
 // MARK: writing whole files
 
+/// Writes all of `bytes` to `fd`, again after a short write or EINTR; a failure is
+/// `context: strerror`.
+public func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer, context: String) throws {
+    var offset = 0
+    while offset < bytes.count {
+        let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw ToolError(.cantCreate, "\(context): \(errnoText())")
+        }
+        offset += n
+    }
+}
+
 /// Writes `bytes` to `path` with permissions `mode` (exactly, whatever the umask), replacing
 /// the file in one step: they go to a new file beside it (O_EXCL, so never through a link
 /// someone planted) that is then renamed over it. The one way the tools write a whole file
@@ -307,21 +321,16 @@ public func writeFile(_ path: String, _ bytes: some Collection<UInt8>, mode: mod
     let temp = "\(dir).\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
     let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
     guard fd >= 0 else { throw ToolError(.cantCreate, "\(path): cannot write: \(errnoText())") }
-    var failure: Int32 = 0
-    if fchmod(fd, mode) != 0 { failure = errno }
-    let data = Array(bytes)
-    var done = 0
-    while failure == 0, done < data.count {
-        let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
-        if n < 0 {
-            if errno != EINTR { failure = errno }
-        } else {
-            done += n
-        }
+    do {
+        if fchmod(fd, mode) != 0 { throw ToolError(.cantCreate, "\(path): cannot write: \(errnoText())") }
+        try Array(bytes).withUnsafeBytes { try writeAll(fd: fd, $0, context: "\(path): cannot write") }
+    } catch {
+        close(fd)
+        unlink(temp)
+        throw error
     }
-    if close(fd) != 0, failure == 0 { failure = errno }
-    if failure == 0, rename(temp, path) != 0 { failure = errno }
-    if failure != 0 {
+    if close(fd) != 0 || rename(temp, path) != 0 {
+        let failure = errno
         unlink(temp)
         throw ToolError(.cantCreate, "\(path): cannot write: \(errnoText(failure))")
     }

@@ -157,10 +157,10 @@ public final class Engine: @unchecked Sendable {
         var ip = ""
         for _ in 0..<1000 {
             let a = addressRandom.int(in: 1...254), b = addressRandom.int(in: 0...255), c = addressRandom.int(in: 2...254)
-            ip = "127.\(a).\(b).\(c)"
-            if state.addresses[ip] != nil { continue }
-            if Engine.portInUse(ip, port: config.sshPort) { continue }
-            break
+            let drawn = "127.\(a).\(b).\(c)"
+            if state.addresses[drawn] != nil { continue }  // never another resource's address
+            ip = drawn
+            if !Engine.portInUse(drawn, port: config.sshPort) { break }
         }
         state.addresses[ip] = owner
         return ip
