@@ -120,23 +120,30 @@ ecs_sim_stop
 # Interrupted while the image is being created (a realistic import takes minutes): the
 # unfinished image and the object are released, nothing is left, the ledger is closed.
 ecs_sim_start --profile realistic || die "ecs-sim did not start"
-sh "$repo/scripts/alicloud-build" import -bucket import-disks -image-name slow "$disk" >"$work/out" 2>"$work/err" &
+# Files of its own, made empty before it starts: the background job truncates what it is
+# given only once it runs, so polling "$work/err" (whose last import said "as image m-")
+# could match the previous run's line, and the check after the loop then find the file
+# just emptied (seen in CI; 293 of 500 such polls matched a stale file under load).
+: >"$work/int.out"
+: >"$work/int.err"
+sh "$repo/scripts/alicloud-build" import -bucket import-disks -image-name slow "$disk" >"$work/int.out" 2>"$work/int.err" &
 imp=$!
 for _ in $(seq 1 1200); do
-	grep -q 'as image m-' "$work/err" 2>/dev/null && break
+	grep -q 'as image m-' "$work/int.err" && break
+	kill -0 "$imp" 2>/dev/null || break
 	sleep 0.05
 done
-grep -q 'as image m-' "$work/err" || die "the import did not start: $(cat "$work/err")"
-kill -0 "$imp" 2>/dev/null || { set +e; wait "$imp"; rc=$?; set -e; die "the import ended (exit $rc) before it could be interrupted: $(cat "$work/err")"; }
+grep -q 'as image m-' "$work/int.err" || die "the import did not start: $(cat "$work/int.err")"
+kill -0 "$imp" 2>/dev/null || { set +e; wait "$imp"; rc=$?; set -e; die "the import ended (exit $rc) before it could be interrupted: $(cat "$work/int.err")"; }
 # The count and the images come from ONE dump, so a failure shows what was counted.
 ecs_sim_dump >"$work/dump.json" || die "no dump while importing"
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["resources"]["images"]))' "$work/dump.json")
-[ "$n" = 1 ] || die "expected 1 image being imported, the dump has $n: $(cat "$work/dump.json"); stderr: $(cat "$work/err")"
+[ "$n" = 1 ] || die "expected 1 image being imported, the dump has $n: $(cat "$work/dump.json"); stderr: $(cat "$work/int.err")"
 kill -TERM "$imp"
 set +e; wait "$imp"; rc=$?; set -e
 imp=
-[ "$rc" -eq 143 ] || { cat "$work/err" >&2; die "TERM: exit $rc, want 143"; }
-grep -q 'Deleting the image and related snapshots because of cancellation or error' "$work/err" || die "no image cleanup: $(cat "$work/err")"
+[ "$rc" -eq 143 ] || { cat "$work/int.err" >&2; die "TERM: exit $rc, want 143"; }
+grep -q 'Deleting the image and related snapshots because of cancellation or error' "$work/int.err" || die "no image cleanup: $(cat "$work/int.err")"
 [ "$(dump 'len(d["resources"]["images"]) + d["temporaryCount"]')" = 0 ] || die "an interrupted import left: $(dump 'd["temporary"], d["resources"]["images"]')"
 [ -z "$(build ledgers)" ] || die "an interrupted import left an open ledger"
 printf '%s: ok\n' "$prog"
