@@ -34,6 +34,10 @@ TEST_SOAK_SEED = 29003
 
 RELEASE_BIN = .build/release
 DEBUG_BIN = .build/debug
+# The e2e tests and the soak run their emulated instances' sshd on port 22 of 127.0.0.x:
+# where the machine's own sshd holds port 22 on every address, they run (as root) in a
+# private network namespace with only a loopback interface (make demo does the same).
+OWN_NET = ECS_SIM_BIN=$(DEBUG_BIN)/ecs-sim sh scripts/lib/own-net.sh
 
 .PHONY: all build deps test unit e2e soak bench lint install install-unstripped uninstall clean demo image import cleanup reclaim
 
@@ -55,20 +59,20 @@ deps:
 test: deps
 	$(SWIFT) build --build-tests $(SWIFTFLAGS)
 	$(SWIFT) test --skip-build $(SWIFTFLAGS)
-	@E2E_NO_SKIP=$$([ "$$(id -u)" -ne 0 ] || echo 1) sh Tests/e2e/run $(DEBUG_BIN)
-	@rc=0; SEED=$${SEED:-$(TEST_SOAK_SEED)} sh Tests/soak/soak.sh $(DEBUG_BIN) || rc=$$?; \
+	@E2E_NO_SKIP=$$([ "$$(id -u)" -ne 0 ] || echo 1) $(OWN_NET) sh Tests/e2e/run $(DEBUG_BIN)
+	@rc=0; SEED=$${SEED:-$(TEST_SOAK_SEED)} $(OWN_NET) sh Tests/soak/soak.sh $(DEBUG_BIN) || rc=$$?; \
 	if [ "$$rc" -eq 77 ] && [ "$$(id -u)" -ne 0 ]; then rc=0; fi; exit "$$rc"
 
 unit: deps
 	$(SWIFT) test $(SWIFTFLAGS)
 
 e2e: build
-	@sh Tests/e2e/run $(DEBUG_BIN)
+	@$(OWN_NET) sh Tests/e2e/run $(DEBUG_BIN)
 
 # Randomised builds under faults, signals and load; nothing may leak (Tests/soak/soak.sh:
 # SEED=, SOAK_BUILDS=, SOAK_MINUTES= ...). The CI default takes about 2-3 minutes.
 soak: build
-	@sh Tests/soak/soak.sh $(DEBUG_BIN)
+	@$(OWN_NET) sh Tests/soak/soak.sh $(DEBUG_BIN)
 
 bench: all
 	@for b in bench/*.sh; do sh "$$b" $(RELEASE_BIN) || exit 1; done

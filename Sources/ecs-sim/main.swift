@@ -50,7 +50,9 @@ runTool(spec) {
         return
     }
 
-    if Engine.portTakenOnEveryAddress(config.sshPort) {
+    let portTaken = Engine.portTakenOnEveryAddress(config.sshPort)
+    if args.has("--check-ssh-port") && !portTaken { return }
+    if portTaken {
         throw ToolError(.unavailable, "--ssh-port \(config.sshPort): another process listens on port \(config.sshPort) of every address "
             + "(the machine's own sshd?), so no instance could have its sshd there: give --ssh-port N (and ssh_port N in the template), "
             + "or make that process listen on 127.0.0.1 alone (sshd: ListenAddress 127.0.0.1)")
