@@ -215,7 +215,8 @@ struct WinRMRunCLITests {
         let r = try Self.run(["--port", "\(f.port)", "--operation-timeout", "20", f.address, "--powershell", script.path],
                              password: WinRMFixture.password, interruptAfter: 1.5)
         #expect(r.status == 130)
-        #expect(Date().timeIntervalSince(start) < 10)
+        // Well before the 60 s sleep would end, whatever the machine's load.
+        #expect(Date().timeIntervalSince(start) < 30)
         #expect(f.hosts.openShells(instance: "i-test01") == 0)
     }
 }

@@ -257,7 +257,8 @@ struct WinRMServerTests {
         try client.signal(shellID: shell, commandID: cid, .ctrlC)
         var answer = try client.receive(shellID: shell, commandID: cid)
         while !answer.done { answer = try client.receive(shellID: shell, commandID: cid) }
-        #expect(Date().timeIntervalSince(start) < 5)
+        // Well before the 30 s sleep would end, whatever the machine's load.
+        #expect(Date().timeIntervalSince(start) < 20)
         #expect(answer.exitCode == 130)
         try client.signal(shellID: shell, commandID: cid, .terminate)
         try client.deleteShell(shell)
