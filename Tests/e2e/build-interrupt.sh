@@ -1,6 +1,7 @@
 #!/bin/sh
-# Interrupted builds leave nothing: SIGINT and SIGTERM during provisioning end the build
-# within seconds with 130 / 143 after a full cleanup; a build whose every process is killed
+# Interrupted builds leave nothing: SIGINT, SIGTERM and SIGHUP during provisioning (to the
+# build, or to its whole process group) end the build within seconds with 130 / 143 / 129
+# after a full cleanup; a build whose every process is killed
 # with SIGKILL is cleaned up by a later `alicloud-build reclaim` (what `make clean` runs)
 # from its ledger and the build-id tag.
 set -eu
@@ -45,6 +46,20 @@ finish term 143
 assert_no_leak "SIGTERM"
 
 # SIGKILL to every process of the build: nothing runs any cleanup...
+# A hangup reaches the whole process group, as when the terminal or the SSH session to the
+# build machine closes; so does the TERM of a CI runner cancelling a job. Every process gets
+# it, the provisioner's output filter too: the build still cleans up and says so.
+start hup
+kill -HUP "-$pid"
+finish hup 129
+grep -q "because of cancellation or error" "$work/hup.err" || { show hup; fail "hup: no cleanup lines"; }
+assert_no_leak "SIGHUP"
+start gterm
+kill -TERM "-$pid"
+finish gterm 143
+grep -q "because of cancellation or error" "$work/gterm.err" || { show gterm; fail "TERM to the group: no cleanup lines"; }
+assert_no_leak "SIGTERM to the process group"
+
 start kill
 kill -KILL "-$pid"
 wait "$pid" 2>/dev/null || :
@@ -84,4 +99,4 @@ st=$(ecs-call --product vpc DescribeEipAddresses RegionId=cn-beijing AllocationI
 ecs-call --product vpc ReleaseEipAddress RegionId=cn-beijing AllocationId="$eip" >/dev/null
 assert_no_leak "SIGKILL with eip_id + reclaim"
 assert_no_secret
-printf 'build-interrupt: SIGINT 130, SIGTERM 143, SIGKILL + reclaim: nothing left (%s leftovers reclaimed); eip_id unbound, kept\n' "$left"
+printf 'build-interrupt: SIGINT 130, SIGTERM 143, SIGHUP and group TERM 129/143, SIGKILL + reclaim: nothing left (%s leftovers reclaimed); eip_id unbound, kept\n' "$left"

@@ -142,9 +142,13 @@ has () { case $(cfg "$1") in '' | '{}' | '[]' | null) return 1 ;; esac; }
 
 # --- a build runner's end (ecs-build.sh, qemu-build.sh) ------------------------------
 # Callers set: out (the build's directory), status, and define cleanup.
-# on_signal N — INT/TERM: the running tool stopped, cleanup, exit N.
+# on_signal N — INT/TERM/HUP: the running tool stopped, cleanup, exit N. The caller keeps its
+# own stdout and stderr on fds 8 and 9: a signal can come while a redirected call runs (a
+# provisioner's output goes to a filter whose reader a signal to the process group has
+# killed), and the cleanup's lines must reach the build's stderr, not that pipe or file.
 on_signal () {
-	trap '' INT TERM
+	trap '' INT TERM HUP
+	exec 1>&8 2>&9
 	[ -z "$child" ] || kill -TERM "$child" 2>/dev/null
 	say "Cancelling build after receiving interrupt"
 	status=$1

@@ -84,7 +84,7 @@ status=1
 cleanup () {
 	[ "$cleanup_done" = 0 ] || return 0
 	cleanup_done=1
-	trap '' INT TERM
+	trap '' INT TERM HUP
 	if [ "$status" -ne 0 ] && [ "$on_error" = abort ]; then
 		say "Step failed, aborting: resources are kept; release them later with: make clean"
 		msg "ledger: $ledger"
@@ -106,8 +106,12 @@ cleanup () {
 	fi
 	rm -rf "$work"
 }
+# The build's own stdout and stderr, for on_signal (fds 8 and 9).
+exec 8>&1 9>&2
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
+# A hangup (the terminal or the SSH session to the build machine closed) as TERM.
+trap 'on_signal 129' HUP
 # A cleanup that cannot release something fails the build even after its last step.
 trap 'cleanup; exit "$status"' EXIT
 

@@ -140,7 +140,7 @@ imported=
 finish () {
 	[ "$finished" = 0 ] || return 0
 	finished=1
-	trap '' INT TERM
+	trap '' INT TERM HUP
 	if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; child=; fi
 	imported=$(sed -n 's/^img-import: importing .* as image \(m-[A-Za-z0-9]*\) .*$/\1/p' "$log" 2>/dev/null | tail -n 1)
 	if [ "$status" -eq 0 ]; then
@@ -166,6 +166,7 @@ finish () {
 trap 'finish' EXIT
 trap 'status=130; printf "%s\n" "Cancelling import after receiving interrupt" >&2; finish; exit 130' INT
 trap 'status=143; finish; exit 143' TERM
+trap 'status=129; finish; exit 129' HUP
 
 say "Rendered oss_key_name as $object"
 say "Looking for RAW or VHD in artifact"

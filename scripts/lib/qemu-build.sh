@@ -133,7 +133,7 @@ qemu_running () {
 cleanup () {
 	[ "$cleanup_done" = 0 ] || return 0
 	cleanup_done=1
-	trap '' INT TERM
+	trap '' INT TERM HUP
 	[ -z "$child" ] || { kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; }
 	if [ -n "$ssh_control" ]; then
 		ssh-run --control "$ssh_control" --close "$ssh_target" >/dev/null 2>&1 || true
@@ -154,8 +154,12 @@ cleanup () {
 	fi
 	rm -rf "$work"
 }
+# The build's own stdout and stderr, for on_signal (fds 8 and 9).
+exec 8>&1 9>&2
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
+# A hangup (the terminal or the SSH session to the build machine closed) as TERM.
+trap 'on_signal 129' HUP
 trap 'cleanup; exit "$status"' EXIT
 
 # --- the ISO (Packer's download step; the output directory comes after it) -------------
@@ -203,7 +207,7 @@ http_ip=10.0.2.2
 http_port=0
 if has http_directory; then
 	mkfifo "$work/http" || fail "$work/http: cannot make a fifo"
-	http-serve --port-min "$c_http_port_min" --port-max "$c_http_port_max" "$c_http_directory" >"$work/http" 2>"$work/http.err" &
+	http-serve --port-min "$c_http_port_min" --port-max "$c_http_port_max" "$c_http_directory" >"$work/http" 2>"$work/http.err" 8>&- 9>&- &
 	http_pid=$!
 	# The port line comes once the server listens (or nothing, when it could not).
 	read -r http_port <"$work/http" || http_port=
@@ -302,7 +306,8 @@ qmp="$work/qmp.sock"
 set -- "$@" -qmp "unix:$qmp,server,nowait"
 printf '%s\n' "$c_qemu_binary $*" >"$work/qemu.cmd"
 if on disk_image; then say "Starting VM, booting disk image"; else say "Starting VM, booting from CD-ROM"; fi
-"$c_qemu_binary" "$@" </dev/null >"$work/qemu.log" 2>&1 &
+# Not the build's saved stdout and stderr (fds 8, 9): an orphaned QEMU must not hold them.
+"$c_qemu_binary" "$@" </dev/null >"$work/qemu.log" 2>&1 8>&- 9>&- &
 qemu_pid=$!
 # qemu_failed — QEMU is gone: its last words are the error.
 qemu_failed () { fail "Error launching VM: Qemu failed to start. Please run with logs to get more info: $(tr '\n' ' ' <"$work/qemu.log")"; }
