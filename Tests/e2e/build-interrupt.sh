@@ -16,8 +16,9 @@ template=$here/templates/slow.json
 
 # start NAME: a build in its own process group, waiting until its provisioner runs.
 start () {
-	# A background job starts with SIGINT ignored; a user at a terminal has it delivered.
-	setsid env --default-signal=INT sh "$scripts/alicloud-build" "$template" >"$work/$1.out" 2>"$work/$1.err" &
+	# A background job starts with SIGINT ignored, and a run under nohup with SIGHUP ignored
+	# (a shell cannot trap a signal ignored on entry); a user at a terminal has both delivered.
+	setsid env --default-signal=INT,HUP sh "$scripts/alicloud-build" "$template" >"$work/$1.out" 2>"$work/$1.err" &
 	pid=$!
 	_i=0
 	until grep -q provisioning-started "$work/$1.err" 2>/dev/null; do
