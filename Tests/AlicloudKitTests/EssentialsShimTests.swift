@@ -110,16 +110,20 @@ import Testing
         let lock = Lock()
         let cond = Condition()
         nonisolated(unsafe) var count = 0
+        nonisolated(unsafe) var finished = 0
         for _ in 0..<8 {
             startThread {
                 for _ in 0..<1000 { lock.withLock { count += 1 } }
                 cond.lock()
+                finished += 1
                 cond.broadcast()
                 cond.unlock()
             }
         }
+        // Waits for every thread's last broadcast, not only for the count: a broadcast still
+        // to come would end the timed wait below early (seen once in CI under load).
         cond.lock()
-        while lock.withLock({ count }) < 8000 { cond.wait(seconds: 1) }
+        while finished < 8 { cond.wait(seconds: 1) }
         cond.unlock()
         #expect(count == 8000)
         cond.lock()
