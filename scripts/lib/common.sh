@@ -156,6 +156,14 @@ on_signal () {
 	cleanup
 	exit "$1"
 }
+# trap_signals — keeps the build's own stdout and stderr on fds 8 and 9 and sends INT, TERM
+# and HUP (the terminal or the SSH session to the build machine closed: as TERM) to on_signal.
+trap_signals () {
+	exec 8>&1 9>&2
+	trap 'on_signal 130' INT
+	trap 'on_signal 143' TERM
+	trap 'on_signal 129' HUP
+}
 # fail MESSAGE — a step failed: the build's error, then exit (the EXIT trap cleans up).
 fail () {
 	say "$1"

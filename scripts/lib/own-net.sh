@@ -19,14 +19,15 @@ if [ "$_on_rc" -ne 69 ] || [ "$(id -u)" -ne 0 ]; then
 	export ECS_SIM_NET
 	exec "$@"
 fi
+_on_held="port 22 is held on every address here (the machine's own sshd?)"
 for _on_tool in unshare ip; do
 	command -v "$_on_tool" >/dev/null 2>&1 ||
-		{ printf '%s: port 22 is held on every address here (the machine'"'"'s own sshd?) and %s is missing to run in a private network namespace: apt-get install %s\n' \
-			"$prog" "$_on_tool" "$([ "$_on_tool" = ip ] && echo iproute2 || echo util-linux)" >&2; exit 69; }
+		{ printf '%s: %s and %s is missing to run in a private network namespace: apt-get install %s\n' \
+			"$prog" "$_on_held" "$_on_tool" "$([ "$_on_tool" = ip ] && echo iproute2 || echo util-linux)" >&2; exit 69; }
 done
 unshare --net -- true 2>/dev/null ||
-	{ printf '%s: port 22 is held on every address here (the machine'"'"'s own sshd?) and no network namespace can be made to run in: have that sshd listen on 127.0.0.1 alone (ListenAddress 127.0.0.1), or give ecs-sim --ssh-port N and the template ssh_port N\n' "$prog" >&2; exit 69; }
-printf '%s: port 22 is held on every address here (the machine'"'"'s own sshd?): running in a private network namespace with only a loopback interface\n' "$prog" >&2
+	{ printf '%s: %s and no network namespace can be made to run in: have that sshd listen on 127.0.0.1 alone (ListenAddress 127.0.0.1), or give ecs-sim --ssh-port N and the template ssh_port N\n' "$prog" "$_on_held" >&2; exit 69; }
+printf '%s: %s: running in a private network namespace with only a loopback interface\n' "$prog" "$_on_held" >&2
 ECS_SIM_NET=private
 export ECS_SIM_NET
 exec unshare --net -- sh -c 'ip link set lo up || exit 69; exec "$@"' sh "$@"

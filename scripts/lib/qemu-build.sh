@@ -154,12 +154,7 @@ cleanup () {
 	fi
 	rm -rf "$work"
 }
-# The build's own stdout and stderr, for on_signal (fds 8 and 9).
-exec 8>&1 9>&2
-trap 'on_signal 130' INT
-trap 'on_signal 143' TERM
-# A hangup (the terminal or the SSH session to the build machine closed) as TERM.
-trap 'on_signal 129' HUP
+trap_signals
 trap 'cleanup; exit "$status"' EXIT
 
 # --- the ISO (Packer's download step; the output directory comes after it) -------------
