@@ -105,7 +105,8 @@ runTool(spec) {
         exit(0)
     }
     var sources: [DispatchSourceSignal] = []
-    for sig in [SIGTERM, SIGINT, SIGHUP] {
+    // A hangup when started with SIGHUP ignored (`nohup make demo`) leaves it serving.
+    for sig in [SIGTERM, SIGINT] + (SignalForwarding.hangupIgnoredAtStart ? [] : [SIGHUP]) {
         signal(sig, SIG_IGN)
         let s = DispatchSource.makeSignalSource(signal: sig, queue: .main)
         s.setEventHandler { stop(sig) }

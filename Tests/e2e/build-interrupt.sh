@@ -1,7 +1,8 @@
 #!/bin/sh
 # Interrupted builds leave nothing: SIGINT, SIGTERM and SIGHUP during provisioning (to the
 # build, or to its whole process group) end the build within seconds with 130 / 143 / 129
-# after a full cleanup; a build whose every process is killed
+# after a full cleanup; a build started under nohup (SIGHUP ignored) runs on through a
+# hangup to its image, as Packer does; a build whose every process is killed
 # with SIGKILL is cleaned up by a later `alicloud-build reclaim` (what `make clean` runs)
 # from its ledger and the build-id tag.
 set -eu
@@ -14,11 +15,12 @@ export ALICLOUD_REGION
 ecs_sim_start --profile fast --state "$work/sim" || fail "ecs-sim did not start"
 template=$here/templates/slow.json
 
-# start NAME: a build in its own process group, waiting until its provisioner runs.
+# start NAME [ignore]: a build in its own process group, waiting until its provisioner runs;
+# with "ignore", started with SIGHUP ignored (as under nohup).
 start () {
 	# A background job starts with SIGINT ignored, and a run under nohup with SIGHUP ignored
 	# (a shell cannot trap a signal ignored on entry); a user at a terminal has both delivered.
-	setsid env --default-signal=INT,HUP sh "$scripts/alicloud-build" "$template" >"$work/$1.out" 2>"$work/$1.err" &
+	setsid env --default-signal=INT "--${2:-default}-signal=HUP" sh "$scripts/alicloud-build" "$template" >"$work/$1.out" 2>"$work/$1.err" &
 	pid=$!
 	_i=0
 	until grep -q provisioning-started "$work/$1.err" 2>/dev/null; do
@@ -61,6 +63,32 @@ finish gterm 143
 grep -q "because of cancellation or error" "$work/gterm.err" || { show gterm; fail "TERM to the group: no cleanup lines"; }
 assert_no_leak "SIGTERM to the process group"
 
+# Started under nohup: the hangup to the whole group is ignored by every process of the
+# build, ssh-run and ssh too, and the build ends with its image.
+template0=$template
+python3 - "$template" >"$work/brief.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+t["builders"][0]["image_name"] = "nohup_image"
+t["provisioners"][0]["inline"] = ["echo provisioning-started", "sleep 3", "echo provisioning-ended"]
+print(json.dumps(t))
+PY
+template=$work/brief.json
+start nohup ignore
+kill -HUP "-$pid"
+ended "$pid" 120
+[ "$ended_rc" = 0 ] || { show nohup; fail "nohup: a hangup ended the build (exit $ended_rc), wanted it to run on"; }
+grep -q provisioning-ended "$work/nohup.err" || { show nohup; fail "nohup: the provisioner did not finish"; }
+grep -q "^cn-beijing: m-" "$work/nohup.out" || { show nohup; fail "nohup: no image in the artifact"; }
+assert_no_leak "SIGHUP under nohup"
+template=$template0
+# ...while Ctrl-C still stops it, ssh in its own process group too.
+start nohupint ignore
+kill -INT "-$pid"
+finish nohupint 130
+grep -q "because of cancellation or error" "$work/nohupint.err" || { show nohupint; fail "nohup: Ctrl-C: no cleanup lines"; }
+assert_no_leak "SIGINT to the group under nohup"
+
 start kill
 kill -KILL "-$pid"
 wait "$pid" 2>/dev/null || :
@@ -100,4 +128,4 @@ st=$(ecs-call --product vpc DescribeEipAddresses RegionId=cn-beijing AllocationI
 ecs-call --product vpc ReleaseEipAddress RegionId=cn-beijing AllocationId="$eip" >/dev/null
 assert_no_leak "SIGKILL with eip_id + reclaim"
 assert_no_secret
-printf 'build-interrupt: SIGINT 130, SIGTERM 143, SIGHUP and group TERM 129/143, SIGKILL + reclaim: nothing left (%s leftovers reclaimed); eip_id unbound, kept\n' "$left"
+printf 'build-interrupt: SIGINT 130, SIGTERM 143, SIGHUP and group TERM 129/143, nohup runs on (Ctrl-C still stops it), SIGKILL + reclaim: nothing left (%s leftovers reclaimed); eip_id unbound, kept\n' "$left"

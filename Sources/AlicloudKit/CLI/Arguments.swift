@@ -44,6 +44,12 @@ public struct ExitCode: Sendable {
         self.meaning = meaning
     }
 
+    /// Makes an entry of three statuses with one meaning.
+    public init(_ code: Int32, _ second: Int32, _ third: Int32, _ meaning: String) {
+        codes = [code, second, third]
+        self.meaning = meaning
+    }
+
     /// The statuses every tool can end with, whatever it does: the runner's own.
     public static let common: [ExitCode] = [
         ExitCode(ExitStatus.software.rawValue, "internal error"),

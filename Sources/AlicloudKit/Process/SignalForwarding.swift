@@ -15,6 +15,8 @@ public enum SignalForwarding {
         var received: Int32?
         /// Live children and the wake-pipe of the loop waiting for each.
         var children: [pid_t: Int32] = [:]
+        /// The children that lead a process group of their own: signalled as a group.
+        var groups: Set<pid_t> = []
         var sources: [DispatchSourceSignal] = []
         let sleeper = DispatchSemaphore(value: 0)
         var sleepers = 0
@@ -22,8 +24,23 @@ public enum SignalForwarding {
     static let state = State()
     static let queue = DispatchQueue(label: "alicloudkit.signals")
 
-    /// The signals forwarded to children and mapped to 128+n.
-    public static let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    /// The signals forwarded to children and mapped to 128+n. SIGHUP only when the tool was
+    /// not started with it ignored: under `nohup` (or a build started so) a hangup leaves the
+    /// tool and its children running, as it leaves the shell scripts around them (which cannot
+    /// trap a signal ignored on entry) and as Packer leaves itself.
+    public static let forwarded: [Int32] = hangupIgnoredAtStart ? [SIGINT, SIGTERM] : [SIGINT, SIGTERM, SIGHUP]
+
+    /// Whether SIGHUP was ignored when the tool started (read before `install` changes it).
+    /// `Subprocess` then leaves it ignored in children too.
+    public static let hangupIgnoredAtStart: Bool = isIgnored(SIGHUP)
+
+    /// Whether `sig`'s disposition is SIG_IGN now.
+    public static func isIgnored(_ sig: Int32) -> Bool {
+        var current = sigaction()
+        guard sigaction(sig, nil, &current) == 0 else { return false }
+        let handler = unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
+        return handler == unsafeBitCast(SIG_IGN, to: Int.self)
+    }
 
     /// Installs the handlers (idempotent). `Subprocess.run` calls it; tools may call it first
     /// thing so a signal during local work is also deferred to the next check.
@@ -51,7 +68,7 @@ public enum SignalForwarding {
     static func deliver(_ sig: Int32) {
         state.lock.lock()
         if state.received == nil { state.received = sig }
-        for (pid, _) in state.children { kill(pid, sig) }
+        for (pid, _) in state.children { kill(state.groups.contains(pid) ? -pid : pid, sig) }
         let sleepers = state.sleepers
         state.lock.unlock()
         for _ in 0..<sleepers { state.sleeper.signal() }

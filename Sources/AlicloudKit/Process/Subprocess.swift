@@ -121,6 +121,10 @@ public struct ProcessResult: Sendable {
 /// Runs child processes with posix_spawn: explicit descriptors only (nothing else leaks
 /// into the child), default signal dispositions in the child, output streamed or bounded,
 /// a timeout (TERM, then KILL) and SIGINT/SIGTERM/SIGHUP forwarded to every live child.
+/// A tool started with SIGHUP ignored (under nohup) starts each child, unless it reads the
+/// tool's terminal, in a process group of its own, SIGHUP still ignored: a hangup sent to the
+/// build's process group cannot reach it then, not even ssh's multiplexing client, which
+/// unlike ssh itself stops on SIGHUP although it is ignored. INT and TERM reach the group.
 ///
 /// After a forwarded signal the child is reaped, then `run` throws `ExitRequest(128+n)`,
 /// so a tool built on `runTool` exits 130/143 with no child left behind.
@@ -168,6 +172,8 @@ private struct Runner {
     let command: ProcessCommand
     var outFd: Int32 = -1, errFd: Int32 = -1, inFd: Int32 = -1
     var wake: (read: Int32, write: Int32) = (-1, -1)
+    /// Where signals for the child go: its pid, or its process group (-pid).
+    var target: pid_t = 0
     var result = ProcessResult(exit: .exited(0))
     var partial: [[UInt8]] = [[], []]
 
@@ -216,6 +222,9 @@ private struct Runner {
         _ = fcntl(wake.read, F_SETFL, O_NONBLOCK)
         _ = fcntl(wake.write, F_SETFL, O_NONBLOCK)
 
+        var readsTerminal = false
+        if case .inherit = command.stdin { readsTerminal = isatty(0) == 1 }
+        let ownGroup = SignalForwarding.hangupIgnoredAtStart && !readsTerminal
         // The registry lock is held across spawn so a signal cannot slip between spawn and
         // registration.
         let pid: pid_t
@@ -223,15 +232,18 @@ private struct Runner {
             SignalForwarding.state.lock.lock()
             defer { SignalForwarding.state.lock.unlock() }
             pid = try Subprocess.spawn([command.executable] + command.arguments, environment: command.environment,
-                                       stdin: slots[0], stdout: slots[1], stderr: slots[2])
+                                       stdin: slots[0], stdout: slots[1], stderr: slots[2], newProcessGroup: ownGroup)
             SignalForwarding.state.children[pid] = wake.write
-            if let sig = SignalForwarding.state.received { kill(pid, sig) }
+            if ownGroup { SignalForwarding.state.groups.insert(pid) }
+            if let sig = SignalForwarding.state.received { kill(ownGroup ? -pid : pid, sig) }
         }
+        target = ownGroup ? -pid : pid
         for fd in childSide { close(fd) }
         childSide = []
         defer {
             SignalForwarding.state.lock.lock()
             SignalForwarding.state.children[pid] = nil
+            SignalForwarding.state.groups.remove(pid)
             SignalForwarding.state.lock.unlock()
         }
         for fd in [outFd, errFd, inFd] where fd >= 0 { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
@@ -271,10 +283,10 @@ private struct Runner {
             if reapedAt == nil, let deadline, now >= deadline {
                 if !result.timedOut {
                     result.timedOut = true
-                    kill(pid, SIGTERM)
+                    kill(target, SIGTERM)
                     killAt = now + command.killGrace
                 } else if let k = killAt, now >= k {
-                    kill(pid, SIGKILL)
+                    kill(target, SIGKILL)
                     killAt = nil
                 }
             }
@@ -438,6 +450,7 @@ extension Subprocess {
         sigfillset(&defaults)
         sigdelset(&defaults, SIGKILL)
         sigdelset(&defaults, SIGSTOP)
+        if SignalForwarding.hangupIgnoredAtStart { sigdelset(&defaults, SIGHUP) }
         posix_spawnattr_setsigdefault(&attr, &defaults)
         var empty = sigset_t()
         sigemptyset(&empty)
