@@ -232,7 +232,8 @@ private struct Runner {
             SignalForwarding.state.lock.lock()
             defer { SignalForwarding.state.lock.unlock() }
             pid = try Subprocess.spawn([command.executable] + command.arguments, environment: command.environment,
-                                       stdin: slots[0], stdout: slots[1], stderr: slots[2], newProcessGroup: ownGroup)
+                                       stdin: slots[0], stdout: slots[1], stderr: slots[2],
+                                       newProcessGroup: ownGroup, keepHangupIgnored: SignalForwarding.hangupIgnoredAtStart)
             SignalForwarding.state.children[pid] = wake.write
             if ownGroup { SignalForwarding.state.groups.insert(pid) }
             if let sig = SignalForwarding.state.received { kill(ownGroup ? -pid : pid, sig) }
@@ -423,11 +424,13 @@ extension Subprocess {
     /// the caller reaps it (`wait`). The child gets descriptors 0, 1 and 2 as asked and no
     /// other, every signal at its default disposition and none blocked; `environment` is
     /// its whole environment (nil: the parent's). With `newProcessGroup` it leads a process
-    /// group of its own, so `kill(-pid, sig)` reaches everything it starts. Throws
-    /// `ToolError` (69) when it cannot be started. The one posix_spawn of the toolkit.
+    /// group of its own, so `kill(-pid, sig)` reaches everything it starts. With
+    /// `keepHangupIgnored` SIGHUP stays ignored in the child (the tool started under nohup).
+    /// Throws `ToolError` (69) when it cannot be started. The one posix_spawn of the toolkit.
     public static func spawn(_ argv: [String], environment: [String: String]?,
                              stdin: ChildDescriptor = .null, stdout: ChildDescriptor = .inherit,
-                             stderr: ChildDescriptor = .inherit, newProcessGroup: Bool = false) throws -> pid_t {
+                             stderr: ChildDescriptor = .inherit, newProcessGroup: Bool = false,
+                             keepHangupIgnored: Bool = false) throws -> pid_t {
         precondition(!argv.isEmpty, "spawn: empty argv")
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -450,7 +453,7 @@ extension Subprocess {
         sigfillset(&defaults)
         sigdelset(&defaults, SIGKILL)
         sigdelset(&defaults, SIGSTOP)
-        if SignalForwarding.hangupIgnoredAtStart { sigdelset(&defaults, SIGHUP) }
+        if keepHangupIgnored { sigdelset(&defaults, SIGHUP) }
         posix_spawnattr_setsigdefault(&attr, &defaults)
         var empty = sigset_t()
         sigemptyset(&empty)
