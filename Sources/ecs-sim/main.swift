@@ -106,7 +106,7 @@ runTool(spec) {
     }
     var sources: [DispatchSourceSignal] = []
     // A hangup when started with SIGHUP ignored (`nohup make demo`) leaves it serving.
-    for sig in [SIGTERM, SIGINT] + (SignalForwarding.hangupIgnoredAtStart ? [] : [SIGHUP]) {
+    for sig in SignalForwarding.forwarded {
         signal(sig, SIG_IGN)
         let s = DispatchSource.makeSignalSource(signal: sig, queue: .main)
         s.setEventHandler { stop(sig) }

@@ -168,6 +168,7 @@ trap_signals () {
 fail () {
 	say "$1"
 	printf '%s\n' "$1" >"$out/error"
+	# shellcheck disable=SC2034 # read by the caller's EXIT trap (cleanup; exit "$status")
 	status=1
 	exit 1
 }

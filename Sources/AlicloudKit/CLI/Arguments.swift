@@ -38,15 +38,9 @@ public struct ExitCode: Sendable {
         self.meaning = meaning
     }
 
-    /// Makes an entry of two statuses with one meaning.
-    public init(_ code: Int32, _ other: Int32, _ meaning: String) {
-        codes = [code, other]
-        self.meaning = meaning
-    }
-
-    /// Makes an entry of three statuses with one meaning.
-    public init(_ code: Int32, _ second: Int32, _ third: Int32, _ meaning: String) {
-        codes = [code, second, third]
+    /// Makes an entry of several statuses with one meaning.
+    public init(_ codes: [Int32], _ meaning: String) {
+        self.codes = codes
         self.meaning = meaning
     }
 

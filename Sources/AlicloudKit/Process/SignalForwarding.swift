@@ -13,10 +13,9 @@ public enum SignalForwarding {
         let lock = Lock()
         var installed = false
         var received: Int32?
-        /// Live children and the wake-pipe of the loop waiting for each.
+        /// Live children, by where their signals go (the pid, or -pid for a child leading a
+        /// process group of its own), and the wake-pipe of the loop waiting for each.
         var children: [pid_t: Int32] = [:]
-        /// The children that lead a process group of their own: signalled as a group.
-        var groups: Set<pid_t> = []
         var sources: [DispatchSourceSignal] = []
         let sleeper = DispatchSemaphore(value: 0)
         var sleepers = 0
@@ -68,7 +67,7 @@ public enum SignalForwarding {
     static func deliver(_ sig: Int32) {
         state.lock.lock()
         if state.received == nil { state.received = sig }
-        for (pid, _) in state.children { kill(state.groups.contains(pid) ? -pid : pid, sig) }
+        for (target, _) in state.children { kill(target, sig) }
         let sleepers = state.sleepers
         state.lock.unlock()
         for _ in 0..<sleepers { state.sleeper.signal() }

@@ -222,9 +222,8 @@ private struct Runner {
         _ = fcntl(wake.read, F_SETFL, O_NONBLOCK)
         _ = fcntl(wake.write, F_SETFL, O_NONBLOCK)
 
-        var readsTerminal = false
-        if case .inherit = command.stdin { readsTerminal = isatty(0) == 1 }
-        let ownGroup = SignalForwarding.hangupIgnoredAtStart && !readsTerminal
+        var ownGroup = SignalForwarding.hangupIgnoredAtStart
+        if ownGroup, case .inherit = command.stdin { ownGroup = isatty(0) != 1 }
         // The registry lock is held across spawn so a signal cannot slip between spawn and
         // registration.
         let pid: pid_t
@@ -234,17 +233,15 @@ private struct Runner {
             pid = try Subprocess.spawn([command.executable] + command.arguments, environment: command.environment,
                                        stdin: slots[0], stdout: slots[1], stderr: slots[2],
                                        newProcessGroup: ownGroup, keepHangupIgnored: SignalForwarding.hangupIgnoredAtStart)
-            SignalForwarding.state.children[pid] = wake.write
-            if ownGroup { SignalForwarding.state.groups.insert(pid) }
-            if let sig = SignalForwarding.state.received { kill(ownGroup ? -pid : pid, sig) }
+            target = ownGroup ? -pid : pid
+            SignalForwarding.state.children[target] = wake.write
+            if let sig = SignalForwarding.state.received { kill(target, sig) }
         }
-        target = ownGroup ? -pid : pid
         for fd in childSide { close(fd) }
         childSide = []
         defer {
             SignalForwarding.state.lock.lock()
-            SignalForwarding.state.children[pid] = nil
-            SignalForwarding.state.groups.remove(pid)
+            SignalForwarding.state.children[target] = nil
             SignalForwarding.state.lock.unlock()
         }
         for fd in [outFd, errFd, inFd] where fd >= 0 { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }

@@ -43,7 +43,7 @@ public struct SSHRunCommand {
             ExitCode(0, "after --wait/--provision/--upload/--download success"), ExitCode(1, "a provisioner failed"),
             ExitCode(64, "usage"), ExitCode(65, "bad provisioner JSON"), ExitCode(66, "missing file"),
             ExitCode(75, "--wait or provisioner timed out"), ExitCode(78, "unsafe key file or password variable unset"),
-            ExitCode(130, 143, 129, "after SIGINT/SIGTERM/SIGHUP"), ExitCode(255, "ssh-run's or ssh's own failure"),
+            ExitCode([130, 143, 129], "after SIGINT/SIGTERM/SIGHUP"), ExitCode(255, "ssh-run's or ssh's own failure"),
         ],
         remoteStatus: "the remote command's",
         ownFailure: ExitStatus.remoteRunner.rawValue,

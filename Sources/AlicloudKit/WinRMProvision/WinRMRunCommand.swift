@@ -47,7 +47,7 @@ public enum WinRMRunCommand {
             ExitCode(64, "usage"), ExitCode(65, "bad provisioner JSON"), ExitCode(66, "missing file"),
             ExitCode(75, "--wait or provisioner timed out"),
             ExitCode(77, "the host rejected the user or password (HTTP 401)"), ExitCode(78, "password variable unset"),
-            ExitCode(130, 143, 129, "after SIGINT/SIGTERM/SIGHUP"), ExitCode(255, "winrm-run's own failure"),
+            ExitCode([130, 143, 129], "after SIGINT/SIGTERM/SIGHUP"), ExitCode(255, "winrm-run's own failure"),
         ],
         remoteStatus: "the remote command's (its low 8 bits; 1 when those are 0 but the code is not)",
         ownFailure: ExitStatus.remoteRunner.rawValue,

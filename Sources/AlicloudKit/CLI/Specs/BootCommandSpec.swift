@@ -24,7 +24,7 @@ extension CommandSpec {
         exits: [
             ExitCode(0, "typed"), ExitCode(1, "QEMU refused a key"), ExitCode(64, "usage"),
             ExitCode(65, "bad boot_command"), ExitCode(66, "no FILE"), ExitCode(69, "QEMU unreachable"),
-            ExitCode(73, "no socket could be made"), ExitCode(130, 143, "interrupted"),
+            ExitCode(73, "no socket could be made"), ExitCode([130, 143], "interrupted"),
         ]
     )
 }

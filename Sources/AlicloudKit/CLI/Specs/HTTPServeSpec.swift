@@ -39,7 +39,7 @@ extension CommandSpec {
             ExitCode(65, "checksum mismatch or a bad checksum"), ExitCode(66, "no such directory or file (or HTTP 404)"),
             ExitCode(69, "no free port in the range, or unreachable (or HTTP 5xx)"),
             ExitCode(73, "cannot write the cache"), ExitCode(75, "download timed out"),
-            ExitCode(130, 143, "stopped by INT or TERM"),
+            ExitCode([130, 143], "stopped by INT or TERM"),
         ]
     )
 }

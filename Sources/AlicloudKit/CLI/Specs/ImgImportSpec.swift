@@ -48,7 +48,7 @@ extension CommandSpec {
             ExitCode(65, "bad input (format, size, bucket, name)"), ExitCode(66, "disk file missing or unreadable"),
             ExitCode(69, "unreachable"), ExitCode(73, "resume state cannot be written"), ExitCode(75, "timed out"),
             ExitCode(77, "credentials rejected"), ExitCode(78, "no credentials or RAM role missing"),
-            ExitCode(130, 143, "interrupted (run again to resume)"),
+            ExitCode([130, 143], "interrupted (run again to resume)"),
         ]
     )
 }

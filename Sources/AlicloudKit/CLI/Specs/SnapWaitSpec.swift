@@ -32,7 +32,7 @@ extension CommandSpec {
             ExitCode(0, "reached"), ExitCode(1, "failed state or not found"), ExitCode(64, "usage"),
             ExitCode(65, "malformed API answer"), ExitCode(69, "unreachable"), ExitCode(75, "timed out"),
             ExitCode(77, "credentials rejected"), ExitCode(78, "no credentials or region"),
-            ExitCode(130, 143, "interrupted"),
+            ExitCode([130, 143], "interrupted"),
         ]
     )
 }
